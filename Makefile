@@ -1,0 +1,109 @@
+# memhotd — see README.md.  `make` builds, `make check` runs every test
+# (installing missing build dependencies first), `make demo` shows it off.
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UDEVRULESDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /usr/lib/udev)/rules.d
+SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
+
+CC      ?= cc
+PKGS    := libudev libsystemd inih json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lnuma
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
+	-DMEMHOTD_VERSION='"$(VERSION)"'
+VERSION := 0.1.0
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+MAINS     := src/memhotd.c src/memhotctl.c
+LIB_SRCS  := $(filter-out $(MAINS),$(sort $(wildcard src/*.c)))
+HDRS      := $(wildcard include/memhotd/*.h)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+
+# Out-of-tree build dir; parallel work may use its own (make B=build-x).
+B ?= build
+A ?= $(B)/asan
+
+LIB_OBJS      := $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+LIB_OBJS_ASAN := $(LIB_SRCS:src/%.c=$(A)/obj/%.o)
+UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
+
+UNIT_CHECK_DEPS ?=
+.PHONY: all clean install check deps unit-check valgrind-check format \
+	format-check check-vm demo bench man-check
+PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
+all: $(PROGS)
+
+$(B)/memhotd: $(B)/obj/memhotd.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/memhotctl: $(B)/obj/memhotctl.o $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/obj/%.o: src/%.c $(HDRS) | $(B)/obj
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+$(A)/obj/%.o: src/%.c $(HDRS) | $(A)/obj
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+# Sanitized daemon and client, for the integration tests.
+$(A)/memhotd: $(A)/obj/memhotd.o $(LIB_OBJS_ASAN)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+$(A)/memhotctl: $(A)/obj/memhotctl.o $(LIB_OBJS_ASAN)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
+$(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(B)/obj $(A)/obj $(B)/tests $(A)/tests:
+	mkdir -p $@
+
+deps:
+	@scripts/deps.sh
+
+# Unit tests: under AddressSanitizer+UBSan, then the plain build under valgrind.
+unit-check: $(UNIT_BINS_ASAN)
+	@set -e; for t in $(UNIT_BINS_ASAN); do \
+		echo "== $$t"; MEMHOTD_TEST_DATA=tests/data $$t; done
+
+valgrind-check: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== valgrind $$t"; MEMHOTD_TEST_DATA=tests/data valgrind -q --error-exitcode=99 \
+		--leak-check=full --errors-for-leak-kinds=definite,indirect $$t; done
+
+# Further test suites hook in here (integration, VM).
+-include tests/integration/integration.mk
+-include tests/vm/vm.mk
+
+CHECK_TARGETS ?=
+check: deps
+	@$(MAKE) --no-print-directory all unit-check valgrind-check $(CHECK_TARGETS)
+
+format:
+	clang-format -i src/*.c include/memhotd/*.h tests/unit/*.c $(wildcard tests/integration/*.c)
+format-check:
+	clang-format --dry-run --Werror src/*.c include/memhotd/*.h tests/unit/*.c $(wildcard tests/integration/*.c)
+
+install: all
+	install -D -m 0755 $(B)/memhotd $(DESTDIR)$(SBINDIR)/memhotd
+	install -D -m 0755 $(B)/memhotctl $(DESTDIR)$(BINDIR)/memhotctl
+	install -D -m 0644 systemd/memhotd.service $(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service
+	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service
+	install -D -m 0644 udev/80-memhotd.rules $(DESTDIR)$(UDEVRULESDIR)/80-memhotd.rules
+	for m in man/*.[0-9]; do sec=$${m##*.}; \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/memhotd.conf ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/memhotd.conf"; \
+	else install -D -m 0644 memhotd.conf $(DESTDIR)$(SYSCONFDIR)/memhotd.conf; fi
+
+clean:
+	rm -rf $(B)

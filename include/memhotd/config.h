@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /etc/memhotd.conf: INI, parsed with inih.  Strict: an unknown section or
+ * key, or a bad value, is an error naming file, line and key (the daemon
+ * exits with EX_CONFIG = 78).  Key names follow the kernel's parameters.
+ */
+#ifndef MEMHOTD_CONFIG_H
+#define MEMHOTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "memhotd/policy.h"
+
+#define MH_DEFAULT_CONFIG "/etc/memhotd.conf"
+#define MH_EXIT_CONFIG 78
+
+struct mh_config {
+	struct mh_policy_config policy; /* [policy] */
+	/* [control] group: gid allowed read-only requests (besides root). */
+	bool control_group_set;
+	char control_group[64];
+	gid_t control_gid;
+};
+
+void mh_config_defaults(struct mh_config *c);
+
+/*
+ * Loads path into *c (defaults first).  A missing file is not an error when
+ * missing_ok (the defaults apply).  On error returns -1 and writes one line
+ * "FILE:LINE: key 'K': what is wrong" to err.
+ */
+int mh_config_load(const char *path, bool missing_ok, struct mh_config *c,
+		   char *err, size_t err_len);
+
+/* The effective configuration as INI text, every key. */
+void mh_config_print(const struct mh_config *c, FILE *out);
+
+#endif
