@@ -39,7 +39,7 @@ UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
 
 UNIT_CHECK_DEPS ?=
 .PHONY: all clean install check deps unit-check valgrind-check format \
-	format-check check-vm demo bench man-check
+	format-check clang-check check-vm demo bench man-check
 PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
 all: $(PROGS)
 
@@ -84,14 +84,23 @@ valgrind-check: $(UNIT_BINS)
 -include tests/integration/integration.mk
 -include tests/vm/vm.mk
 
+# The whole tree must also build warning-free with clang.
+clang-check:
+	@$(MAKE) --no-print-directory B=$(B)/clang CC=clang all $(UNIT_SRCS:tests/unit/%.c=$(B)/clang/tests/%)
+
 CHECK_TARGETS ?=
 check: deps
-	@$(MAKE) --no-print-directory all unit-check valgrind-check $(CHECK_TARGETS)
+	@$(MAKE) --no-print-directory all format-check man-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
+FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h)
 format:
-	clang-format -i src/*.c include/memhotd/*.h tests/unit/*.c $(wildcard tests/integration/*.c)
+	clang-format -i $(FORMAT_FILES)
 format-check:
-	clang-format --dry-run --Werror src/*.c include/memhotd/*.h tests/unit/*.c $(wildcard tests/integration/*.c)
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# Man pages must render without a single warning.
+man-check:
+	@set -e; for m in $(wildcard man/*.[0-9]); do mandoc -Tlint -W warning $$m; done
 
 install: all
 	install -D -m 0755 $(B)/memhotd $(DESTDIR)$(SBINDIR)/memhotd
