@@ -57,4 +57,9 @@ struct mh_daemon {
  * 0, or -1 with the old configuration kept and err filled. */
 int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len);
 
+/* The control socket <root>/run/memhotd/control (daemon-control.c):
+ * opened at start-up, closed on exit.  0 or -errno. */
+int mh_daemon_control_start(struct mh_daemon *d);
+void mh_daemon_control_stop(struct mh_daemon *d);
+
 #endif
