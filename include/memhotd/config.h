@@ -34,6 +34,20 @@ void mh_config_defaults(struct mh_config *c);
 int mh_config_load(const char *path, bool missing_ok, struct mh_config *c,
 		   char *err, size_t err_len);
 
+/*
+ * mh_config_load also reads the drop-ins, the *.conf files in "<path>.d"
+ * (for the default: /etc/memhotd.conf.d/), in strcmp order after the main
+ * file; a later file overrides an earlier one key by key.
+ */
+#define MH_CONFIG_DROPIN_SUFFIX ".d"
+
+/*
+ * Parses INI text on top of *c (no defaults, no drop-ins); name is used in
+ * messages as the file name.  0, or -1 with err filled (*c then unchanged).
+ */
+int mh_config_parse_string(const char *text, const char *name,
+			   struct mh_config *c, char *err, size_t err_len);
+
 /* The effective configuration as INI text, every key. */
 void mh_config_print(const struct mh_config *c, FILE *out);
 
