@@ -1,0 +1,688 @@
+"""Host side of memhotd's real-kernel test harness.
+
+Obtains a Debian 6.1 guest kernel (cached under tests/vm/cache), builds a busybox
+initramfs, boots QEMU/TCG with virtio-mem and pc-dimm memory, drives hotplug over
+QMP and runs shell snippets in the guest over a serial line (a socket chardev on
+ttyS1; ttyS0 is the console, written to a file).  See tests/vm/README.md.
+
+Only the standard library is used.
+"""
+
+import base64
+import glob
+import json
+import lzma
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+CACHE = os.environ.get("MEMHOTD_VM_CACHE", os.path.join(HERE, "cache"))
+OUT = os.environ.get("MEMHOTD_VM_OUT", os.path.join(HERE, "out"))
+GIB = 1 << 30
+MIB = 1 << 20
+BLOCK = 128 * MIB
+
+MODULE_ORDER = ["virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
+                "virtio", "virtio_pci", "virtio_mem"]
+
+
+class VMError(Exception):
+    pass
+
+
+def log(*a):
+    print("[vm]", *a, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Kernel
+# --------------------------------------------------------------------------
+
+def _run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **kw).stdout
+
+
+def newest_kernel_package():
+    """Name of the newest linux-image-6.1.0-N-amd64 apt knows about."""
+    def search():
+        try:
+            out = _run(["apt-cache", "search", "--names-only",
+                        r"^linux-image-6\.1\.0-[0-9]+-amd64$"])
+        except (OSError, subprocess.CalledProcessError):
+            return []
+        return [l.split()[0] for l in out.splitlines() if l.strip()]
+    names = search()
+    if not names and os.geteuid() == 0:
+        log("apt-cache knows no linux-image-6.1 package; running apt-get update")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        names = search()
+    if not names:
+        raise VMError("cannot find a linux-image-6.1.0-*-amd64 package with apt-cache "
+                      "(run apt-get update, or set MEMHOTD_VM_KERNEL_DEB to a .deb)")
+    names.sort(key=lambda n: int(n.split("-")[3]))
+    return names[-1]
+
+
+def extract_vmlinux(bzimage, dest):
+    """Like the kernel's scripts/extract-vmlinux: find the compressed payload
+    inside the bzImage, decompress it, keep the first result that is an ELF."""
+    data = open(bzimage, "rb").read()
+    tried = 0
+    for magic in (b"\xfd7zXZ\x00",):
+        pos = data.find(magic)
+        while pos >= 0:
+            tried += 1
+            try:
+                d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+                out = d.decompress(data[pos:])
+                if out[:4] == b"\x7fELF":
+                    with open(dest + ".tmp", "wb") as f:
+                        f.write(out)
+                    os.rename(dest + ".tmp", dest)
+                    return
+            except lzma.LZMAError:
+                pass
+            pos = data.find(magic, pos + 1)
+    for magic, cmd in ((b"\x28\xb5\x2f\xfd", ["zstd", "-dc"]),
+                       (b"\x1f\x8b\x08", ["gzip", "-dc"])):
+        pos = data.find(magic)
+        if pos >= 0 and shutil.which(cmd[0]):
+            p = subprocess.run(cmd, input=data[pos:], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+            if p.stdout[:4] == b"\x7fELF":
+                with open(dest, "wb") as f:
+                    f.write(p.stdout)
+                return
+    raise VMError("no ELF vmlinux found in %s (%d candidates)" % (bzimage, tried))
+
+
+def get_kernel():
+    """Returns dict(version, vmlinux, modules: {name: path}). Cached in CACHE."""
+    os.makedirs(CACHE, exist_ok=True)
+    stamp = os.path.join(CACHE, "kernel.json")
+    if os.path.exists(stamp):
+        k = json.load(open(stamp))
+        if os.path.exists(k["vmlinux"]) and all(os.path.exists(p) for p in k["modules"].values()):
+            return k
+    deb = os.environ.get("MEMHOTD_VM_KERNEL_DEB")
+    if not deb:
+        debs = sorted(glob.glob(os.path.join(CACHE, "linux-image-6.1.0-*-amd64_*.deb")))
+        if debs:
+            deb = debs[-1]
+    if not deb:
+        pkg = newest_kernel_package()
+        log("downloading", pkg)
+        try:
+            subprocess.run(["apt-get", "download", pkg], cwd=CACHE, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise VMError("apt-get download %s failed: %s" % (pkg, e))
+        debs = sorted(glob.glob(os.path.join(CACHE, pkg + "_*.deb")))
+        if not debs:
+            raise VMError("apt-get download %s produced no .deb" % pkg)
+        deb = debs[-1]
+    root = os.path.join(CACHE, "kernel-root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    log("extracting", deb)
+    subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+    vmlinuz = glob.glob(os.path.join(root, "boot", "vmlinuz-*"))
+    if len(vmlinuz) != 1:
+        raise VMError("expected one vmlinuz in %s" % deb)
+    version = os.path.basename(vmlinuz[0])[len("vmlinuz-"):]
+    vmlinux = os.path.join(CACHE, "vmlinux-" + version)
+    extract_vmlinux(vmlinuz[0], vmlinux)
+    moddir = os.path.join(CACHE, "modules-" + version)
+    os.makedirs(moddir, exist_ok=True)
+    mods = {}
+    kroot = glob.glob(os.path.join(root, "lib", "modules", version))
+    if not kroot:
+        kroot = glob.glob(os.path.join(root, "usr", "lib", "modules", version))
+    for name in MODULE_ORDER:
+        found = []
+        for ext in (".ko", ".ko.xz", ".ko.zst", ".ko.gz"):
+            found += glob.glob(os.path.join(kroot[0], "kernel", "**", name + ext), recursive=True)
+        if not found:
+            raise VMError("module %s not in %s" % (name, deb))
+        src, dst = found[0], os.path.join(moddir, name + ".ko")
+        # busybox insmod cannot be relied on to decompress: do it here.
+        if src.endswith(".xz"):
+            open(dst, "wb").write(lzma.open(src).read())
+        elif src.endswith(".gz"):
+            import gzip
+            open(dst, "wb").write(gzip.open(src).read())
+        elif src.endswith(".zst"):
+            with open(dst, "wb") as f:
+                subprocess.run(["zstd", "-dc", src], stdout=f, check=True)
+        else:
+            shutil.copyfile(src, dst)
+        mods[name] = dst
+    shutil.copyfile(glob.glob(os.path.join(root, "boot", "config-*"))[0],
+                    os.path.join(CACHE, "config-" + version))
+    shutil.rmtree(root, ignore_errors=True)
+    k = {"version": version, "vmlinux": vmlinux, "modules": mods, "deb": os.path.basename(deb)}
+    json.dump(k, open(stamp, "w"), indent=1)
+    return k
+
+
+# --------------------------------------------------------------------------
+# Initramfs
+# --------------------------------------------------------------------------
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+for m in __MODULES__; do
+	insmod /lib/modules/$m.ko || echo "init: insmod $m failed"
+done
+echo "init: modules loaded"
+stty -F /dev/ttyS1 raw -echo
+exec /bin/agent
+"""
+
+# The guest agent: one line per request "<seq> <base64 script>", answered with
+# the script's stdout+stderr framed by @@BEGIN <seq> / @@END <seq> <rc>.
+AGENT = r"""#!/bin/sh
+exec 3<>/dev/ttyS1
+echo "@@READY" >&3
+while IFS=' ' read -r seq b64 <&3; do
+	[ -n "$seq" ] || continue
+	echo "$b64" | base64 -d > /tmp/cmd.sh 2>/dev/null
+	sh /tmp/cmd.sh > /tmp/cmd.out 2>&1 </dev/null
+	rc=$?
+	{ echo "@@BEGIN $seq"; cat /tmp/cmd.out; echo "@@END $seq $rc"; } >&3
+done
+"""
+
+# One line per memory block: "B <id> <state> <node|-> <zone|-> <firmware_node|->".
+# valid_zones is read for ONLINE blocks only (reading it for a fresh offline block
+# can crash 6.1, kernel-policy.md 7.9).
+MEMDUMP = r"""#!/bin/sh
+cd /sys/devices/system/memory || exit 1
+for d in memory[0-9]*; do
+	read -r st < $d/state || continue
+	nd=-
+	for l in $d/node*; do [ -e "$l" ] && nd=${l##*/node}; done
+	z=-
+	if [ "$st" = online ]; then read -r z < $d/valid_zones; fi
+	fw=-
+	if [ -e $d/firmware_node ]; then fw=$(readlink $d/firmware_node); fw=${fw##*/}; fi
+	echo "B ${d#memory} $st $nd $z $fw"
+done
+"""
+
+# Full text capture for parser tests, see tests/data/captures/README.md.
+SYSDUMP = r"""#!/bin/sh
+# path<TAB>value for attributes, "path -> target" for links.
+attr() { [ -r "$1" ] && { v=$(cat "$1" 2>/dev/null) && printf '%s\t%s\n' "$1" "$v"; }; }
+link() { [ -L "$1" ] && printf '%s -> %s\n' "$1" "$(readlink "$1")"; }
+M=/sys/devices/system/memory
+attr $M/block_size_bytes
+attr $M/auto_online_blocks
+for d in $M/memory[0-9]*; do
+	attr $d/phys_index
+	attr $d/state
+	attr $d/phys_device
+	attr $d/removable
+	read -r st < $d/state
+	[ "$st" = online ] && attr $d/valid_zones
+	for l in $d/node*; do link "$l"; done
+	link $d/firmware_node
+done
+for a in /sys/bus/acpi/devices/PNP0C80:*; do
+	[ -e "$a" ] || continue
+	link "$a"
+	attr $a/hid
+	attr $a/status
+	attr $a/path
+	for l in $a/physical_node*; do link "$l"; done
+done
+for v in /sys/bus/virtio/devices/virtio*; do
+	[ -e "$v" ] || continue
+	link "$v"
+	attr $v/device
+	attr $v/vendor
+	link $v/driver
+done
+for p in /sys/module/memory_hotplug/parameters/* /sys/module/virtio_mem/parameters/*; do
+	attr $p
+done
+for n in /sys/devices/system/node/node[0-9]*; do
+	attr $n/has_memory 2>/dev/null
+	attr $n/has_normal_memory 2>/dev/null
+done
+attr /sys/devices/system/node/has_memory
+attr /sys/devices/system/node/has_normal_memory
+attr /sys/devices/system/node/online
+"""
+
+
+def ldd_closure(binaries):
+    """Files (host paths) a set of dynamic binaries needs, loader included."""
+    need = set()
+    for b in binaries:
+        try:
+            out = _run(["ldd", b])
+        except subprocess.CalledProcessError as e:
+            raise VMError("ldd %s: %s" % (b, e.stderr))
+        for line in out.splitlines():
+            line = line.strip()
+            m = re.match(r"\S+ => (/\S+)", line)
+            if m:
+                need.add(m.group(1))
+                continue
+            m = re.match(r"(/\S+) \(0x", line)
+            if m:
+                need.add(m.group(1))
+    return sorted(need)
+
+
+def build_initramfs(kernel, dest, extra_files=None):
+    """Writes an uncompressed newc cpio to dest.  extra_files: {guest path: host
+    path or bytes}.  Dynamic ELF files get their ldd closure."""
+    bb = shutil.which("busybox") or "/bin/busybox"
+    if not os.path.exists(bb):
+        raise VMError("busybox not found (apt-get install busybox-static)")
+    p = subprocess.run(["ldd", bb], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if "=>" in p.stdout:
+        raise VMError("%s is not statically linked (install busybox-static)" % bb)
+    stage = dest + ".d"
+    shutil.rmtree(stage, ignore_errors=True)
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "run", "tmp",
+              "etc", "lib/modules", "root", "var/log"):
+        os.makedirs(os.path.join(stage, d), exist_ok=True)
+    shutil.copyfile(bb, os.path.join(stage, "bin/busybox"))
+    os.chmod(os.path.join(stage, "bin/busybox"), 0o755)
+    os.symlink("busybox", os.path.join(stage, "bin/sh"))
+    for name in MODULE_ORDER:
+        shutil.copyfile(kernel["modules"][name], os.path.join(stage, "lib/modules", name + ".ko"))
+
+    def put(path, content, mode=0o755):
+        p = os.path.join(stage, path.lstrip("/"))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if isinstance(content, bytes):
+            open(p, "wb").write(content)
+        elif isinstance(content, str) and content.startswith("/") and os.path.exists(content):
+            shutil.copyfile(content, p)
+        else:
+            open(p, "w").write(content)
+        os.chmod(p, mode)
+    put("/init", INIT.replace("__MODULES__", " ".join(MODULE_ORDER)))
+    put("/bin/agent", AGENT)
+    put("/bin/memdump", MEMDUMP)
+    put("/bin/sysdump", SYSDUMP)
+    put("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+    put("/etc/group", "root:x:0:\n", 0o644)
+    elfs = []
+    for gpath, src in (extra_files or {}).items():
+        put(gpath, src, 0o755 if not gpath.startswith("/etc") else 0o644)
+        if isinstance(src, str) and os.path.exists(src) and open(src, "rb").read(4) == b"\x7fELF":
+            elfs.append(src)
+    if elfs:
+        for lib in ldd_closure(elfs):
+            put(lib, os.path.realpath(lib), 0o755)
+    with open(dest + ".tmp", "wb") as f:
+        files = subprocess.run("find . | LC_ALL=C sort", shell=True, cwd=stage,
+                               stdout=subprocess.PIPE, check=True).stdout
+        subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=stage,
+                       input=files, stdout=f, check=True)
+    os.rename(dest + ".tmp", dest)
+    shutil.rmtree(stage, ignore_errors=True)
+    return dest
+
+
+# --------------------------------------------------------------------------
+# QEMU
+# --------------------------------------------------------------------------
+
+def accel_args():
+    if os.environ.get("MEMHOTD_VM_ACCEL"):
+        return ["-accel", os.environ["MEMHOTD_VM_ACCEL"]]
+    # KVM only with a real kvm_intel/kvm_amd (kernel-policy.md 7.1).
+    if os.path.exists("/dev/kvm") and (os.path.isdir("/sys/module/kvm_intel") or
+                                        os.path.isdir("/sys/module/kvm_amd")):
+        try:
+            fd = os.open("/dev/kvm", os.O_RDWR)
+            os.close(fd)
+            return ["-accel", "kvm", "-cpu", "host"]
+        except OSError:
+            pass
+    return ["-accel", "tcg,thread=multi"]
+
+
+class VM:
+    """One QEMU guest.
+
+    nodes: 1 or 2 NUMA nodes (boot RAM split evenly), boot_mem in bytes.
+    vmems: list of dicts {id, node, size (max, bytes), requested (bytes)}.
+    cmdline: extra kernel command line."""
+
+    def __init__(self, name, kernel, initrd, nodes=1, boot_mem=4 * GIB, vmems=(),
+                 cmdline="", timeout=600, smp=2, dimm_slots=8, maxmem=64 * GIB):
+        self.name, self.kernel, self.initrd = name, kernel, initrd
+        self.nodes, self.boot_mem, self.vmems = nodes, boot_mem, list(vmems)
+        self.cmdline, self.timeout, self.smp = cmdline, timeout, smp
+        self.dimm_slots, self.maxmem = dimm_slots, maxmem
+        self.dir = os.path.join(OUT, name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.console = os.path.join(self.dir, "console.log")
+        self.proc = None
+        self.qmp_sock = self.cmd_sock = None
+        self.qmp_buf = b""
+        self.cmd_buf = b""
+        self.events = []
+        self.seq = 0
+        self.deadline = None
+
+    # -- lifecycle --
+    def args(self):
+        ram = self.boot_mem
+        a = ["qemu-system-x86_64", "-machine", "q35", "-smp", str(max(self.smp, self.nodes))]
+        a += accel_args()
+        a += ["-m", "size=%dM,slots=%d,maxmem=%dM" % (ram // MIB, self.dimm_slots, self.maxmem // MIB)]
+        a += ["-nodefaults", "-nographic", "-no-user-config", "-no-reboot",
+              "-kernel", self.kernel["vmlinux"], "-initrd", self.initrd,
+              "-append", ("console=ttyS0 loglevel=5 panic=1 oops=panic mitigations=off "
+                          "tsc=reliable " + self.cmdline).strip(),
+              "-serial", "file:" + self.console,
+              "-chardev", "socket,id=cmd,path=%s,server=on,wait=off" % os.path.join(self.dir, "cmd.sock"),
+              "-serial", "chardev:cmd",
+              "-qmp", "unix:%s,server=on,wait=off" % os.path.join(self.dir, "qmp.sock")]
+        if self.nodes > 1:
+            per = ram // self.nodes
+            for n in range(self.nodes):
+                a += ["-object", "memory-backend-ram,id=ram-node%d,size=%dM" % (n, per // MIB),
+                      "-numa", "node,nodeid=%d,memdev=ram-node%d,cpus=%d" % (n, n, n)]
+        for v in self.vmems:
+            a += ["-object", "memory-backend-ram,id=mem-%s,size=%dM,reserve=off" % (v["id"], v["size"] // MIB),
+                  "-device", "virtio-mem-pci,id=%s,memdev=mem-%s,node=%d,requested-size=%dM"
+                  % (v["id"], v["id"], v.get("node", 0), v.get("requested", 0) // MIB)]
+        return a
+
+    def start(self):
+        self.t_start = time.monotonic()
+        self.deadline = self.t_start + self.timeout
+        args = self.args()
+        open(os.path.join(self.dir, "qemu-args.txt"), "w").write(" ".join(args) + "\n")
+        # timeout(1) is a second, independent hard limit.
+        self.proc = subprocess.Popen(["timeout", "-s", "KILL", str(int(self.timeout + 30))] + args,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.dir, "qemu.out"), "w"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.qmp_sock = self._connect(os.path.join(self.dir, "qmp.sock"))
+        self.cmd_sock = self._connect(os.path.join(self.dir, "cmd.sock"))
+        greeting = self._qmp_read()
+        if "QMP" not in greeting:
+            raise VMError("bad QMP greeting %r" % greeting)
+        self.qmp("qmp_capabilities")
+        self._cmd_wait_line("@@READY", 120)
+        self.t_ready = time.monotonic()
+        log("%s: guest ready after %.1fs" % (self.name, self.t_ready - self.t_start))
+        return self
+
+    def _connect(self, path):
+        end = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise VMError("qemu exited (rc %s): %s" % (self.proc.returncode, self.tail_file("qemu.out")))
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                return s
+            except OSError:
+                s.close()
+                if time.monotonic() > end:
+                    raise VMError("cannot connect to " + path)
+                time.sleep(0.02)
+
+    def tail_file(self, name, n=40):
+        p = os.path.join(self.dir, name)
+        try:
+            return "\n".join(open(p, errors="replace").read().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc is None:
+            return
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self.qmp("quit", _timeout=5)
+                except Exception:
+                    pass
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait()
+        finally:
+            for s in (self.qmp_sock, self.cmd_sock):
+                if s:
+                    s.close()
+            self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _check_alive(self):
+        if self.proc.poll() is not None:
+            raise VMError("%s: qemu exited (rc %s); console tail:\n%s" %
+                          (self.name, self.proc.returncode, self.tail_file("console.log")))
+        if time.monotonic() > self.deadline:
+            raise VMError("%s: hard timeout (%ds) reached" % (self.name, self.timeout))
+
+    # -- QMP --
+    def _qmp_read(self, timeout=30):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.qmp_buf:
+            self._check_alive()
+            self.qmp_sock.settimeout(max(0.05, min(1, end - time.monotonic())))
+            try:
+                chunk = self.qmp_sock.recv(65536)
+            except socket.timeout:
+                if time.monotonic() > end:
+                    raise VMError("QMP timeout")
+                continue
+            if not chunk:
+                raise VMError("QMP closed; console tail:\n" + self.tail_file("console.log"))
+            self.qmp_buf += chunk
+        line, self.qmp_buf = self.qmp_buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def qmp(self, cmd, _timeout=30, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.qmp_sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            r = self._qmp_read(_timeout)
+            if "event" in r:
+                self.events.append(r)
+                continue
+            if "error" in r:
+                raise VMError("QMP %s %s: %s" % (cmd, args, r["error"]))
+            return r.get("return")
+
+    def poll_events(self):
+        """Drains pending QMP events into self.events."""
+        self.qmp_sock.setblocking(False)
+        try:
+            while True:
+                chunk = self.qmp_sock.recv(65536)
+                if not chunk:
+                    break
+                self.qmp_buf += chunk
+        except (BlockingIOError, socket.timeout):
+            pass
+        finally:
+            self.qmp_sock.setblocking(True)
+        while b"\n" in self.qmp_buf:
+            line, self.qmp_buf = self.qmp_buf.split(b"\n", 1)
+            self.events.append(json.loads(line))
+
+    # -- guest commands --
+    def _cmd_wait_line(self, prefix, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.cmd_buf:
+                line, self.cmd_buf = self.cmd_buf.split(b"\n", 1)
+                line = line.decode(errors="replace").rstrip("\r")
+                if line.startswith(prefix):
+                    return line
+            self._check_alive()
+            if time.monotonic() > end:
+                raise VMError("%s: guest did not answer (%s) in %ds; console tail:\n%s"
+                              % (self.name, prefix, timeout, self.tail_file("console.log")))
+            self.cmd_sock.settimeout(0.2)
+            try:
+                chunk = self.cmd_sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                self._check_alive()
+                raise VMError("%s: command channel closed" % self.name)
+            self.cmd_buf += chunk
+
+    def sh(self, script, timeout=120, check=True):
+        """Runs a shell script in the guest; returns its output (stdout+stderr)."""
+        self.seq += 1
+        seq = self.seq
+        self.cmd_sock.sendall(b"%d %s\n" % (seq, base64.b64encode(script.encode())))
+        self._cmd_wait_line("@@BEGIN %d" % seq, timeout)
+        out = []
+        end = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.cmd_buf:
+                line, self.cmd_buf = self.cmd_buf.split(b"\n", 1)
+                line = line.decode(errors="replace")
+                if line.startswith("@@END %d " % seq):
+                    rc = int(line.split()[2])
+                    text = "\n".join(out) + ("\n" if out else "")
+                    if check and rc != 0:
+                        raise VMError("%s: guest command failed (rc %d): %s\n%s"
+                                      % (self.name, rc, script[:200], text[-2000:]))
+                    return text
+                out.append(line)
+            self._check_alive()
+            if time.monotonic() > end:
+                raise VMError("%s: guest command timed out: %s" % (self.name, script[:200]))
+            self.cmd_sock.settimeout(0.2)
+            try:
+                chunk = self.cmd_sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise VMError("%s: command channel closed" % self.name)
+            self.cmd_buf += chunk
+
+    # -- hotplug --
+    def set_vmem(self, dev, size):
+        self.qmp("qom-set", path="/machine/peripheral/" + dev, property="requested-size", value=int(size))
+
+    def add_dimm(self, dev, size, node=0):
+        self.qmp("object-add", **{"qom-type": "memory-backend-ram", "id": "mem-" + dev,
+                                  "size": int(size), "reserve": False})
+        self.qmp("device_add", driver="pc-dimm", id=dev, memdev="mem-" + dev, node=node)
+
+    def del_dimm(self, dev, timeout=60):
+        self.qmp("device_del", id=dev)
+        end = time.monotonic() + timeout
+        while True:
+            self.poll_events()
+            if any(e.get("event") == "DEVICE_DELETED" and e.get("data", {}).get("device") == dev
+                   for e in self.events):
+                break
+            if time.monotonic() > end:
+                raise VMError("%s: DIMM %s not deleted in %ds: %s" % (self.name, dev, timeout,
+                              self.qmp("query-acpi-ospm-status")))
+            self._check_alive()
+            time.sleep(0.1)
+        self.qmp("object-del", id="mem-" + dev)
+
+    def memory_devices(self):
+        return self.qmp("query-memory-devices")
+
+    def vmem_pending(self):
+        """virtio-mem devices whose plugged size differs from the requested size."""
+        bad = []
+        for d in self.memory_devices():
+            if d["type"] == "virtio-mem":
+                v = d["data"]
+                if v["size"] != v["requested-size"]:
+                    bad.append((v["id"], v["size"], v["requested-size"]))
+        return bad
+
+    def offline_count(self):
+        out = self.sh("cat /sys/devices/system/memory/memory*/state | grep -c offline; true")
+        return int(out.split()[0])
+
+    def blocks(self):
+        """{block id: (state, node, zone, firmware_node)}"""
+        res = {}
+        for line in self.sh("memdump").splitlines():
+            f = line.split()
+            if len(f) == 6 and f[0] == "B":
+                res[int(f[1])] = (f[2], f[3], f[4], f[5])
+        return res
+
+    def wait_quiescent(self, timeout=120, allow_offline=False, stable=0.5):
+        """Until every virtio-mem device has plugged what was requested and (unless
+        allow_offline) no block is offline, stable for `stable` seconds."""
+        end = time.monotonic() + timeout
+        last, since = None, None
+        while True:
+            pending = self.vmem_pending()
+            off = self.offline_count()
+            ok = not pending and (allow_offline or off == 0)
+            state = (tuple(pending), off)
+            now = time.monotonic()
+            if ok:
+                if last == state and since is not None and now - since >= stable:
+                    return now
+                if last != state or since is None:
+                    since = now
+            else:
+                since = None
+            last = state
+            if now > end:
+                raise VMError("%s: not quiescent after %ds: vmem pending %s, %d offline blocks"
+                              % (self.name, timeout, pending, off))
+            time.sleep(0.1)
+
+
+def iomem_owners(iomem_text, block_size=BLOCK):
+    """[(start, end, name)] for top-level virtioN resources."""
+    res = []
+    for line in iomem_text.splitlines():
+        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) : (virtio\d+)$", line)
+        if m:
+            res.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+    return res
+
+
+def owner_of(block, fw, owners, block_size=BLOCK):
+    if fw not in ("-", None):
+        return fw
+    a = block * block_size
+    for s, e, n in owners:
+        if s <= a <= e:
+            return n
+    return "boot"
