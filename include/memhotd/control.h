@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket: AF_UNIX stream, varlink-compatible framing (one JSON
+ * object per message, each terminated by a NUL byte), json-c for all JSON.
+ * doc/control-protocol.md documents the wire format, methods and errors.
+ *
+ * Server: non-blocking in sd-event.  Every client has a bounded input
+ * buffer, an output buffer drained on EPOLLOUT (a client that does not read
+ * never blocks the daemon: it stops being read, then times out) and an idle
+ * timeout.  Callers are identified with SO_PEERCRED (and SO_PEERGROUPS):
+ * read-only methods are open to root and to the configured control group,
+ * methods that change state to root only.
+ *
+ * Client: mh_control_call(), one blocking request with a timeout.
+ */
+#ifndef MEMHOTD_CONTROL_H
+#define MEMHOTD_CONTROL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "memhotd/sysfs.h"
+
+/* The protocol version in every reply ("version"); bumped only when a key
+ * changes meaning or disappears.  New keys do not bump it. */
+#define MH_CONTROL_PROTOCOL_VERSION 1
+#define MH_CONTROL_INTERFACE "io.memhotd"
+
+#define MH_CONTROL_MAX_REQUEST (64u * 1024)	   /* bytes, incl. the NUL */
+#define MH_CONTROL_MAX_REPLY (256u * 1024 * 1024)  /* client side cap */
+#define MH_CONTROL_IDLE_USEC (30ULL * 1000 * 1000) /* per client */
+#define MH_CONTROL_MAX_CLIENTS 64
+
+/* Error names (the "error" member of a reply). */
+#define MH_CONTROL_ERR_INVALID_REQUEST "io.memhotd.InvalidRequest"
+#define MH_CONTROL_ERR_REQUEST_TOO_LARGE "io.memhotd.RequestTooLarge"
+#define MH_CONTROL_ERR_METHOD_NOT_FOUND "io.memhotd.MethodNotFound"
+#define MH_CONTROL_ERR_INVALID_PARAMETER "io.memhotd.InvalidParameter"
+#define MH_CONTROL_ERR_UNSUPPORTED_VERSION "io.memhotd.UnsupportedVersion"
+#define MH_CONTROL_ERR_PERMISSION_DENIED "io.memhotd.PermissionDenied"
+#define MH_CONTROL_ERR_NO_SUCH_BLOCK "io.memhotd.NoSuchBlock"
+#define MH_CONTROL_ERR_RELOAD_FAILED "io.memhotd.ReloadFailed"
+#define MH_CONTROL_ERR_INTERNAL "io.memhotd.InternalError"
+
+enum mh_control_access {
+	MH_CONTROL_READ = 0, /* root, or a member of the control group */
+	MH_CONTROL_ROOT,     /* changes state: uid 0 only */
+};
+
+struct mh_control_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * What a handler answers: either parameters (a json object, ownership passes
+ * to the server; NULL means {}) or an error name with a message.
+ */
+struct mh_control_reply {
+	json_object *parameters;
+	const char *error;
+	char message[512];
+};
+
+typedef void (*mh_control_handler)(void *userdata,
+				   const struct mh_control_peer *peer,
+				   json_object *params,
+				   struct mh_control_reply *reply);
+
+struct mh_control_method {
+	const char *name; /* fully qualified: "io.memhotd.GetStatus" */
+	enum mh_control_access access;
+	/* Allowed parameter names besides "version", NULL-terminated; NULL:
+	 * none.  The server rejects any other key before calling handler. */
+	const char *const *params;
+	mh_control_handler handler;
+};
+
+struct mh_control_options {
+	bool group_set; /* control group: read-only access, socket 0660 */
+	gid_t group;
+	size_t max_request; /* 0: MH_CONTROL_MAX_REQUEST */
+	uint64_t idle_usec; /* 0: MH_CONTROL_IDLE_USEC */
+	size_t max_clients; /* 0: MH_CONTROL_MAX_CLIENTS */
+};
+
+struct mh_control;
+
+/* "<root>/run/memhotd/control" into buf; -ENAMETOOLONG if it does not fit
+ * a sockaddr_un. */
+int mh_control_socket_path(const struct mh_root *r, char *buf, size_t len);
+/* Creates <root>/run and <root>/run/memhotd (0755) if missing. 0 or -errno. */
+int mh_control_prepare_dir(const struct mh_root *r);
+
+/*
+ * Binds path (a stale socket nobody listens on is replaced; a live one gives
+ * -EADDRINUSE), mode 0660 with the group or 0600, and listens.  methods must
+ * outlive the server.  0 or -errno.
+ */
+int mh_control_open(struct mh_control **out, sd_event *e, const char *path,
+		    const struct mh_control_options *opts,
+		    const struct mh_control_method *methods, size_t nr_methods,
+		    void *userdata);
+/* Disconnects every client, removes the socket file (if still ours). */
+void mh_control_close(struct mh_control *c);
+/* After a reload: the new control group (socket mode and access). */
+int mh_control_set_group(struct mh_control *c, bool group_set, gid_t group);
+size_t mh_control_nr_clients(const struct mh_control *c);
+
+/*
+ * Client: one request, blocking, timeout_ms for connect/send/receive.
+ * Returns 0 and *out = the reply's parameters; 1 and *out = the error's
+ * parameters with the error name in error[]; or -errno (-ENOENT or
+ * -ECONNREFUSED: nobody listens, -ETIMEDOUT, -EBADMSG: a malformed reply).
+ * params may be NULL ({}); it is not consumed.
+ */
+int mh_control_call(const char *path, const char *method, json_object *params,
+		    int timeout_ms, json_object **out, char *error,
+		    size_t error_len);
+
+#endif

@@ -1,0 +1,938 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket server and client (control.h).  Wire format:
+ * doc/control-protocol.md.
+ */
+#include "memhotd/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef MEMHOTD_VERSION
+#define MEMHOTD_VERSION "unknown"
+#endif
+
+#define VARLINK_SERVICE "org.varlink.service."
+#define IN_INITIAL 4096
+
+struct client {
+	struct mh_control *ctl;
+	struct client *next;
+	int fd;
+	sd_event_source *io;
+	sd_event_source *timer;
+	struct mh_control_peer peer;
+	gid_t *groups; /* supplementary groups of the peer (SO_PEERGROUPS) */
+	size_t nr_groups;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool read_eof;	  /* peer shut down its writing side */
+	bool close_after; /* framing lost: close once the output is flushed */
+};
+
+struct mh_control {
+	sd_event *event;
+	int fd;
+	sd_event_source *listen_src;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;
+	ino_t ino;
+	bool group_set;
+	gid_t group;
+	size_t max_request;
+	uint64_t idle_usec;
+	size_t max_clients;
+	const struct mh_control_method *methods;
+	size_t nr_methods;
+	void *userdata;
+	struct client *clients;
+	size_t nr_clients;
+};
+
+int mh_control_socket_path(const struct mh_root *r, char *buf, size_t len)
+{
+	struct sockaddr_un sa;
+	const char *root = r->path[0] ? r->path : "/";
+	size_t rl = strlen(root);
+	int n;
+
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	if (rl == 1 && root[0] == '/')
+		rl = 0;
+	n = snprintf(buf, len, "%.*s/%s", (int)rl, root, "run/memhotd/control");
+	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int mh_control_prepare_dir(const struct mh_root *r)
+{
+	if (mkdirat(r->dirfd, "run", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdirat(r->dirfd, "run/memhotd", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static int buf_reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t ncap = *cap ? *cap : IN_INITIAL;
+	char *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*buf, ncap);
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = ncap;
+	return 0;
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+static void client_free(struct client *c)
+{
+	struct mh_control *ctl = c->ctl;
+	struct client **pp;
+
+	for (pp = &ctl->clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			ctl->nr_clients--;
+			break;
+		}
+	}
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->groups);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void client_touch(struct client *c)
+{
+	uint64_t now = 0;
+
+	if (sd_event_now(c->ctl->event, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	sd_event_source_set_time(c->timer, now + c->ctl->idle_usec);
+	sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static bool peer_in_group(const struct client *c, gid_t g)
+{
+	size_t i;
+
+	if (c->peer.gid == g)
+		return true;
+	for (i = 0; i < c->nr_groups; i++)
+		if (c->groups[i] == g)
+			return true;
+	return false;
+}
+
+static void read_peer_groups(struct client *c)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (int tries = 0; tries < 4; tries++) {
+		gid_t *g = malloc(len);
+
+		if (!g)
+			return;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) ==
+		    0) {
+			c->groups = g;
+			c->nr_groups = len / sizeof(gid_t);
+			return;
+		}
+		free(g);
+		if (errno != ERANGE)
+			return;
+	}
+}
+
+/* Appends one serialized message and its NUL to the output buffer. */
+static int client_queue(struct client *c, json_object *msg)
+{
+	size_t len = 0;
+	const char *s = json_object_to_json_string_length(
+		msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		&len);
+
+	if (!s)
+		return -ENOMEM;
+	if (c->out_off && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (buf_reserve(&c->out, &c->out_cap, c->out_len + len + 1) < 0)
+		return -ENOMEM;
+	memcpy(c->out + c->out_len, s, len);
+	c->out[c->out_len + len] = '\0';
+	c->out_len += len + 1;
+	return 0;
+}
+
+static json_object *reply_message(json_object *params, const char *error)
+{
+	json_object *msg = json_object_new_object();
+	json_object *p = json_object_new_object();
+
+	json_object_object_add(
+		p, "version", json_object_new_int(MH_CONTROL_PROTOCOL_VERSION));
+	if (params) {
+		json_object_object_foreach(params, k, v)
+		{
+			if (strcmp(k, "version") != 0)
+				json_object_object_add(p, k,
+						       json_object_get(v));
+		}
+	}
+	if (error)
+		json_object_object_add(msg, "error",
+				       json_object_new_string(error));
+	json_object_object_add(msg, "parameters", p);
+	return msg;
+}
+
+static int queue_error(struct client *c, const char *error,
+		       const char *extra_key, const char *extra_val,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int queue_error(struct client *c, const char *error,
+		       const char *extra_key, const char *extra_val,
+		       const char *fmt, ...)
+{
+	char message[512];
+	json_object *p = json_object_new_object(), *msg;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	json_object_object_add(p, "message", json_object_new_string(message));
+	if (extra_key)
+		json_object_object_add(p, extra_key,
+				       json_object_new_string(extra_val));
+	msg = reply_message(p, error);
+	json_object_put(p);
+	r = client_queue(c, msg);
+	json_object_put(msg);
+	return r;
+}
+
+static const struct mh_control_method *find_method(const struct mh_control *ctl,
+						   const char *name)
+{
+	for (size_t i = 0; i < ctl->nr_methods; i++)
+		if (strcmp(ctl->methods[i].name, name) == 0)
+			return &ctl->methods[i];
+	return NULL;
+}
+
+static bool param_allowed(const struct mh_control_method *m, const char *key)
+{
+	if (strcmp(key, "version") == 0)
+		return true;
+	for (const char *const *p = m->params; p && *p; p++)
+		if (strcmp(*p, key) == 0)
+			return true;
+	return false;
+}
+
+static bool only_space(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+static void varlink_get_info(json_object **out)
+{
+	json_object *p = json_object_new_object();
+	json_object *ifs = json_object_new_array();
+
+	json_object_object_add(p, "vendor", json_object_new_string("memhotd"));
+	json_object_object_add(p, "product", json_object_new_string("memhotd"));
+	json_object_object_add(p, "version",
+			       json_object_new_string(MEMHOTD_VERSION));
+	json_object_object_add(p, "url",
+			       json_object_new_string("man:memhotctl(8)"));
+	json_object_array_add(ifs,
+			      json_object_new_string(MH_CONTROL_INTERFACE));
+	json_object_object_add(p, "interfaces", ifs);
+	*out = p;
+}
+
+/*
+ * One complete message (without its NUL).  Queues the reply (unless
+ * oneway).  Never fails the connection: every problem is an error reply.
+ */
+static void handle_message(struct client *c, const char *text, size_t len)
+{
+	struct mh_control *ctl = c->ctl;
+	const struct mh_control_method *m;
+	struct mh_control_reply reply;
+	json_tokener *tok;
+	json_object *req, *jmethod = NULL, *jparams = NULL, *msg;
+	const char *method;
+	bool oneway = false;
+	size_t end;
+
+	tok = json_tokener_new();
+	if (!tok) {
+		queue_error(c, MH_CONTROL_ERR_INTERNAL, NULL, NULL,
+			    "out of memory");
+		return;
+	}
+	/* Replies quote the method: it must be valid UTF-8 like all JSON. */
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+	/* text[len] is the NUL terminator: it ends a bare number, too. */
+	req = json_tokener_parse_ex(tok, text, (int)len + 1);
+	end = json_tokener_get_parse_end(tok);
+	if (end > len)
+		end = len;
+	if (!req || json_tokener_get_error(tok) != json_tokener_success ||
+	    !only_space(text + end, len - end)) {
+		enum json_tokener_error e = json_tokener_get_error(tok);
+
+		json_tokener_free(tok);
+		json_object_put(req);
+		queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST, NULL, NULL,
+			    "request is not one JSON object: %s",
+			    e == json_tokener_success ||
+					    e == json_tokener_continue
+				    ? "trailing data or incomplete JSON"
+				    : json_tokener_error_desc(e));
+		return;
+	}
+	json_tokener_free(tok);
+
+	if (!json_object_is_type(req, json_type_object)) {
+		queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST, NULL, NULL,
+			    "request is not a JSON object");
+		goto out;
+	}
+	json_object_object_foreach(req, key, val)
+	{
+		if (strcmp(key, "method") == 0) {
+			jmethod = val;
+		} else if (strcmp(key, "parameters") == 0) {
+			jparams = val;
+		} else if (strcmp(key, "oneway") == 0 ||
+			   strcmp(key, "more") == 0) {
+			if (!json_object_is_type(val, json_type_boolean)) {
+				queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST,
+					    NULL, NULL,
+					    "\"%s\" must be a boolean", key);
+				goto out;
+			}
+			if (key[0] == 'o')
+				oneway = json_object_get_boolean(val);
+		} else {
+			queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST, NULL,
+				    NULL, "unknown request member \"%.64s\"",
+				    key);
+			goto out;
+		}
+	}
+	if (!jmethod || !json_object_is_type(jmethod, json_type_string)) {
+		queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST, NULL, NULL,
+			    "request has no \"method\" string");
+		goto out;
+	}
+	if (jparams && !json_object_is_type(jparams, json_type_object)) {
+		queue_error(c, MH_CONTROL_ERR_INVALID_REQUEST, NULL, NULL,
+			    "\"parameters\" must be an object");
+		goto out;
+	}
+	method = json_object_get_string(jmethod);
+
+	memset(&reply, 0, sizeof(reply));
+	if (strcmp(method, VARLINK_SERVICE "GetInfo") == 0) {
+		varlink_get_info(&reply.parameters);
+		goto send;
+	}
+	m = find_method(ctl, method);
+	if (!m) {
+		queue_error(c, MH_CONTROL_ERR_METHOD_NOT_FOUND, "method",
+			    method, "unknown method \"%.128s\"", method);
+		goto out;
+	}
+	if (c->peer.uid != 0 &&
+	    (m->access == MH_CONTROL_ROOT || !ctl->group_set ||
+	     !peer_in_group(c, ctl->group))) {
+		queue_error(c, MH_CONTROL_ERR_PERMISSION_DENIED, "method",
+			    method, "%s is not allowed for uid %u%s", method,
+			    (unsigned int)c->peer.uid,
+			    m->access == MH_CONTROL_ROOT
+				    ? ": root only"
+				    : ": root or the control group only");
+		goto out;
+	}
+	if (jparams) {
+		json_object_object_foreach(jparams, pk, pv)
+		{
+			if (!param_allowed(m, pk)) {
+				queue_error(c, MH_CONTROL_ERR_INVALID_PARAMETER,
+					    "parameter", pk,
+					    "%s takes no parameter \"%.64s\"",
+					    method, pk);
+				goto out;
+			}
+			if (strcmp(pk, "version") == 0) {
+				int64_t v;
+
+				if (!json_object_is_type(pv, json_type_int)) {
+					queue_error(
+						c,
+						MH_CONTROL_ERR_INVALID_PARAMETER,
+						"parameter", "version",
+						"\"version\" must be an "
+						"integer");
+					goto out;
+				}
+				v = json_object_get_int64(pv);
+				if (v < 1 || v > MH_CONTROL_PROTOCOL_VERSION) {
+					queue_error(
+						c,
+						MH_CONTROL_ERR_UNSUPPORTED_VERSION,
+						NULL, NULL,
+						"protocol version %lld is not "
+						"supported (this server: %d)",
+						(long long)v,
+						MH_CONTROL_PROTOCOL_VERSION);
+					goto out;
+				}
+			}
+		}
+	}
+	m->handler(ctl->userdata, &c->peer, jparams, &reply);
+
+send:
+	if (!oneway) {
+		if (reply.error) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(
+				p, "message",
+				json_object_new_string(reply.message));
+			if (reply.parameters) {
+				json_object_object_foreach(reply.parameters, ek,
+							   ev)
+				{
+					json_object_object_add(
+						p, ek, json_object_get(ev));
+				}
+			}
+			msg = reply_message(p, reply.error);
+			json_object_put(p);
+		} else {
+			msg = reply_message(reply.parameters, NULL);
+		}
+		if (client_queue(c, msg) < 0)
+			c->close_after = true;
+		json_object_put(msg);
+	}
+	json_object_put(reply.parameters);
+out:
+	json_object_put(req);
+}
+
+/* Writes what it can: bytes written, or <0: drop the client. */
+static ssize_t client_flush(struct client *c)
+{
+	size_t start = c->out_off;
+
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (ssize_t)(c->out_off - start);
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	start = c->out_off - start;
+	c->out_off = c->out_len = 0;
+	/* Do not keep a huge reply's buffer around. */
+	if (c->out_cap > 1024 * 1024) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	return (ssize_t)start;
+}
+
+/* Handles buffered complete messages while nothing waits to be written. */
+static void client_process(struct client *c)
+{
+	while (!c->close_after && c->out_len == 0) {
+		char *nul = memchr(c->in, '\0', c->in_len);
+		size_t mlen, rest;
+
+		if (!nul)
+			break;
+		mlen = (size_t)(nul - c->in);
+		handle_message(c, c->in, mlen);
+		rest = c->in_len - mlen - 1;
+		memmove(c->in, nul + 1, rest);
+		c->in_len = rest;
+		if (client_flush(c) < 0) {
+			c->close_after = true;
+			c->out_len = c->out_off = 0;
+		}
+	}
+	if (!c->close_after && c->in_len >= c->ctl->max_request &&
+	    !memchr(c->in, '\0', c->in_len)) {
+		queue_error(c, MH_CONTROL_ERR_REQUEST_TOO_LARGE, NULL, NULL,
+			    "request exceeds %zu bytes without a NUL "
+			    "terminator; closing the connection",
+			    c->ctl->max_request);
+		c->close_after = true;
+		c->in_len = 0;
+	}
+}
+
+/* Re-arms the io source for what the client waits for.  false: drop it. */
+static bool client_update(struct client *c)
+{
+	uint32_t events = 0;
+
+	if (c->out_off < c->out_len)
+		events |= EPOLLOUT;
+	else if (c->close_after ||
+		 (c->read_eof && !memchr(c->in, '\0', c->in_len)))
+		return false; /* all said; partial leftovers are dropped */
+	else if (!c->read_eof)
+		events |= EPOLLIN;
+	if (!events)
+		return false;
+	if (sd_event_source_set_io_events(c->io, events) < 0)
+		return false;
+	return true;
+}
+
+static int client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct client *c = ud;
+
+	(void)s;
+	if (revents & EPOLLOUT) {
+		ssize_t w = client_flush(c);
+
+		if (w < 0)
+			goto drop;
+		if (w > 0)
+			client_touch(
+				c); /* progress: a slow reader is not idle */
+	}
+	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->read_eof &&
+	    c->out_len == 0 && !c->close_after) {
+		/* Read at most one buffer's worth per wake-up (fairness). */
+		size_t room;
+		ssize_t n;
+
+		if (buf_reserve(&c->in, &c->in_cap, c->in_len + IN_INITIAL) < 0)
+			goto drop;
+		room = c->in_cap - c->in_len;
+		if (room > c->ctl->max_request - c->in_len)
+			room = c->ctl->max_request - c->in_len;
+		n = recv(fd, c->in + c->in_len, room, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				goto drop;
+		} else if (n == 0) {
+			c->read_eof = true;
+		} else {
+			c->in_len += (size_t)n;
+			client_touch(c);
+		}
+	} else if ((revents & (EPOLLHUP | EPOLLERR)) && c->out_len > 0) {
+		goto drop; /* cannot deliver */
+	}
+	client_process(c);
+	if (!client_update(c))
+		goto drop;
+	return 0;
+drop:
+	client_free(c);
+	return 0;
+}
+
+static int client_timeout(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)s;
+	(void)usec;
+	client_free(ud);
+	return 0;
+}
+
+static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct mh_control *ctl = ud;
+
+	(void)s;
+	(void)revents;
+	for (int i = 0; i < 16; i++) {
+		struct client *c;
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (cfd < 0)
+			return 0; /* EAGAIN, or a transient error */
+		if (ctl->nr_clients >= ctl->max_clients ||
+		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			close(cfd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			continue;
+		}
+		c->ctl = ctl;
+		c->fd = cfd;
+		c->peer.pid = cred.pid;
+		c->peer.uid = cred.uid;
+		c->peer.gid = cred.gid;
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->nr_clients++;
+		read_peer_groups(c);
+		if (sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, client_io,
+				    c) < 0 ||
+		    sd_event_add_time_relative(ctl->event, &c->timer,
+					       CLOCK_MONOTONIC, ctl->idle_usec,
+					       0, client_timeout, c) < 0) {
+			client_free(c);
+			continue;
+		}
+	}
+	return 0;
+}
+
+/* ---- server life cycle -------------------------------------------------- */
+
+static int apply_mode(struct mh_control *ctl)
+{
+	if (ctl->group_set) {
+		if (chown(ctl->path, (uid_t)-1, ctl->group) < 0)
+			return -errno;
+		if (chmod(ctl->path, 0660) < 0)
+			return -errno;
+	} else if (chmod(ctl->path, 0600) < 0) {
+		return -errno;
+	}
+	return 0;
+}
+
+/* A socket file at path: replace it unless someone still listens on it. */
+static int remove_stale(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (r == 0)
+		return -EADDRINUSE;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int mh_control_open(struct mh_control **out, sd_event *e, const char *path,
+		    const struct mh_control_options *opts,
+		    const struct mh_control_method *methods, size_t nr_methods,
+		    void *userdata)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct mh_control *ctl;
+	struct stat st;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->fd = -1;
+	ctl->event = sd_event_ref(e);
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	ctl->group_set = opts && opts->group_set;
+	ctl->group = opts ? opts->group : 0;
+	ctl->max_request = opts && opts->max_request ? opts->max_request
+						     : MH_CONTROL_MAX_REQUEST;
+	ctl->idle_usec = opts && opts->idle_usec ? opts->idle_usec
+						 : MH_CONTROL_IDLE_USEC;
+	ctl->max_clients = opts && opts->max_clients ? opts->max_clients
+						     : MH_CONTROL_MAX_CLIENTS;
+	ctl->methods = methods;
+	ctl->nr_methods = nr_methods;
+	ctl->userdata = userdata;
+
+	r = remove_stale(path);
+	if (r < 0)
+		goto fail;
+	ctl->fd =
+		socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* Never visible with a wider mode than 0600, not even briefly. */
+	old = umask(0177);
+	r = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (stat(path, &st) == 0) {
+		ctl->dev = st.st_dev;
+		ctl->ino = st.st_ino;
+	}
+	r = apply_mode(ctl);
+	if (r < 0)
+		goto fail_unlink;
+	if (listen(ctl->fd, 16) < 0) {
+		r = -errno;
+		goto fail_unlink;
+	}
+	r = sd_event_add_io(e, &ctl->listen_src, ctl->fd, EPOLLIN, listen_io,
+			    ctl);
+	if (r < 0)
+		goto fail_unlink;
+	*out = ctl;
+	return 0;
+fail_unlink:
+	unlink(path);
+fail:
+	if (ctl->fd >= 0)
+		close(ctl->fd);
+	sd_event_unref(ctl->event);
+	free(ctl);
+	return r;
+}
+
+void mh_control_close(struct mh_control *c)
+{
+	struct stat st;
+
+	if (!c)
+		return;
+	while (c->clients)
+		client_free(c->clients);
+	sd_event_source_disable_unref(c->listen_src);
+	if (stat(c->path, &st) == 0 && st.st_dev == c->dev &&
+	    st.st_ino == c->ino)
+		unlink(c->path);
+	close(c->fd);
+	sd_event_unref(c->event);
+	free(c);
+}
+
+int mh_control_set_group(struct mh_control *c, bool group_set, gid_t group)
+{
+	c->group_set = group_set;
+	c->group = group;
+	return apply_mode(c);
+}
+
+size_t mh_control_nr_clients(const struct mh_control *c)
+{
+	return c->nr_clients;
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		return 0;
+	}
+}
+
+int mh_control_call(const char *path, const char *method, json_object *params,
+		    int timeout_ms, json_object **out, char *error,
+		    size_t error_len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
+	json_object *req, *reply = NULL, *jp, *je;
+	const char *s;
+	size_t slen = 0, off = 0, len = 0, cap = 0;
+	char *buf = NULL, *nul = NULL;
+	int fd, r = 0;
+
+	*out = NULL;
+	if (error_len)
+		error[0] = '\0';
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno != EINPROGRESS && errno != EAGAIN) {
+			r = -errno;
+			goto out;
+		}
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r < 0)
+			goto out;
+	}
+
+	req = json_object_new_object();
+	json_object_object_add(req, "method", json_object_new_string(method));
+	json_object_object_add(req, "parameters",
+			       params ? json_object_get(params)
+				      : json_object_new_object());
+	s = json_object_to_json_string_length(
+		req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		&slen);
+	/* Send the text and its terminating NUL. */
+	while (off < slen + 1) {
+		ssize_t n = send(fd, s + off, slen + 1 - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			r = wait_fd(fd, POLLOUT, deadline);
+			if (r < 0)
+				break;
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)n;
+		r = 0;
+	}
+	json_object_put(req);
+	if (off < slen + 1)
+		goto out;
+
+	while (!nul) {
+		ssize_t n;
+
+		if (len + 65536 > cap) {
+			char *nb;
+
+			if (cap >= MH_CONTROL_MAX_REPLY) {
+				r = -EMSGSIZE;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		n = recv(fd, buf + len, cap - len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			r = wait_fd(fd, POLLIN, deadline);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0) {
+			r = -ECONNRESET;
+			goto out;
+		}
+		nul = memchr(buf + len, '\0', (size_t)n);
+		len += (size_t)n;
+	}
+
+	reply = json_tokener_parse(buf);
+	if (!reply || !json_object_is_type(reply, json_type_object) ||
+	    !json_object_object_get_ex(reply, "parameters", &jp) ||
+	    !json_object_is_type(jp, json_type_object)) {
+		r = -EBADMSG;
+		goto out;
+	}
+	*out = json_object_get(jp);
+	if (json_object_object_get_ex(reply, "error", &je)) {
+		if (error_len)
+			snprintf(error, error_len, "%s",
+				 json_object_get_string(je));
+		r = 1;
+	} else {
+		r = 0;
+	}
+out:
+	json_object_put(reply);
+	free(buf);
+	close(fd);
+	return r;
+}
