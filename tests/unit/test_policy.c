@@ -571,6 +571,19 @@ static void test_static_group(void **state)
 	assert_int_equal(d.target, MH_TARGET_KERNEL);
 	assert_int_equal(d.reason, MH_REASON_GLOBAL_RATIO);
 	assert_false(d.node.evaluated); /* global failed first */
+
+	/* can_online_movable() on its own: no credit for a static group */
+	{
+		struct mh_policy_view v = {&c, n, 1, g, 1};
+		struct mh_ratio_check chk;
+
+		g[0].present_kernel = GIB(8);
+		assert_false(
+			mh_policy_can_online_movable(&v, -1, 0, GIB(11), &chk));
+		assert_int_equal(chk.own_kernel, 0);
+		assert_int_equal(chk.kernel_after, GIB(4));
+		assert_int_equal(chk.requirement, 0);
+	}
 }
 
 /* A second static group is not "another dynamic group": no REQ/GMV. */
@@ -1644,6 +1657,37 @@ static void test_rv1_cover_letter_vmem(void **state)
 	assert_layout("cover letter", a.zone, 328, "M96 (N M3)*58");
 }
 
+/*
+ * How sensitive RV1 is to KE: the 16 GiB layout holds for KE in
+ * [1045093, 1055216] and not just outside; 1 048 446 is well inside, so
+ * the measured layout does not hinge on the exact hole size.
+ */
+static void test_rv1_ke_range(void **state)
+{
+	static const struct {
+		uint64_t ke;
+		bool same;
+	} t[] = {{1045092, false},
+		 {1045093, true},
+		 {GIB(4), true},
+		 {1055216, true},
+		 {1055217, false}};
+	char want[128];
+
+	(void)state;
+	expand("M96 (N M3)*8", want, sizeof(want));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sim s;
+		struct dev a;
+
+		sim_init(&s, 301, true);
+		sim_node(&s, 0, t[i].ke);
+		sim_dynamic(&s, &a, 0, 1, 48);
+		dev_grow(&a, 128);
+		assert_int_equal(memcmp(a.zone, want, 128) == 0, t[i].same);
+	}
+}
+
 /* Patch 9: ratio 3:1, "[M]x8 [N][M][M][M][N][M][M][M]..." */
 static void test_patch9_ratio_3_to_1(void **state)
 {
@@ -1878,6 +1922,7 @@ int main(void)
 		cmocka_unit_test(test_tv12_ungrouped),
 		cmocka_unit_test(test_tv13_dimm_then_vmem),
 		cmocka_unit_test(test_rv1_cover_letter_vmem),
+		cmocka_unit_test(test_rv1_ke_range),
 		cmocka_unit_test(test_patch9_ratio_3_to_1),
 		cmocka_unit_test(test_rv2_two_nodes_numa),
 		cmocka_unit_test(test_rv3_two_nodes_global),
