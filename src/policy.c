@@ -295,6 +295,10 @@ static void decide_auto_movable(const struct mh_policy_view *view,
 				    : MH_REASON_GLOBAL_RATIO;
 		return;
 	}
+	/*
+	 * req->nid is never -1 by contract (6.1 crashes on exactly that,
+	 * spec 7.9); if it were, this would repeat the global check.
+	 */
 	if (cfg->numa_aware && !mh_policy_can_online_movable(
 				       view, req->nid, gidx, rest, &d->node)) {
 		d->reason = d->node.kernel_early <= d->node.requirement
