@@ -36,6 +36,32 @@ struct mh_counters {
 	bool has_last;
 };
 
+/* A block waiting to be onlined (daemon.c's queue). */
+enum mh_pending_state {
+	MH_PENDING_QUEUED = 0, /* to be decided as soon as its turn comes */
+	MH_PENDING_WAIT_NODE,  /* nodeN link missing (spec 6.2, 7.9) */
+	MH_PENDING_WAIT_GROUP, /* owning DIMM not bound yet (spec 7.11) */
+	MH_PENDING_RETRY,      /* EPERM/EBUSY/ENOMEM: back-off */
+};
+/* "queued", "wait-node", "wait-group", "retry" */
+const char *mh_pending_state_name(enum mh_pending_state s);
+
+struct mh_pending {
+	uint64_t id;          /* memoryN */
+	uint64_t seq;         /* arrival order: decided in this order */
+	enum mh_pending_state state;
+	uint64_t queued_usec; /* CLOCK_MONOTONIC */
+	uint64_t next_usec;   /* not before this (waits and retries) */
+	unsigned int waits;   /* node/group re-checks so far */
+};
+
+/* A block memhotd gave up on (until the next sweep retries it). */
+struct mh_failed {
+	uint64_t id;
+	int err;          /* errno of the last write */
+	uint64_t at_usec; /* CLOCK_MONOTONIC */
+};
+
 struct mh_daemon {
 	struct mh_root root;
 	char config_path[4096];
@@ -51,7 +77,47 @@ struct mh_daemon {
 	char competitors[MH_MAX_COMPETITORS][256]; /* one line each */
 	bool dry_run;
 	bool exiting;
+
+	/* daemon.c private state, readable by the control socket. */
+	struct mh_pending *pending; /* nr_pending entries, in seq order */
+	size_t cap_pending;
+	uint64_t next_seq;
+	struct mh_failed *failed; /* ascending id */
+	size_t nr_failed, cap_failed;
+	uint64_t *user_offlined; /* offlined by others: not re-onlined */
+	size_t nr_user_offlined, cap_user_offlined;
+	bool config_missing_ok;  /* the default path: defaults if absent */
+	bool need_rescan;        /* netlink overflow seen */
+	bool classification_dirty;
+	bool ready_sent;
+	int exit_status;
+	struct mh_unit_block *unit_buf;
+	size_t unit_cap;
+	sd_event_source *queue_timer, *sweep_timer;
+	sd_event_source *sig_term, *sig_int, *sig_hup;
 };
+
+struct mh_daemon_options {
+	const char *config_path; /* NULL: MH_DEFAULT_CONFIG, may be missing */
+	const char *root;        /* NULL: "/" */
+	bool dry_run;
+};
+
+/*
+ * Set-up: config, root, uevent monitor, initial scan, coldplug queue,
+ * signals, control socket.  0, or an exit status (MH_EXIT_CONFIG for a bad
+ * configuration, 1 otherwise); call mh_daemon_free either way.
+ */
+int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o);
+/* Runs the event loop until SIGTERM/SIGINT; returns the exit status. */
+int mh_daemon_run(struct mh_daemon *d);
+void mh_daemon_free(struct mh_daemon *d);
+/* Full rescan (as after a netlink overflow) and re-queue; 0 or -errno. */
+int mh_daemon_rescan(struct mh_daemon *d);
+/* Schedule a pass over the queue on the next loop iteration. */
+void mh_daemon_kick(struct mh_daemon *d);
+/* The one-line status (also sent as sd_notify STATUS=). */
+void mh_daemon_status_line(const struct mh_daemon *d, char *buf, size_t len);
 
 /* Re-read and apply the configuration (SIGHUP, control "Reload").
  * 0, or -1 with the old configuration kept and err filled. */

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memhotd: onlines hot-added memory blocks into ZONE_MOVABLE or a kernel
+ * zone exactly as the kernel's auto-movable policy would.  Foreground;
+ * logs to stderr with sd-daemon priority prefixes.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhotd/config.h"
+#include "memhotd/daemon.h"
+#include "memhotd/log.h"
+
+#ifndef MEMHOTD_VERSION
+#define MEMHOTD_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: memhotd [OPTION]...\n"
+		"Online hot-added memory blocks into ZONE_MOVABLE or a kernel "
+		"zone\n"
+		"exactly as the kernel's auto-movable policy would.\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default %s)\n"
+		"  -r, --root DIR      root of the sysfs/proc tree (default "
+		"/)\n"
+		"      --check-config  validate and print the effective "
+		"configuration\n"
+		"  -n, --dry-run       decide and log, write nothing\n"
+		"  -v, --verbose       debug messages\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n",
+		MH_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256 };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"root", required_argument, NULL, 'r'},
+		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct mh_daemon_options o = {0};
+	struct mh_daemon *d;
+	bool check = false;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "c:r:nvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'v':
+			mh_log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("memhotd %s\n", MEMHOTD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "memhotd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+
+	if (check) {
+		struct mh_config cfg;
+		char err[1024] = "";
+		const char *path =
+			o.config_path ? o.config_path : MH_DEFAULT_CONFIG;
+
+		if (mh_config_load(path, !o.config_path, &cfg, err,
+				   sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return MH_EXIT_CONFIG;
+		}
+		mh_config_print(&cfg, stdout);
+		return 0;
+	}
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		mh_err("out of memory");
+		return 1;
+	}
+	status = mh_daemon_start(d, &o);
+	if (status == 0)
+		status = mh_daemon_run(d);
+	mh_daemon_free(d);
+	free(d);
+	return status;
+}
