@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Text parsers for sysfs attributes, /proc/iomem and /proc/zoneinfo.
+ * Pure: no I/O, no global state.  Every function takes (text, len) and
+ * never looks at text[len] or beyond, so callers may pass unterminated
+ * buffers.  Malformed input yields -EINVAL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhotd/parse.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Trims trailing whitespace: returns the new length. */
+static size_t rtrim(const char *s, size_t len)
+{
+	while (len > 0 && is_space(s[len - 1]))
+		len--;
+	return len;
+}
+
+/* Hex digits in s[*pos, len), at least one, no overflow. */
+static int scan_hex(const char *s, size_t len, size_t *pos, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = *pos;
+	int d;
+
+	if (i >= len || hex_digit(s[i]) < 0)
+		return -EINVAL;
+	for (; i < len && (d = hex_digit(s[i])) >= 0; i++) {
+		if (v > (UINT64_MAX >> 4))
+			return -EINVAL;
+		v = (v << 4) | (uint64_t)d;
+	}
+	*pos = i;
+	*out = v;
+	return 0;
+}
+
+/* Decimal digits in s[*pos, len), at least one, no overflow. */
+static int scan_dec(const char *s, size_t len, size_t *pos, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = *pos;
+
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return -EINVAL;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		uint64_t d = (uint64_t)(s[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*pos = i;
+	*out = v;
+	return 0;
+}
+
+/* Whole string (after trimming trailing whitespace) is one hex number. */
+static int parse_hex_attr(const char *s, size_t len, uint64_t *out)
+{
+	size_t pos = 0;
+	uint64_t v;
+
+	if (!s)
+		return -EINVAL;
+	len = rtrim(s, len);
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		pos = 2;
+	if (scan_hex(s, len, &pos, &v) < 0 || pos != len)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int mh_parse_block_size(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v;
+
+	if (parse_hex_attr(s, len, &v) < 0)
+		return -EINVAL;
+	/* A memory block is a non-empty multiple of the page size. */
+	if (v == 0 || v % MH_PAGE_SIZE)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int mh_parse_phys_index(const char *s, size_t len, uint64_t *out)
+{
+	return parse_hex_attr(s, len, out);
+}
+
+static bool word_is(const char *s, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+
+	return len == n && memcmp(s, w, n) == 0;
+}
+
+int mh_parse_block_state(const char *s, size_t len, enum mh_block_state *out)
+{
+	if (!s)
+		return -EINVAL;
+	len = rtrim(s, len);
+	if (word_is(s, len, "online"))
+		*out = MH_BLOCK_ONLINE;
+	else if (word_is(s, len, "offline"))
+		*out = MH_BLOCK_OFFLINE;
+	else if (word_is(s, len, "going-offline"))
+		*out = MH_BLOCK_GOING_OFFLINE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The zone names the kernel prints (valid_zones, zoneinfo). */
+static enum mh_zone zone_word(const char *s, size_t len)
+{
+	if (word_is(s, len, "DMA"))
+		return MH_ZONE_DMA;
+	if (word_is(s, len, "DMA32"))
+		return MH_ZONE_DMA32;
+	if (word_is(s, len, "Normal"))
+		return MH_ZONE_NORMAL;
+	if (word_is(s, len, "Movable"))
+		return MH_ZONE_MOVABLE;
+	if (word_is(s, len, "none"))
+		return MH_ZONE_NONE;
+	return MH_ZONE_UNKNOWN;
+}
+
+int mh_parse_valid_zones_first(const char *s, size_t len, enum mh_zone *out)
+{
+	size_t i = 0, start;
+	enum mh_zone z;
+
+	if (!s)
+		return -EINVAL;
+	len = rtrim(s, len);
+	while (i < len && is_space(s[i]))
+		i++;
+	start = i;
+	while (i < len && !is_space(s[i]))
+		i++;
+	z = zone_word(s + start, i - start);
+	if (z == MH_ZONE_UNKNOWN)
+		return -EINVAL;
+	*out = z;
+	return 0;
+}
+
+/* prefix followed by a decimal number without leading zeros. */
+static int parse_prefixed_dec(const char *s, const char *prefix, uint64_t max,
+			      uint64_t *out)
+{
+	size_t plen, len, pos;
+	uint64_t v;
+
+	if (!s)
+		return -EINVAL;
+	plen = strlen(prefix);
+	if (strncmp(s, prefix, plen) != 0)
+		return -EINVAL;
+	len = strlen(s);
+	pos = plen;
+	if (len > pos + 1 && s[pos] == '0')
+		return -EINVAL;
+	if (scan_dec(s, len, &pos, &v) < 0 || pos != len || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int mh_parse_memory_name(const char *s, uint64_t *out)
+{
+	return parse_prefixed_dec(s, "memory", UINT64_MAX, out);
+}
+
+int mh_parse_node_name(const char *s, int *out)
+{
+	uint64_t v;
+
+	if (parse_prefixed_dec(s, "node", MH_MAX_NODES - 1, &v) < 0)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+int mh_parse_word(const char *s, size_t len, char *out, size_t out_len)
+{
+	size_t i;
+
+	if (!s || !out || out_len == 0)
+		return -EINVAL;
+	len = rtrim(s, len);
+	if (len == 0)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (is_space(s[i]) || s[i] == '\0')
+			return -EINVAL;
+	if (len >= out_len)
+		return -ENOBUFS;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* ---- /proc/iomem ---- */
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static enum mh_iomem_kind iomem_kind(const char *name, size_t len)
+{
+	static const char ram[] = "System RAM";
+	size_t rl = sizeof(ram) - 1, i;
+
+	if (word_is(name, len, ram))
+		return MH_IOMEM_SYSTEM_RAM;
+	if (len > rl + 3 && memcmp(name, ram, rl) == 0 && name[rl] == ' ' &&
+	    name[rl + 1] == '(' && name[len - 1] == ')')
+		return MH_IOMEM_SYSTEM_RAM_DRIVER;
+	if (len > 6 && memcmp(name, "virtio", 6) == 0 &&
+	    all_digits(name + 6, len - 6))
+		return MH_IOMEM_VIRTIO;
+	/* daxX.Y */
+	if (len > 3 && memcmp(name, "dax", 3) == 0) {
+		for (i = 3; i < len && name[i] != '.'; i++)
+			;
+		if (i < len && all_digits(name + 3, i - 3) &&
+		    all_digits(name + i + 1, len - i - 1))
+			return MH_IOMEM_DAX;
+	}
+	return MH_IOMEM_OTHER;
+}
+
+/* One line "<indent>start-end : name" (no newline) into e. */
+static int iomem_line(const char *s, size_t len, struct mh_iomem_entry *e)
+{
+	size_t i = 0, nlen;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i % 2)
+		return -EINVAL;
+	e->depth = (unsigned int)(i / 2);
+	if (scan_hex(s, len, &i, &e->start) < 0)
+		return -EINVAL;
+	if (i >= len || s[i] != '-')
+		return -EINVAL;
+	i++;
+	if (scan_hex(s, len, &i, &e->end) < 0)
+		return -EINVAL;
+	if (len - i < 3 || memcmp(s + i, " : ", 3) != 0)
+		return -EINVAL;
+	i += 3;
+	if (e->end < e->start)
+		return -EINVAL;
+	nlen = len - i;
+	e->kind = iomem_kind(s + i, nlen);
+	if (nlen >= sizeof(e->name))
+		nlen = sizeof(e->name) - 1;
+	memcpy(e->name, s + i, nlen);
+	e->name[nlen] = '\0';
+	return 0;
+}
+
+int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
+{
+	struct mh_iomem io = {0};
+	size_t cap = 0, pos = 0;
+	/* stack[d] = index of the last entry seen at depth d */
+	int *stack = NULL;
+	size_t stack_cap = 0;
+	bool hidden = true;
+	int ret = -EINVAL;
+
+	if (!out || (!text && len))
+		return -EINVAL;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+		struct mh_iomem_entry e;
+
+		pos += llen + (nl ? 1 : 0);
+		if (llen == 0)
+			continue;
+		/* A last line without newline is a truncated read. */
+		if (!nl)
+			goto fail;
+		if (iomem_line(line, llen, &e) < 0)
+			goto fail;
+		/* depth grows by at most one level per line */
+		if (io.nr == 0 ? e.depth != 0
+			       : e.depth > io.entries[io.nr - 1].depth + 1)
+			goto fail;
+		e.parent = e.depth ? stack[e.depth - 1] : -1;
+		if (e.start || e.end)
+			hidden = false;
+		if (io.nr == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			void *p;
+
+			if (ncap > (size_t)INT32_MAX) {
+				ret = -E2BIG;
+				goto fail;
+			}
+			p = realloc(io.entries, ncap * sizeof(*io.entries));
+			if (!p) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			io.entries = p;
+			cap = ncap;
+		}
+		if (e.depth >= stack_cap) {
+			size_t ncap = stack_cap ? stack_cap * 2 : 8;
+			void *p;
+
+			while (ncap <= e.depth)
+				ncap *= 2;
+			p = realloc(stack, ncap * sizeof(*stack));
+			if (!p) {
+				ret = -ENOMEM;
+				goto fail;
+			}
+			stack = p;
+			stack_cap = ncap;
+		}
+		stack[e.depth] = (int)io.nr;
+		io.entries[io.nr++] = e;
+	}
+	io.addresses_hidden = io.nr > 0 && hidden;
+	free(stack);
+	*out = io;
+	return 0;
+fail:
+	free(stack);
+	free(io.entries);
+	return ret;
+}
+
+void mh_iomem_free(struct mh_iomem *io)
+{
+	if (!io)
+		return;
+	free(io->entries);
+	io->entries = NULL;
+	io->nr = 0;
+}
+
+int mh_iomem_find(const struct mh_iomem *io, uint64_t addr)
+{
+	int best = -1;
+	size_t i;
+
+	if (!io || io->addresses_hidden)
+		return -1;
+	for (i = 0; i < io->nr; i++) {
+		const struct mh_iomem_entry *e = &io->entries[i];
+
+		if (addr < e->start || addr > e->end)
+			continue;
+		if (best < 0 || e->depth > io->entries[best].depth)
+			best = (int)i;
+	}
+	return best;
+}
+
+/* ---- /proc/zoneinfo ---- */
+
+enum zi_field {
+	ZI_SPANNED = 1u << 0,
+	ZI_PRESENT = 1u << 1,
+	ZI_MANAGED = 1u << 2,
+	ZI_CMA = 1u << 3,
+	ZI_START_PFN = 1u << 4,
+};
+#define ZI_REQUIRED (ZI_SPANNED | ZI_PRESENT | ZI_MANAGED)
+
+/* "Node N, zone   NAME": 1 and fields set; 0 if not a zone header;
+ * -EINVAL if a malformed Node line. "Node N, per-node stats" -> 0. */
+static int zi_header(const char *s, size_t len, struct mh_zoneinfo_zone *z)
+{
+	size_t i = 5, start;
+	uint64_t nid;
+
+	if (len < 5 || memcmp(s, "Node ", 5) != 0)
+		return 0;
+	if (scan_dec(s, len, &i, &nid) < 0 || nid >= MH_MAX_NODES)
+		return -EINVAL;
+	if (i >= len || s[i] != ',')
+		return -EINVAL;
+	i++;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (len - i < 4 || memcmp(s + i, "zone", 4) != 0 ||
+	    (len - i > 4 && s[i + 4] != ' '))
+		return 0; /* "per-node stats" or something newer */
+	i += 4;
+	while (i < len && s[i] == ' ')
+		i++;
+	start = i;
+	while (i < len && !is_space(s[i]))
+		i++;
+	if (i == start || rtrim(s, len) != i)
+		return -EINVAL;
+	memset(z, 0, sizeof(*z));
+	z->nid = (int)nid;
+	if (i - start >= sizeof(z->name))
+		return -EINVAL;
+	memcpy(z->name, s + start, i - start);
+	z->name[i - start] = '\0';
+	z->zone = zone_word(s + start, i - start);
+	if (z->zone == MH_ZONE_NONE)
+		z->zone = MH_ZONE_UNKNOWN;
+	return 1;
+}
+
+/* Key/value line inside a zone stanza. */
+static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
+			 unsigned int *seen)
+{
+	static const struct {
+		const char *key;
+		unsigned int bit;
+	} keys[] = {
+		{"spanned", ZI_SPANNED},      {"present", ZI_PRESENT},
+		{"managed", ZI_MANAGED},      {"cma", ZI_CMA},
+		{"start_pfn:", ZI_START_PFN},
+	};
+	size_t i = 0, start, k;
+	uint64_t v;
+
+	while (i < len && is_space(s[i]))
+		i++;
+	start = i;
+	while (i < len && !is_space(s[i]))
+		i++;
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		if (!word_is(s + start, i - start, keys[k].key))
+			continue;
+		while (i < len && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (scan_dec(s, len, &i, &v) < 0 || rtrim(s, len) != i)
+			return -EINVAL;
+		if (*seen & keys[k].bit)
+			return -EINVAL;
+		*seen |= keys[k].bit;
+		switch (keys[k].bit) {
+		case ZI_SPANNED:
+			z->spanned = v;
+			break;
+		case ZI_PRESENT:
+			z->present = v;
+			break;
+		case ZI_MANAGED:
+			z->managed = v;
+			break;
+		case ZI_CMA:
+			z->cma = v;
+			break;
+		default:
+			z->start_pfn = v;
+			break;
+		}
+		return 0;
+	}
+	return 0; /* every other statistic is ignored */
+}
+
+static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen)
+{
+	if ((seen & ZI_REQUIRED) != ZI_REQUIRED)
+		return -EINVAL;
+	if (z->present > z->spanned || z->managed > z->present ||
+	    z->cma > z->present)
+		return -EINVAL;
+	z->populated = z->present != 0;
+	/* start_pfn closes every populated stanza: its absence means a
+	 * truncated read. */
+	if (z->populated && !(seen & ZI_START_PFN))
+		return -EINVAL;
+	return 0;
+}
+
+static int zi_push(struct mh_zoneinfo *zi, size_t *cap,
+		   const struct mh_zoneinfo_zone *z)
+{
+	if (zi->nr == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		void *p = realloc(zi->zones, ncap * sizeof(*zi->zones));
+
+		if (!p)
+			return -ENOMEM;
+		zi->zones = p;
+		*cap = ncap;
+	}
+	zi->zones[zi->nr++] = *z;
+	return 0;
+}
+
+int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out)
+{
+	struct mh_zoneinfo zi = {0};
+	struct mh_zoneinfo_zone cur = {0};
+	unsigned int seen = 0;
+	bool in_zone = false;
+	size_t cap = 0, pos = 0;
+	int ret = -EINVAL, r;
+
+	if (!out || (!text && len))
+		return -EINVAL;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t llen;
+
+		if (!nl)
+			goto fail; /* a truncated final line */
+		llen = (size_t)(nl - line);
+		pos += llen + 1;
+		if (llen < 5 || memcmp(line, "Node ", 5) != 0) {
+			if (in_zone &&
+			    zi_field_line(line, llen, &cur, &seen) < 0)
+				goto fail;
+			continue;
+		}
+		/* A new stanza: close the current zone. */
+		if (in_zone) {
+			if (zi_finish(&cur, seen) < 0)
+				goto fail;
+			if ((r = zi_push(&zi, &cap, &cur)) < 0) {
+				ret = r;
+				goto fail;
+			}
+		}
+		r = zi_header(line, llen, &cur);
+		if (r < 0)
+			goto fail;
+		/* "Node N, per-node stats": ignored up to the next header */
+		in_zone = r > 0;
+		seen = 0;
+	}
+	if (in_zone) {
+		if (zi_finish(&cur, seen) < 0)
+			goto fail;
+		if ((r = zi_push(&zi, &cap, &cur)) < 0) {
+			ret = r;
+			goto fail;
+		}
+	}
+	if (zi.nr == 0)
+		goto fail;
+	*out = zi;
+	return 0;
+fail:
+	free(zi.zones);
+	return ret;
+}
+
+void mh_zoneinfo_free(struct mh_zoneinfo *zi)
+{
+	if (!zi)
+		return;
+	free(zi->zones);
+	zi->zones = NULL;
+	zi->nr = 0;
+}
+
+void mh_zoneinfo_node_sums(const struct mh_zoneinfo *zi, int nid,
+			   struct mh_zoneinfo_node_sums *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!zi)
+		return;
+	for (i = 0; i < zi->nr; i++) {
+		const struct mh_zoneinfo_zone *z = &zi->zones[i];
+
+		if (z->nid != nid || !z->populated)
+			continue;
+		/* auto_movable_stats_account_zone(): every zone that is not
+		 * ZONE_MOVABLE counts as kernel (ZONE_DEVICE is never
+		 * populated). */
+		if (z->zone == MH_ZONE_MOVABLE) {
+			out->movable_present += z->present;
+		} else {
+			out->kernel_present += z->present;
+			out->kernel_cma += z->cma;
+		}
+	}
+}
+
+int mh_zoneinfo_max_nid(const struct mh_zoneinfo *zi)
+{
+	int max = -1;
+	size_t i;
+
+	if (!zi)
+		return -1;
+	for (i = 0; i < zi->nr; i++)
+		if (zi->zones[i].nid > max)
+			max = zi->zones[i].nid;
+	return max;
+}
