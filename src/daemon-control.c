@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon side of the control socket: <root>/run/memhotd/control with
+ * the methods of doc/control-protocol.md, answered from the daemon's
+ * inventory by report.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "memhotd/control.h"
+#include "memhotd/daemon.h"
+#include "memhotd/report.h"
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void reply_json(struct mh_control_reply *reply, json_object *o)
+{
+	if (!o) {
+		reply->error = MH_CONTROL_ERR_INTERNAL;
+		snprintf(reply->message, sizeof(reply->message),
+			 "out of memory");
+		return;
+	}
+	reply->parameters = o;
+}
+
+static void m_status(void *ud, const struct mh_control_peer *peer,
+		     json_object *params, struct mh_control_reply *reply)
+{
+	struct mh_daemon *d = ud;
+
+	(void)peer;
+	(void)params;
+	reply_json(reply,
+		   mh_report_status(&d->inv, &d->config, d, mono_usec()));
+}
+
+static void m_blocks(void *ud, const struct mh_control_peer *peer,
+		     json_object *params, struct mh_control_reply *reply)
+{
+	struct mh_daemon *d = ud;
+
+	(void)peer;
+	(void)params;
+	reply_json(reply, mh_report_blocks(&d->inv, &d->config, d));
+}
+
+static void m_plan(void *ud, const struct mh_control_peer *peer,
+		   json_object *params, struct mh_control_reply *reply)
+{
+	struct mh_daemon *d = ud;
+
+	(void)peer;
+	(void)params;
+	reply_json(reply, mh_report_plan(&d->inv, &d->config, d));
+}
+
+/* "block": 48, "48" or "memory48". */
+static int block_param(json_object *params, uint64_t *id)
+{
+	json_object *v;
+
+	if (!params || !json_object_object_get_ex(params, "block", &v))
+		return -ENOENT;
+	if (json_object_is_type(v, json_type_int)) {
+		if (json_object_get_int64(v) < 0)
+			return -EINVAL;
+		*id = json_object_get_uint64(v);
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_string))
+		return mh_parse_block_arg(json_object_get_string(v), id);
+	return -EINVAL;
+}
+
+static void m_explain(void *ud, const struct mh_control_peer *peer,
+		      json_object *params, struct mh_control_reply *reply)
+{
+	struct mh_daemon *d = ud;
+	json_object *o;
+	uint64_t id;
+	int r;
+
+	(void)peer;
+	r = block_param(params, &id);
+	if (r < 0) {
+		reply->error = MH_CONTROL_ERR_INVALID_PARAMETER;
+		reply->parameters = json_object_new_object();
+		json_object_object_add(reply->parameters, "parameter",
+				       json_object_new_string("block"));
+		snprintf(reply->message, sizeof(reply->message),
+			 r == -ENOENT ? "Explain needs \"block\""
+				      : "\"block\" must be a block number or "
+					"\"memoryN\"");
+		return;
+	}
+	o = mh_report_explain(&d->inv, &d->config, d, id);
+	if (!o) {
+		reply->error = MH_CONTROL_ERR_NO_SUCH_BLOCK;
+		reply->parameters = json_object_new_object();
+		json_object_object_add(reply->parameters, "block",
+				       json_object_new_uint64(id));
+		snprintf(reply->message, sizeof(reply->message),
+			 "memory%" PRIu64 " does not exist", id);
+		return;
+	}
+	reply->parameters = o;
+}
+
+static void m_reload(void *ud, const struct mh_control_peer *peer,
+		     json_object *params, struct mh_control_reply *reply)
+{
+	struct mh_daemon *d = ud;
+	char err[512] = "";
+	json_object *o;
+
+	(void)params;
+	if (mh_daemon_reload(d, err, sizeof(err)) < 0) {
+		reply->error = MH_CONTROL_ERR_RELOAD_FAILED;
+		snprintf(reply->message, sizeof(reply->message), "%s",
+			 err[0] ? err : "reload failed");
+		return;
+	}
+	if (d->control)
+		mh_control_set_group(d->control, d->config.control_group_set,
+				     d->config.control_gid);
+	o = json_object_new_object();
+	json_object_object_add(o, "config_file",
+			       json_object_new_string(d->config_path));
+	json_object_object_add(o, "policy",
+			       json_object_new_string(mh_policy_name(
+				       d->config.policy.policy)));
+	json_object_object_add(o, "auto_movable_ratio",
+			       json_object_new_int64(d->config.policy.ratio));
+	json_object_object_add(
+		o, "auto_movable_numa_aware",
+		json_object_new_boolean(d->config.policy.numa_aware));
+	json_object_object_add(o, "requested_by_uid",
+			       json_object_new_int64(peer->uid));
+	reply->parameters = o;
+}
+
+static const char *const explain_params[] = {"block", NULL};
+
+static const struct mh_control_method methods[] = {
+	{"io.memhotd.GetStatus", MH_CONTROL_READ, NULL, m_status},
+	{"io.memhotd.ListBlocks", MH_CONTROL_READ, NULL, m_blocks},
+	{"io.memhotd.Explain", MH_CONTROL_READ, explain_params, m_explain},
+	{"io.memhotd.Plan", MH_CONTROL_READ, NULL, m_plan},
+	{"io.memhotd.Reload", MH_CONTROL_ROOT, NULL, m_reload},
+};
+
+int mh_daemon_control_start(struct mh_daemon *d)
+{
+	struct mh_control_options o = {
+		.group_set = d->config.control_group_set,
+		.group = d->config.control_gid,
+	};
+	char path[sizeof(((struct mh_root *)0)->path) + 32];
+	int r;
+
+	if (d->control)
+		return 0;
+	r = mh_control_socket_path(&d->root, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = mh_control_prepare_dir(&d->root);
+	if (r < 0)
+		return r;
+	return mh_control_open(&d->control, d->event, path, &o, methods,
+			       sizeof(methods) / sizeof(methods[0]), d);
+}
+
+void mh_daemon_control_stop(struct mh_daemon *d)
+{
+	mh_control_close(d->control);
+	d->control = NULL;
+}
