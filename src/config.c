@@ -221,9 +221,13 @@ static int cfg_parse_uint(const char *v, unsigned int *out, const char **why)
 			return -1;
 		}
 	}
-	if (*s) {
+	if (*s == ' ' || *s == '\t') {
 		*why = "has junk after the number (comments must be on a line "
 		       "of their own)";
+		return -1;
+	}
+	if (*s) {
+		*why = "has junk after the number";
 		return -1;
 	}
 	*out = (unsigned int)n;
