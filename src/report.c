@@ -552,7 +552,9 @@ static json_object *j_daemon(const struct mh_config *cfg,
 	json_object *o = json_object_new_object(), *comp;
 	const struct mh_counters *k = &d->counters;
 
-	add(o, "version", json_object_new_string(MEMHOTD_VERSION));
+	add(o, "version",
+	    json_object_new_string(MEMHOTD_VERSION[0] ? MEMHOTD_VERSION
+						      : "unknown"));
 	add(o, "pid", json_object_new_int((int)getpid()));
 	add(o, "policy",
 	    json_object_new_string(mh_policy_name(cfg->policy.policy)));

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhotctl: ask memhotd what it sees and why (man memhotctl(8)).
+ * Exit status: 0 ok, 1 error, 2 usage, 3 memhotd is not running.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memhotd/config.h"
+#include "memhotd/control.h"
+#include "memhotd/report.h"
+#include "memhotd/scan.h"
+#include "memhotd/sysfs.h"
+
+#ifndef MEMHOTD_VERSION
+#define MEMHOTD_VERSION ""
+#endif
+
+#define EXIT_USAGE 2
+#define EXIT_NOT_RUNNING 3
+
+struct ctl {
+	const char *root;
+	bool json;
+	int timeout_ms;
+	struct mh_render_opts ro;
+	char socket[sizeof(((struct mh_root *)0)->path) + 32];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: memhotctl [OPTIONS] COMMAND\n"
+		"\n"
+		"Show what memhotd sees and explain its decisions.\n"
+		"\n"
+		"Commands:\n"
+		"  status          per node, per device and daemon summary\n"
+		"  blocks          list memory blocks (lsmem-like); works "
+		"without memhotd\n"
+		"  explain BLOCK   the decision for BLOCK (memoryN or N) "
+		"with its numbers\n"
+		"  plan            what memhotd would do with each offline "
+		"block (writes nothing)\n"
+		"  reload          re-read the configuration (root only)\n"
+		"\n"
+		"Options:\n"
+		"  -J, --json          JSON output (stable keys, see "
+		"memhotctl(8))\n"
+		"  -b, --bytes         sizes in bytes instead of IEC units\n"
+		"  -o, --output LIST   blocks: columns to show (\"+LIST\" "
+		"appends)\n"
+		"  -a, --all           blocks: one line per block, do not "
+		"merge ranges\n"
+		"  -n, --noheadings    no table headings (nor summary)\n"
+		"  -r, --raw           raw output: unaligned, no summary\n"
+		"      --root DIR      the tree memhotd runs on (default /)\n"
+		"  -t, --timeout SEC   give up on memhotd after SEC seconds "
+		"(default 10)\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       version\n"
+		"\n"
+		"Columns for blocks -o:\n");
+	mh_render_blocks_columns_help(out);
+	fprintf(out, "\n"
+		     "Exit status: 0 success, 1 error, 2 usage, 3 memhotd is "
+		     "not running.\n"
+		     "See memhotctl(8).\n");
+}
+
+static const char *version(void)
+{
+	return MEMHOTD_VERSION[0] ? MEMHOTD_VERSION : "unknown";
+}
+
+static void print_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			   JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static bool not_running(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR;
+}
+
+/* One call; on failure prints why and returns the exit status (>0). */
+static int call(struct ctl *c, const char *method, json_object *params,
+		json_object **out)
+{
+	char err[128];
+	int r = mh_control_call(c->socket, method, params, c->timeout_ms, out,
+				err, sizeof(err));
+
+	if (r == 0)
+		return 0;
+	if (r == 1) {
+		json_object *m = NULL;
+
+		json_object_object_get_ex(*out, "message", &m);
+		fprintf(stderr, "memhotctl: %s: %s\n", err,
+			m ? json_object_get_string(m) : "(no message)");
+		json_object_put(*out);
+		*out = NULL;
+		return 1;
+	}
+	if (not_running(r)) {
+		fprintf(stderr,
+			"memhotctl: memhotd is not running (no socket "
+			"at %s)\n",
+			c->socket);
+		return EXIT_NOT_RUNNING;
+	}
+	if (r == -EACCES || r == -EPERM)
+		fprintf(stderr,
+			"memhotctl: %s: permission denied (root or the "
+			"[control] group of memhotd.conf only)\n",
+			c->socket);
+	else
+		fprintf(stderr, "memhotctl: %s: %s\n", c->socket, strerror(-r));
+	return 1;
+}
+
+static int cmd_status(struct ctl *c)
+{
+	json_object *o = NULL;
+	int r = call(c, "io.memhotd.GetStatus", NULL, &o);
+
+	if (r)
+		return r;
+	if (c->json)
+		print_json(o);
+	else
+		mh_render_status(stdout, o, &c->ro);
+	json_object_put(o);
+	return 0;
+}
+
+/* blocks without the daemon: what sysfs shows, decisions unknown. */
+static int local_blocks(struct ctl *c, json_object **out)
+{
+	struct mh_inventory inv;
+	struct mh_config cfg;
+	struct mh_root root;
+	int r;
+
+	r = mh_root_open(&root, c->root);
+	if (r < 0) {
+		fprintf(stderr, "memhotctl: %s: %s\n", c->root, strerror(-r));
+		return 1;
+	}
+	memset(&inv, 0, sizeof(inv));
+	r = mh_scan_full(&root, &inv);
+	/* -ERANGE: calibration found inconsistent numbers; the listing is
+	 * still what sysfs shows. */
+	if (r < 0 && r != -ERANGE) {
+		fprintf(stderr, "memhotctl: cannot read %s%s: %s\n", root.path,
+			MH_SYSFS_MEMORY, strerror(-r));
+		mh_inv_free(&inv);
+		mh_root_close(&root);
+		return 1;
+	}
+	mh_config_defaults(&cfg);
+	*out = mh_report_blocks(&inv, &cfg, NULL);
+	json_object_object_add(
+		*out, "version",
+		json_object_new_int(MH_CONTROL_PROTOCOL_VERSION));
+	mh_inv_free(&inv);
+	mh_root_close(&root);
+	return 0;
+}
+
+static int cmd_blocks(struct ctl *c)
+{
+	json_object *o = NULL;
+	char err[128];
+	int r = mh_control_call(c->socket, "io.memhotd.ListBlocks", NULL,
+				c->timeout_ms, &o, err, sizeof(err));
+
+	if (r == 1 && strcmp(err, MH_CONTROL_ERR_PERMISSION_DENIED) == 0) {
+		json_object_put(o);
+		o = NULL;
+		r = -EACCES;
+	}
+	if (r == 1) {
+		json_object *m = NULL;
+
+		json_object_object_get_ex(o, "message", &m);
+		fprintf(stderr, "memhotctl: %s: %s\n", err,
+			m ? json_object_get_string(m) : "(no message)");
+		json_object_put(o);
+		return 1;
+	}
+	if (r < 0) {
+		if (!not_running(r) && r != -EACCES && r != -EPERM) {
+			fprintf(stderr, "memhotctl: %s: %s\n", c->socket,
+				strerror(-r));
+			return 1;
+		}
+		fprintf(stderr,
+			"memhotctl: memhotd is %s; listing what sysfs shows, "
+			"decisions unknown\n",
+			not_running(r) ? "not running"
+				       : "not accessible (permission denied)");
+		r = local_blocks(c, &o);
+		if (r)
+			return r;
+	}
+	if (c->json) {
+		print_json(o);
+	} else if (mh_render_blocks(stdout, stderr, o, &c->ro) < 0) {
+		json_object_put(o);
+		return EXIT_USAGE;
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static int cmd_explain(struct ctl *c, const char *arg)
+{
+	json_object *o = NULL, *p;
+	uint64_t id;
+	int r;
+
+	if (mh_parse_block_arg(arg, &id) < 0) {
+		fprintf(stderr,
+			"memhotctl: '%s' is not a memory block (memoryN or "
+			"N)\n",
+			arg);
+		return EXIT_USAGE;
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "block", json_object_new_uint64(id));
+	r = call(c, "io.memhotd.Explain", p, &o);
+	json_object_put(p);
+	if (r)
+		return r;
+	if (c->json)
+		print_json(o);
+	else
+		mh_render_explain(stdout, o, &c->ro);
+	json_object_put(o);
+	return 0;
+}
+
+static int cmd_plan(struct ctl *c)
+{
+	json_object *o = NULL;
+	int r = call(c, "io.memhotd.Plan", NULL, &o);
+
+	if (r)
+		return r;
+	if (c->json)
+		print_json(o);
+	else
+		mh_render_plan(stdout, o, &c->ro);
+	json_object_put(o);
+	return 0;
+}
+
+static int cmd_reload(struct ctl *c)
+{
+	json_object *o = NULL, *v;
+	int r = call(c, "io.memhotd.Reload", NULL, &o);
+
+	if (r)
+		return r;
+	if (c->json) {
+		print_json(o);
+	} else {
+		printf("reloaded %s: policy %s",
+		       json_object_object_get_ex(o, "config_file", &v)
+			       ? json_object_get_string(v)
+			       : "?",
+		       json_object_object_get_ex(o, "policy", &v)
+			       ? json_object_get_string(v)
+			       : "?");
+		if (json_object_object_get_ex(o, "auto_movable_ratio", &v))
+			printf(", ratio %d%%", json_object_get_int(v));
+		putchar('\n');
+	}
+	json_object_put(o);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_ROOT = 0x100 };
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'J'},
+		{"bytes", no_argument, NULL, 'b'},
+		{"output", required_argument, NULL, 'o'},
+		{"all", no_argument, NULL, 'a'},
+		{"noheadings", no_argument, NULL, 'n'},
+		{"raw", no_argument, NULL, 'r'},
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl c = {.root = "/", .timeout_ms = 10000};
+	struct mh_root r;
+	const char *cmd;
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "Jbo:anrt:hV", opts, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'J':
+			c.json = true;
+			break;
+		case 'b':
+			c.ro.bytes = true;
+			break;
+		case 'o':
+			c.ro.columns = optarg;
+			break;
+		case 'a':
+			c.ro.all = true;
+			break;
+		case 'n':
+			c.ro.noheadings = true;
+			break;
+		case 'r':
+			c.ro.raw = true;
+			break;
+		case OPT_ROOT:
+			c.root = optarg;
+			break;
+		case 't': {
+			char *end;
+			double s = strtod(optarg, &end);
+
+			if (*end || s <= 0 || s > 86400) {
+				fprintf(stderr,
+					"memhotctl: invalid timeout '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			c.timeout_ms = (int)(s * 1000);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("memhotctl %s (control protocol %d)\n",
+			       version(), MH_CONTROL_PROTOCOL_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'memhotctl --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[optind++];
+
+	/* The socket path, by the same rule as the daemon's. */
+	memset(&r, 0, sizeof(r));
+	r.dirfd = -1;
+	snprintf(r.path, sizeof(r.path), "%s", c.root);
+	if (mh_control_socket_path(&r, c.socket, sizeof(c.socket)) < 0) {
+		fprintf(stderr,
+			"memhotctl: --root path too long for a socket\n");
+		return EXIT_USAGE;
+	}
+
+	if (strcmp(cmd, "explain") == 0) {
+		if (argc - optind != 1) {
+			fprintf(stderr, "memhotctl: explain needs one BLOCK "
+					"(memoryN or N)\n");
+			return EXIT_USAGE;
+		}
+		return cmd_explain(&c, argv[optind]);
+	}
+	if (optind != argc) {
+		fprintf(stderr, "memhotctl: %s takes no arguments\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (c.ro.columns && strcmp(cmd, "blocks") != 0) {
+		fprintf(stderr, "memhotctl: -o applies to blocks only\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "status") == 0)
+		ret = cmd_status(&c);
+	else if (strcmp(cmd, "blocks") == 0)
+		ret = cmd_blocks(&c);
+	else if (strcmp(cmd, "plan") == 0)
+		ret = cmd_plan(&c);
+	else if (strcmp(cmd, "reload") == 0)
+		ret = cmd_reload(&c);
+	else {
+		fprintf(stderr, "memhotctl: unknown command '%s'\n", cmd);
+		fprintf(stderr, "Try 'memhotctl --help'.\n");
+		ret = EXIT_USAGE;
+	}
+	return ret;
+}
