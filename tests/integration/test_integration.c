@@ -1,0 +1,1340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests: the real memhotd binary (normally the ASan+UBSan
+ * build) against a simulated 6.1 q35 guest (fk.h) with fakekernel.so
+ * preloaded.  Each scenario builds a fresh tree, starts the daemon, drives
+ * hotplug like the kernel does, waits (bounded) until the blocks settle and
+ * compares the per-block zones with the layout the kernel would produce.
+ * Expected layouts come from the spec's vectors (kernel-policy.md 7.5,
+ * 7.11, 8) and from ref_*() below, a separate implementation of section 1
+ * written for these tests; memhotd's own policy code is never called.
+ *
+ * Environment: MEMHOTD_BIN (daemon), FAKEKERNEL_SO, MINID_BIN (the
+ * fake's self-test driver), MEMHOTD_WRAPPER (e.g. "valgrind ..."),
+ * INTEG_FILTER (cmocka test filter), INTEG_KEEP=1 (keep temp trees),
+ * INTEG_SLOW (multiply timeouts, for valgrind).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fk.h"
+
+#define B FK_BLOCK_PAGES
+#define MAXB 512
+
+/* ---- environment ------------------------------------------------------ */
+
+struct env {
+	char dir[256], root[300], fkdir[300], conf[300], log[300];
+	struct fk k;
+	pid_t pid;
+	int notify_fd;
+	bool ready_seen;
+};
+
+static const char *bin_daemon, *bin_minid, *fk_so, *wrapper;
+static struct env *cur; /* the running scenario's, for the teardown */
+static int slow = 1;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void env_init(struct env *e, enum fk_base base, int dimm_slots,
+		     const char *conf)
+{
+	memset(e, 0, sizeof(*e));
+	cur = e;
+	e->pid = -1;
+	e->notify_fd = -1;
+	snprintf(e->dir, sizeof(e->dir), "/tmp/mhinteg.XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	snprintf(e->root, sizeof(e->root), "%s/root", e->dir);
+	snprintf(e->fkdir, sizeof(e->fkdir), "%s/fk", e->dir);
+	snprintf(e->conf, sizeof(e->conf), "%s/memhotd.conf", e->dir);
+	snprintf(e->log, sizeof(e->log), "%s/memhotd.log", e->dir);
+	assert_int_equal(mkdir(e->root, 0755), 0);
+	assert_int_equal(mkdir(e->fkdir, 0755), 0);
+	assert_int_equal(fk_create(e->root, e->fkdir, base, dimm_slots), 0);
+	assert_int_equal(fk_open(&e->k, e->root, e->fkdir), 0);
+	assert_int_equal(fk_write_file(e->conf, conf ? conf : ""), 0);
+}
+
+static void rm_rf(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+}
+
+static void dump_file(const char *what, const char *path, size_t tail)
+{
+	static char buf[1 << 20];
+	int n = fk_read_file(path, buf, sizeof(buf));
+
+	if (n <= 0)
+		return;
+	const char *s = buf;
+	if (tail && (size_t)n > tail)
+		s = buf + n - tail;
+	fprintf(stderr, "---- %s (%s) ----\n%s\n---- end ----\n", what, path,
+		s);
+}
+
+static void env_fini(struct env *e, bool ok)
+{
+	cur = NULL;
+	if (e->pid > 0) {
+		kill(e->pid, SIGKILL);
+		waitpid(e->pid, NULL, 0);
+	}
+	if (e->notify_fd >= 0)
+		close(e->notify_fd);
+	fk_close(&e->k);
+	if (!ok) {
+		char p[400];
+		dump_file("memhotd stderr", e->log, 6000);
+		snprintf(p, sizeof(p), "%s/log", e->fkdir);
+		dump_file("fake kernel log", p, 4000);
+	}
+	if (getenv("INTEG_KEEP") || !ok)
+		fprintf(stderr, "test tree kept: %s\n", e->dir);
+	else
+		rm_rf(e->dir);
+}
+
+/* ---- the daemon -------------------------------------------------------- */
+
+static void daemon_spawn(struct env *e, const char *bin, char *const *args,
+			 bool preload)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	assert_true(strlen(e->dir) + 8 < sizeof(sa.sun_path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.90s/notify", e->dir);
+	if (e->notify_fd < 0) {
+		e->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(e->notify_fd >= 0);
+		assert_int_equal(
+			bind(e->notify_fd, (struct sockaddr *)&sa, sizeof(sa)),
+			0);
+	}
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char asan[600], ubsan[600], pl[1024];
+		int fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
+		snprintf(asan, sizeof(asan),
+			 "verify_asan_link_order=0:detect_leaks=1:"
+			 "log_path=%s/asan:halt_on_error=1",
+			 e->dir);
+		snprintf(ubsan, sizeof(ubsan),
+			 "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan",
+			 e->dir);
+		setenv("ASAN_OPTIONS", asan, 1);
+		setenv("UBSAN_OPTIONS", ubsan, 1);
+		setenv("LSAN_OPTIONS", "exitcode=23", 1);
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		setenv("FAKEKERNEL_ROOT", e->root, 1);
+		setenv("FAKEKERNEL_DIR", e->fkdir, 1);
+		if (preload) {
+			snprintf(pl, sizeof(pl), "%s", fk_so);
+			setenv("LD_PRELOAD", pl, 1);
+		}
+		char *argv[32];
+		int n = 0;
+		char wbuf[512];
+		if (wrapper && *wrapper && bin == bin_daemon) {
+			snprintf(wbuf, sizeof(wbuf), "%s", wrapper);
+			for (char *t = strtok(wbuf, " "); t && n < 16;
+			     t = strtok(NULL, " "))
+				argv[n++] = t;
+		}
+		argv[n++] = (char *)bin;
+		for (int i = 0; args && args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	e->pid = pid;
+}
+
+static bool daemon_alive(struct env *e)
+{
+	return e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == 0;
+}
+
+/* Reads sd_notify messages; true once READY=1 arrived. */
+static bool poll_notify(struct env *e, int ms)
+{
+	struct pollfd p = {.fd = e->notify_fd, .events = POLLIN};
+	char msg[1024];
+
+	while (poll(&p, 1, ms) > 0) {
+		ssize_t n = recv(e->notify_fd, msg, sizeof(msg) - 1, 0);
+		if (n <= 0)
+			break;
+		msg[n] = '\0';
+		if (strstr(msg, "READY=1"))
+			e->ready_seen = true;
+		ms = 0;
+	}
+	return e->ready_seen;
+}
+
+static void daemon_start_bin(struct env *e, const char *bin, bool dry_run)
+{
+	char *args[] = {"--root",
+			e->root,
+			"--config",
+			e->conf,
+			dry_run ? "--dry-run" : NULL,
+			NULL};
+	char marker[400];
+
+	daemon_spawn(e, bin, args, true);
+	snprintf(marker, sizeof(marker), "%s/enabled", e->fkdir);
+	uint64_t t0 = now_ms(), limit = 15000ULL * slow;
+	while (now_ms() - t0 < limit) {
+		assert_true(daemon_alive(e));
+		if (poll_notify(e, 20))
+			return;
+		/* Without READY=1 go on 2 s after the monitor came up. */
+		if (!access(marker, F_OK) && now_ms() - t0 > 2000ULL * slow) {
+			fprintf(stderr, "note: no READY=1 from %s\n", bin);
+			return;
+		}
+	}
+	fail_msg("daemon did not come up in %" PRIu64 " ms", limit);
+}
+
+static void daemon_start(struct env *e)
+{
+	daemon_start_bin(e, bin_daemon, false);
+}
+
+static int count_lines(struct env *e, const char *needle)
+{
+	static char buf[1 << 20];
+	char p[400];
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/log", e->fkdir);
+	if (fk_read_file(p, buf, sizeof(buf)) < 0)
+		return 0;
+	for (char *s = buf; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+	static char buf[1 << 20];
+
+	return fk_read_file(path, buf, sizeof(buf)) >= 0 &&
+	       strstr(buf, needle) != NULL;
+}
+
+static void check_no_violation(struct env *e)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s/log", e->fkdir);
+	if (file_contains(p, "VIOLATION"))
+		fail_msg("the fake kernel recorded a violation (see its log)");
+}
+
+static void check_no_sanitizer_report(struct env *e)
+{
+	DIR *d = opendir(e->dir);
+	struct dirent *de;
+	bool bad = false;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "asan.", 5) &&
+		    strncmp(de->d_name, "ubsan.", 6))
+			continue;
+		char p[600];
+		snprintf(p, sizeof(p), "%s/%s", e->dir, de->d_name);
+		dump_file("sanitizer report", p, 0);
+		bad = true;
+	}
+	closedir(d);
+	if (bad)
+		fail_msg("sanitizer report(s) in %s", e->dir);
+}
+
+/* SIGTERM: exit status 0, no sanitizer report, no violation. */
+static void daemon_stop(struct env *e)
+{
+	int status = 0;
+
+	assert_true(daemon_alive(e));
+	assert_int_equal(kill(e->pid, SIGTERM), 0);
+	uint64_t t0 = now_ms();
+	pid_t r = 0;
+	while (now_ms() - t0 < 20000ULL * slow &&
+	       (r = waitpid(e->pid, &status, WNOHANG)) == 0)
+		sleep_ms(10);
+	if (r == 0)
+		fail_msg("daemon did not exit on SIGTERM");
+	e->pid = -1;
+	check_no_sanitizer_report(e);
+	if (!WIFEXITED(status))
+		fail_msg("daemon killed by signal %d", WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	check_no_violation(e);
+}
+
+/* ---- reading the tree --------------------------------------------------- */
+
+/* M Movable, N Normal, D DMA32, Z DMA, ? none, . offline, - absent */
+static char block_char(struct env *e, uint64_t id)
+{
+	if (!fk_block_exists(&e->k, id))
+		return '-';
+	int on = fk_block_is_online(&e->k, id);
+	if (on < 0)
+		return '-';
+	if (!on)
+		return '.';
+	const char *z = fk_block_zone(&e->k, id);
+	if (!z)
+		return '!';
+	return !strcmp(z, "Movable")  ? 'M'
+	       : !strcmp(z, "Normal") ? 'N'
+	       : !strcmp(z, "DMA32")  ? 'D'
+	       : !strcmp(z, "DMA")    ? 'Z'
+				      : '?';
+}
+
+static void layout(struct env *e, uint64_t first, uint64_t n, char *out)
+{
+	for (uint64_t i = 0; i < n; i++)
+		out[i] = block_char(e, first + i);
+	out[n] = '\0';
+}
+
+static int count_offline(struct env *e, uint64_t first, uint64_t n)
+{
+	int c = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		c += fk_block_is_online(&e->k, first + i) == 0;
+	return c;
+}
+
+/* Waits until no block of the range is offline (except those in skip). */
+static bool wait_settled(struct env *e, uint64_t first, uint64_t n,
+			 const char *skip, unsigned timeout_ms)
+{
+	uint64_t t0 = now_ms();
+
+	for (;;) {
+		int off = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), ",%" PRIu64 ",",
+				 first + i);
+			if (skip && strstr(skip, name))
+				continue;
+			off += fk_block_is_online(&e->k, first + i) == 0;
+		}
+		if (!off)
+			return true;
+		if (now_ms() - t0 > (uint64_t)timeout_ms * slow)
+			return false;
+		if (!daemon_alive(e))
+			return false;
+		sleep_ms(5);
+	}
+}
+
+static void expect_layout(struct env *e, const char *what, uint64_t first,
+			  const char *want)
+{
+	char got[MAXB + 1];
+	size_t n = strlen(want);
+
+	assert_true(n <= MAXB);
+	layout(e, first, n, got);
+	if (strcmp(got, want)) {
+		fprintf(stderr, "%s: blocks %" PRIu64 "-%" PRIu64 "\n", what,
+			first, first + n - 1);
+		fprintf(stderr, "  want %s\n  got  %s\n       ", want, got);
+		for (size_t i = 0; i < n; i++)
+			fputc(got[i] == want[i] ? ' ' : '^', stderr);
+		fputc('\n', stderr);
+		fail_msg("%s: zone layout differs", what);
+	}
+}
+
+/* ---- hotplug driver ----------------------------------------------------- */
+
+static int add_device(struct env *e, enum fk_dev_kind kind, const char *name,
+		      uint64_t first, uint64_t nr, int nid, int plugged)
+{
+	struct fk_device devs[FK_MAX_DEVICES];
+	int n;
+
+	fk_lock(&e->k);
+	assert_int_equal(fk_devices_load(&e->k, devs, &n), 0);
+	assert_true(n < FK_MAX_DEVICES);
+	devs[n] = (struct fk_device){.kind = kind,
+				     .first_block = first,
+				     .nr_blocks = nr,
+				     .nid = nid,
+				     .plugged = plugged};
+	snprintf(devs[n].name, sizeof(devs[n].name), "%s", name);
+	assert_int_equal(fk_devices_store(&e->k, devs, n + 1), 0);
+	assert_int_equal(fk_iomem_update(&e->k), 0);
+	fk_unlock(&e->k);
+	return n;
+}
+
+struct plug_opts {
+	unsigned link_delay_ms; /* nodeN link after the add uevent */
+	bool no_throttle;
+	bool silent; /* no uevents (lost) */
+};
+
+/*
+ * virtio-mem (SBM) plugging nr blocks from block first, ascending, one
+ * add_memory() each, throttled like virtio_mem_could_add_memory(): it
+ * stops while 1 GiB (8 blocks) is offline and resumes at <= 512 MiB.
+ */
+static void virtio_plug(struct env *e, uint64_t dev_first, uint64_t first,
+			uint64_t nr, int nid, const struct plug_opts *o)
+{
+	static const struct plug_opts none;
+
+	if (!o)
+		o = &none;
+	for (uint64_t b = first; b < first + nr; b++) {
+		if (!o->no_throttle &&
+		    count_offline(e, dev_first, b - dev_first) >= 8) {
+			uint64_t t0 = now_ms();
+			while (count_offline(e, dev_first, b - dev_first) > 4) {
+				if (now_ms() - t0 > 5000ULL * slow ||
+				    !daemon_alive(e))
+					fail_msg(
+						"virtio-mem stalled: > 512 MiB "
+						"offline before block %" PRIu64,
+						b);
+				sleep_ms(2);
+			}
+		}
+		fk_lock(&e->k);
+		assert_int_equal(
+			fk_block_create(&e->k, b, o->link_delay_ms ? -1 : nid),
+			0);
+		assert_int_equal(fk_iomem_update(&e->k), 0);
+		if (!o->silent)
+			fk_emit_block(&e->k, "add", b);
+		if (o->link_delay_ms) {
+			/* add_memory_resource() still holds the hotplug
+			 * lock: state writes wait, reads do not. */
+			sleep_ms(o->link_delay_ms);
+			assert_int_equal(fk_block_link_node(&e->k, b, nid), 0);
+		}
+		fk_unlock(&e->k);
+	}
+}
+
+/* An ACPI DIMM: resource, adds, then (late) the node and firmware links. */
+static void dimm_plug(struct env *e, int slot, uint64_t first, uint64_t nr,
+		      int nid, unsigned link_delay_ms, bool events)
+{
+	char name[32];
+	struct fk_device devs[FK_MAX_DEVICES];
+	int n;
+
+	snprintf(name, sizeof(name), "PNP0C80:%02x", slot);
+	fk_lock(&e->k);
+	assert_int_equal(fk_devices_load(&e->k, devs, &n), 0);
+	devs[n] = (struct fk_device){.kind = FK_DEV_DIMM,
+				     .first_block = first,
+				     .nr_blocks = nr,
+				     .nid = nid,
+				     .plugged = 1};
+	snprintf(devs[n].name, sizeof(devs[n].name), "%s", name);
+	assert_int_equal(fk_devices_store(&e->k, devs, n + 1), 0);
+	assert_int_equal(fk_iomem_update(&e->k), 0);
+	for (uint64_t b = first; b < first + nr; b++) {
+		assert_int_equal(fk_block_create(&e->k, b, -1), 0);
+		if (events)
+			fk_emit_block(&e->k, "add", b);
+	}
+	if (link_delay_ms)
+		sleep_ms(link_delay_ms);
+	for (uint64_t b = first; b < first + nr; b++) {
+		assert_int_equal(fk_block_link_node(&e->k, b, nid), 0);
+		assert_int_equal(
+			fk_block_link_dimm(&e->k, b, name, (int)(b - first)),
+			0);
+	}
+	fk_unlock(&e->k);
+}
+
+static void remove_block(struct env *e, uint64_t id)
+{
+	fk_lock(&e->k);
+	assert_int_equal(fk_block_remove(&e->k, id), 0);
+	assert_int_equal(fk_iomem_update(&e->k), 0);
+	fk_unlock(&e->k);
+}
+
+/* ---- the reference: kernel-policy.md section 1, independently ---------- */
+
+struct ref_group {
+	bool dynamic;
+	int nid;
+	uint64_t max_pages;
+	uint64_t pm, pk; /* present movable / kernel */
+};
+
+struct ref {
+	unsigned ratio;
+	bool numa_aware;
+	int nr_nodes;
+	uint64_t ke[FK_MAX_NODES], mv[FK_MAX_NODES];
+	struct ref_group g[FK_MAX_DEVICES];
+	int ng;
+};
+
+static void ref_init(struct ref *r, enum fk_base base, unsigned ratio,
+		     bool numa_aware)
+{
+	memset(r, 0, sizeof(*r));
+	r->ratio = ratio;
+	r->numa_aware = numa_aware;
+	if (base == FK_BASE_Q35_4G_2NODES) {
+		r->nr_nodes = 2;
+		r->ke[0] = 3998 + 520160;
+		r->ke[1] = 524288;
+	} else {
+		r->nr_nodes = 1;
+		r->ke[0] = 3998 + 520160 + 524288; /* 1 048 446, spec 7.11 */
+	}
+}
+
+static int ref_group(struct ref *r, bool dynamic, int nid, uint64_t blocks)
+{
+	r->g[r->ng] = (struct ref_group){
+		.dynamic = dynamic, .nid = nid, .max_pages = blocks * B};
+	return r->ng++;
+}
+
+static bool ref_can_movable(const struct ref *r, int nid, int group,
+			    uint64_t nr)
+{
+	uint64_t ke = 0, mv = 0, req = 0, gmv = 0;
+
+	for (int n = 0; n < r->nr_nodes; n++)
+		if (nid < 0 || n == nid) {
+			ke += r->ke[n];
+			mv += r->mv[n];
+		}
+	for (int i = 0; i < r->ng; i++) {
+		const struct ref_group *g = &r->g[i];
+		if (!g->dynamic || i == group || (nid >= 0 && g->nid != nid) ||
+		    !r->ratio)
+			continue;
+		long q = (long)(g->pm * 100 / r->ratio) - (long)g->pk;
+		req += q > 0 ? (uint64_t)q : 0;
+		gmv += g->pm;
+	}
+	if (ke <= req)
+		return false;
+	ke -= req;
+	mv -= gmv;
+	if (group >= 0 && r->g[group].dynamic)
+		ke += r->g[group].pk;
+	mv += nr;
+	return mv <= (uint64_t)r->ratio * ke / 100;
+}
+
+static char ref_account(struct ref *r, int group, int nid, bool movable);
+
+/* Decides one block of group (or -1) on nid and accounts it: 'M'/'N'. */
+static char ref_online(struct ref *r, int group, int nid)
+{
+	bool movable = false;
+	uint64_t rest = B;
+
+	if (r->ratio) {
+		movable = true;
+		if (group >= 0 && !r->g[group].dynamic) {
+			if (r->g[group].pk)
+				movable = false;
+			rest = r->g[group].max_pages - r->g[group].pm;
+		}
+		if (movable && !ref_can_movable(r, -1, group, rest))
+			movable = false;
+		if (movable && r->numa_aware &&
+		    !ref_can_movable(r, nid, group, rest))
+			movable = false;
+	}
+	return ref_account(r, group, nid, movable);
+}
+
+/* Accounts a block onlined (by anyone) in the given zone type. */
+static char ref_account(struct ref *r, int group, int nid, bool movable)
+{
+	if (movable)
+		r->mv[nid] += B;
+	if (group >= 0) {
+		if (movable)
+			r->g[group].pm += B;
+		else
+			r->g[group].pk += B;
+	}
+	return movable ? 'M' : 'N';
+}
+
+static void ref_run(struct ref *r, int group, int nid, uint64_t n, char *out)
+{
+	size_t l = strlen(out);
+
+	for (uint64_t i = 0; i < n; i++)
+		out[l++] = ref_online(r, group, nid);
+	out[l] = '\0';
+}
+
+static void pat(char *out, const char *unit, int times)
+{
+	for (int i = 0; i < times; i++)
+		strcat(out, unit);
+}
+
+static void rep(char *out, char c, int times)
+{
+	size_t l = strlen(out);
+
+	for (int i = 0; i < times; i++)
+		out[l++] = c;
+	out[l] = '\0';
+}
+
+/* ---- scenarios ----------------------------------------------------------- */
+
+#define CONF_DEFAULT "[policy]\nonline_policy = auto-movable\n"
+
+/* The reference agrees with the spec's measured vectors. */
+static void ref_matches_spec(void **state)
+{
+	(void)state;
+	struct ref r;
+	char want[MAXB + 1] = "", got[MAXB + 1] = "";
+
+	/* RV1: 48-143 M, then N M M M; 173-175 M. */
+	ref_init(&r, FK_BASE_Q35_4G, 301, true);
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 128, got);
+	rep(want, 'M', 96);
+	pat(want, "NMMM", 8);
+	assert_string_equal(got, want);
+	/* Cover letter DIMMs: 0-2 M, 3+ N; ratio 300: third already N. */
+	for (unsigned ratio = 300; ratio <= 301; ratio++) {
+		ref_init(&r, FK_BASE_Q35_4G, ratio, true);
+		want[0] = got[0] = '\0';
+		for (int d = 0; d < 5; d++)
+			ref_run(&r, ref_group(&r, false, 0, 32), 0, 32, got);
+		rep(want, 'M', ratio == 301 ? 96 : 64);
+		rep(want, 'N', ratio == 301 ? 64 : 96);
+		assert_string_equal(got, want);
+	}
+	/* RV2: per node 48 M then N M M M (60 M / 4 N per 8 GiB). */
+	ref_init(&r, FK_BASE_Q35_4G_2NODES, 301, true);
+	for (int n = 0; n < 2; n++) {
+		want[0] = got[0] = '\0';
+		ref_run(&r, ref_group(&r, true, n, 1), n, 64, got);
+		rep(want, 'M', 48);
+		pat(want, "NMMM", 4);
+		assert_string_equal(got, want);
+	}
+	/* RV3: vmem0 64 M; vmem1 32 M then N M M M. */
+	ref_init(&r, FK_BASE_Q35_4G_2NODES, 301, false);
+	want[0] = got[0] = '\0';
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 64, got);
+	ref_run(&r, ref_group(&r, true, 1, 1), 1, 64, got);
+	rep(want, 'M', 64 + 32);
+	pat(want, "NMMM", 8);
+	assert_string_equal(got, want);
+	/* TV6 ratio 0: all N */
+	ref_init(&r, FK_BASE_Q35_4G, 0, true);
+	got[0] = want[0] = '\0';
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 10, got);
+	rep(want, 'N', 10);
+	assert_string_equal(got, want);
+}
+
+/* The fake kernel itself, driven by a naive onliner (minid). */
+static void fake_selftest(void **state)
+{
+	(void)state;
+	struct env e;
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	/* coldplug: two offline blocks before start */
+	fk_lock(&e.k);
+	assert_int_equal(fk_block_create(&e.k, 48, 0), 0);
+	assert_int_equal(fk_block_create(&e.k, 49, 0), 0);
+	fk_unlock(&e.k);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&e.k, 51, "EPERM", -1);
+	daemon_start_bin(&e, bin_minid, false);
+	struct plug_opts o = {.link_delay_ms = 20};
+	virtio_plug(&e, 48, 50, 6, 0, &o);
+	assert_true(wait_settled(&e, 48, 8, ",51,", 5000));
+	expect_layout(&e, "selftest", 48, "MMM.MMMM");
+	/* zoneinfo followed: Movable present 7 blocks */
+	struct fk_zoneinfo zi;
+	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	assert_int_equal(zi.z[0][FK_MOVABLE].present, 7 * B);
+	assert_int_equal(zi.z[0][FK_MOVABLE].start_pfn, 48 * B);
+	assert_int_equal(zi.z[0][FK_MOVABLE].spanned, 8 * B);
+	assert_int_equal(
+		count_lines(&e, "write memory51 online_movable = EPERM"), 1);
+	/* the external side: offline and remove an online block */
+	remove_block(&e, 55);
+	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	assert_int_equal(zi.z[0][FK_MOVABLE].present, 6 * B);
+	assert_int_equal(zi.z[0][FK_MOVABLE].spanned, 7 * B);
+	/* online_kernel below 4 GiB would be DMA32; above Normal */
+	fk_lock(&e.k);
+	assert_int_equal(fk_block_online(&e.k, 48, false), EINVAL);
+	assert_int_equal(fk_block_offline(&e.k, 0), EINVAL);
+	assert_int_equal(fk_block_offline(&e.k, 47), 0);
+	assert_int_equal(fk_block_online(&e.k, 47, false), 0);
+	fk_unlock(&e.k);
+	assert_int_equal(block_char(&e, 47), 'N');
+	/* a plain "online" is flagged; so is the real machine's sysfs */
+	daemon_stop(&e);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/log", e.fkdir);
+	assert_true(file_contains(p, "udev monitor receiving (filter memory)"));
+	env_fini(&e, true);
+}
+
+/* RV1: one virtio-mem device grown 0 -> 16 GiB. */
+static void virtio_rv1(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[MAXB + 1] = "", ref[MAXB + 1] = "";
+	struct ref r;
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 128, 0, NULL);
+	assert_true(wait_settled(&e, 48, 128, NULL, 10000));
+	rep(want, 'M', 96);
+	pat(want, "NMMM", 8);
+	ref_init(&r, FK_BASE_Q35_4G, 301, true);
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 128, ref);
+	assert_string_equal(want, ref);
+	expect_layout(&e, "RV1", 48, want);
+	/* the boot blocks are untouched, nobody wrote them */
+	expect_layout(&e, "boot", 0, "?DDDDDDDDDDDDDDD");
+	assert_int_equal(count_lines(&e, " = EINVAL"), 0);
+	struct fk_zoneinfo zi;
+	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	assert_int_equal(zi.z[0][FK_MOVABLE].present, 120 * B);
+	assert_int_equal(zi.z[0][FK_NORMAL].present, 524288 + 8 * B);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* Cover letter / section 7.11: five 4 GiB DIMMs, links late. */
+static void dimms_in_turn(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[MAXB + 1] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	daemon_start(&e);
+	for (int d = 0; d < 5; d++) {
+		dimm_plug(&e, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(&e, 48 + 32 * d, 32, NULL, 10000));
+	}
+	rep(want, 'M', 96);
+	rep(want, 'N', 64);
+	expect_layout(&e, "DIMMs 0-4", 48, want);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* TV9: someone onlined the first block of a DIMM Normal first. */
+static void dimm_foreign_first_block(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[64] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	fk_inject_set(&e.k, 48, "race-kernel", 1);
+	daemon_start(&e);
+	dimm_plug(&e, 0, 48, 32, 0, 20, true);
+	assert_true(wait_settled(&e, 48, 32, NULL, 10000));
+	rep(want, 'N', 32);
+	expect_layout(&e, "TV9", 48, want);
+	/* recorded, not fought: one write to 48, never an offline */
+	assert_int_equal(count_lines(&e, "write memory48 "), 1);
+	assert_int_equal(count_lines(&e, " offline = "), 0);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+static void two_nodes(bool numa_aware)
+{
+	struct env e;
+	char want0[MAXB + 1] = "", want1[MAXB + 1] = "";
+	char ref[MAXB + 1] = "";
+	struct ref r;
+
+	env_init(&e, FK_BASE_Q35_4G_2NODES, 0,
+		 numa_aware ? CONF_DEFAULT "auto_movable_numa_aware = true\n"
+			    : CONF_DEFAULT "auto_movable_numa_aware = false\n");
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	add_device(&e, FK_DEV_VIRTIO, "virtio1", 240, 192, 1, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 64, 0, NULL);
+	assert_true(wait_settled(&e, 48, 64, NULL, 10000));
+	virtio_plug(&e, 240, 240, 64, 1, NULL);
+	assert_true(wait_settled(&e, 240, 64, NULL, 10000));
+	if (numa_aware) { /* RV2 */
+		rep(want0, 'M', 48);
+		pat(want0, "NMMM", 4);
+		rep(want1, 'M', 48);
+		pat(want1, "NMMM", 4);
+	} else { /* RV3 */
+		rep(want0, 'M', 64);
+		rep(want1, 'M', 32);
+		pat(want1, "NMMM", 8);
+	}
+	ref_init(&r, FK_BASE_Q35_4G_2NODES, 301, numa_aware);
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 64, ref);
+	ref_run(&r, ref_group(&r, true, 1, 1), 1, 64, ref);
+	assert_memory_equal(ref, want0, 64);
+	assert_string_equal(ref + 64, want1);
+	expect_layout(&e, "node0 virtio0", 48, want0);
+	expect_layout(&e, "node1 virtio1", 240, want1);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+static void two_nodes_numa_aware(void **state)
+{
+	(void)state;
+	two_nodes(true);
+}
+
+static void two_nodes_global(void **state)
+{
+	(void)state;
+	two_nodes(false);
+}
+
+static void ratio_run(unsigned ratio, uint64_t blocks)
+{
+	struct env e;
+	char conf[256], ref[MAXB + 1] = "";
+	struct ref r;
+
+	snprintf(conf, sizeof(conf), CONF_DEFAULT "auto_movable_ratio = %u\n",
+		 ratio);
+	env_init(&e, FK_BASE_Q35_4G, 8, conf);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, blocks, 0, NULL);
+	assert_true(wait_settled(&e, 48, blocks, NULL, 10000));
+	dimm_plug(&e, 0, 240, 8, 0, 10, true);
+	assert_true(wait_settled(&e, 240, 8, NULL, 10000));
+	ref_init(&r, FK_BASE_Q35_4G, ratio, true);
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, blocks, ref);
+	char dimm[16] = "";
+	ref_run(&r, ref_group(&r, false, 0, 8), 0, 8, dimm);
+	if (ratio == 0) {
+		for (uint64_t i = 0; i < blocks; i++)
+			assert_int_equal(ref[i], 'N');
+	}
+	expect_layout(&e, "virtio0", 48, ref);
+	expect_layout(&e, "DIMM", 240, dimm);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+static void ratio_zero(void **state)
+{
+	(void)state;
+	ratio_run(0, 16);
+}
+
+static void ratio_100(void **state)
+{
+	(void)state;
+	/* 31 M, then N M alternating (own kernel memory backs 1:1) */
+	ratio_run(100, 40);
+}
+
+/* Section 6.12: blocks present and offline at start, ascending per device. */
+static void coldplug(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[MAXB + 1] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&e.k);
+	for (uint64_t b = 48; b < 48 + 104; b++)
+		assert_int_equal(fk_block_create(&e.k, b, 0), 0);
+	assert_int_equal(fk_iomem_update(&e.k), 0);
+	fk_unlock(&e.k);
+	daemon_start(&e);
+	assert_true(wait_settled(&e, 48, 104, NULL, 10000));
+	rep(want, 'M', 96);
+	pat(want, "NMMM", 2);
+	expect_layout(&e, "coldplug virtio0", 48, want);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* A coldplugged DIMM (links present) and a hotplugged one after it. */
+static void coldplug_dimms(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[MAXB + 1] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	dimm_plug(&e, 0, 48, 32, 0, 0, false);
+	dimm_plug(&e, 1, 80, 32, 0, 0, false);
+	daemon_start(&e);
+	assert_true(wait_settled(&e, 48, 64, NULL, 10000));
+	dimm_plug(&e, 2, 112, 32, 0, 10, true);
+	dimm_plug(&e, 3, 144, 32, 0, 10, true);
+	assert_true(wait_settled(&e, 112, 64, NULL, 10000));
+	rep(want, 'M', 96);
+	rep(want, 'N', 32);
+	expect_layout(&e, "coldplugged + hotplugged DIMMs", 48, want);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* Section 2.4 / 9: what each errno of a state write must lead to. */
+static void errno_injection(void **state)
+{
+	(void)state;
+	struct env e;
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&e.k, 50, "EPERM", 2);
+	fk_inject_set(&e.k, 52, "EHWPOISON", -1);
+	fk_inject_set(&e.k, 54, "ENOMEM", 2);
+	fk_inject_set(&e.k, 55, "EBUSY", 1);
+	fk_inject_set(&e.k, 56, "race-kernel", 1);
+	fk_inject_set(&e.k, 58, "vanish", 1);
+	fk_inject_set(&e.k, 60, "race-movable", 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 24, 0, NULL);
+	assert_true(wait_settled(&e, 48, 24, ",52,", 10000));
+	/* give a retry loop on 52 the chance to show */
+	sleep_ms(300);
+	expect_layout(&e, "errno", 48,
+		      "MM"
+		      "M"
+		      "M"
+		      "."
+		      "M"
+		      "MM"
+		      "N"
+		      "M"
+		      "-"
+		      "M"
+		      "MMMMMMMMMMMM");
+	assert_int_equal(
+		count_lines(&e, "write memory50 online_movable = EPERM"), 2);
+	assert_int_equal(count_lines(&e, "write memory50 online_movable = ok"),
+			 1);
+	assert_int_equal(
+		count_lines(&e, "write memory54 online_movable = ENOMEM"), 2);
+	assert_int_equal(count_lines(&e, "write memory54 online_movable = ok"),
+			 1);
+	assert_int_equal(count_lines(&e, "write memory55 online_movable = ok"),
+			 1);
+	/* EHWPOISON: left offline, not hammered, reported */
+	int w52 = count_lines(&e, "write memory52 ");
+	if (w52 < 1 || w52 > 2)
+		fail_msg("memory52 (EHWPOISON) written %d times", w52);
+	if (!file_contains(e.log, "memory52"))
+		fail_msg("EHWPOISON on memory52 not reported in the log");
+	/* races: recorded, not fought (no offline, one write each) */
+	assert_int_equal(count_lines(&e, "write memory56 "), 1);
+	assert_int_equal(count_lines(&e, "write memory60 "), 1);
+	assert_int_equal(count_lines(&e, " offline = "), 0);
+	/* the vanished block: forgotten, never opened again */
+	assert_int_equal(count_lines(&e, "write memory58 "), 1);
+	assert_int_equal(count_lines(&e, "open memory58/state"), 0);
+	/* and the daemon goes on with new blocks */
+	virtio_plug(&e, 48, 72, 4, 0, NULL);
+	assert_true(wait_settled(&e, 72, 4, NULL, 10000));
+	expect_layout(&e, "after errors", 72, "MMMM");
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* Netlink overflow: events lost, ENOBUFS, the rescan finds everything. */
+static void enobufs_overflow(void **state)
+{
+	(void)state;
+	struct env e;
+	char want[MAXB + 1] = "";
+	struct plug_opts silent = {.silent = true, .no_throttle = true};
+
+	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 8, 0, NULL);
+	assert_true(wait_settled(&e, 48, 8, NULL, 10000));
+	/* 100 blocks whose add uevents were all lost */
+	fk_lock(&e.k);
+	virtio_plug(&e, 48, 56, 100, 0, &silent);
+	fk_emit(&e.k, FK_ACTION_OVERFLOW, "memory", "");
+	fk_unlock(&e.k);
+	assert_true(wait_settled(&e, 48, 108, NULL, 10000));
+	rep(want, 'M', 96);
+	pat(want, "NMMM", 3);
+	expect_layout(&e, "after overflow", 48, want);
+	/* queued events dropped by a second overflow */
+	fk_lock(&e.k);
+	virtio_plug(&e, 48, 156, 4, 0,
+		    &(struct plug_opts){.no_throttle = true});
+	fk_emit(&e.k, FK_ACTION_OVERFLOW, "memory", "");
+	fk_unlock(&e.k);
+	assert_true(wait_settled(&e, 156, 4, NULL, 10000));
+	expect_layout(&e, "after 2nd overflow", 156, "NMMM");
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* Section 7.9: the nodeN link comes 80 ms after the add uevent. */
+static void node_link_late(void **state)
+{
+	(void)state;
+	struct env e;
+	struct plug_opts o = {.link_delay_ms = 80};
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 10, 0, &o);
+	assert_true(wait_settled(&e, 48, 10, NULL, 10000));
+	expect_layout(&e, "late links", 48, "MMMMMMMMMM");
+	daemon_stop(&e); /* checks: no valid_zones read before the link */
+	env_fini(&e, true);
+}
+
+/* An early block goes offline (admin); later one hotplugged block is
+ * offlined too: neither is onlined again, and KE shrinks (5.4). */
+static void offline_not_reonlined(void **state)
+{
+	(void)state;
+	struct env e;
+	struct ref r;
+	char ref[MAXB + 1] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	fk_lock(&e.k);
+	assert_int_equal(fk_block_offline(&e.k, 47), 0);
+	fk_unlock(&e.k);
+	virtio_plug(&e, 48, 48, 100, 0, NULL);
+	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
+	assert_int_equal(block_char(&e, 47), '.');
+	assert_int_equal(count_lines(&e, "write memory47 "), 0);
+	ref_init(&r, FK_BASE_Q35_4G, 301, true);
+	r.ke[0] -= B; /* block 47 is no longer online boot memory */
+	ref_run(&r, ref_group(&r, true, 0, 1), 0, 100, ref);
+	expect_layout(&e, "KE without block 47", 48, ref);
+	/* a hotplugged Movable block offlined by someone (no remove) */
+	fk_lock(&e.k);
+	assert_int_equal(fk_block_offline(&e.k, 60), 0);
+	fk_unlock(&e.k);
+	virtio_plug(&e, 48, 148, 1, 0, NULL);
+	assert_true(wait_settled(&e, 148, 1, NULL, 10000));
+	sleep_ms(200);
+	assert_int_equal(block_char(&e, 60), '.');
+	assert_int_equal(count_lines(&e, "write memory60 "), 1);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* virtio-mem unplug while the daemon runs: offline + remove of online
+ * blocks from the top (7.8); the daemon must neither re-online nor write
+ * to them, and later blocks reuse the freed budget. */
+static void shrink_and_regrow(void **state)
+{
+	(void)state;
+	struct env e;
+	struct ref r;
+	char ref[MAXB + 1] = "";
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 100, 0, NULL);
+	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
+	for (uint64_t b = 147; b >= 120; b--)
+		remove_block(&e, b);
+	sleep_ms(100);
+	virtio_plug(&e, 48, 120, 28, 0, NULL);
+	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
+	/* reference: 100 blocks, 28 removed from the top, 28 re-added */
+	ref_init(&r, FK_BASE_Q35_4G, 301, true);
+	int g = ref_group(&r, true, 0, 1);
+	ref_run(&r, g, 0, 100, ref);
+	for (int i = 99; i >= 72; i--) {
+		bool mov = ref[i] == 'M';
+		if (mov) {
+			r.mv[0] -= B;
+			r.g[g].pm -= B;
+		} else {
+			r.g[g].pk -= B;
+		}
+	}
+	ref[72] = '\0';
+	ref_run(&r, g, 0, 28, ref);
+	expect_layout(&e, "after shrink and regrow", 48, ref);
+	assert_int_equal(count_lines(&e, " offline = "), 0);
+	assert_int_equal(count_lines(&e, " = ENODEV"), 0);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* --check-config with a bad key: exit 78 naming file:line:key. */
+static void check_config_bad_key(void **state)
+{
+	(void)state;
+	struct env e;
+	int status;
+
+	env_init(&e, FK_BASE_Q35_4G, 0,
+		 "[policy]\nonline_policy = auto-movable\nno_such_key = 1\n");
+	char *args[] = {"--root", e.root,	    "--config",
+			e.conf,	  "--check-config", NULL};
+	daemon_spawn(&e, bin_daemon, args, true);
+	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
+	e.pid = -1;
+	check_no_sanitizer_report(&e);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 78);
+	char want[400];
+	snprintf(want, sizeof(want), "%s:3:", e.conf);
+	if (!file_contains(e.log, want) || !file_contains(e.log, "no_such_key"))
+		fail_msg("the error does not name %s and no_such_key", want);
+	/* and the good file passes */
+	assert_int_equal(fk_write_file(e.conf, CONF_DEFAULT), 0);
+	daemon_spawn(&e, bin_daemon, args, true);
+	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
+	e.pid = -1;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* a bad config at start: exit 78 too */
+	assert_int_equal(fk_write_file(e.conf, "[policy]\nratio = x\n"), 0);
+	char *args2[] = {"--root", e.root, "--config", e.conf, NULL};
+	daemon_spawn(&e, bin_daemon, args2, true);
+	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
+	e.pid = -1;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 78);
+	/* nothing was onlined or written */
+	assert_int_equal(count_lines(&e, "write memory"), 0);
+	env_fini(&e, true);
+}
+
+/* SIGHUP: a bad file keeps the old configuration; a good one applies. */
+static void sighup_reload(void **state)
+{
+	(void)state;
+	struct env e;
+
+	env_init(&e, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "auto_movable_ratio = 0\n");
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(&e);
+	virtio_plug(&e, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(&e, 48, 4, NULL, 10000));
+	expect_layout(&e, "ratio 0", 48, "NNNN");
+	assert_int_equal(fk_write_file(e.conf,
+				       CONF_DEFAULT "auto_movable_ratio = 301\n"
+						    "bogus = 1\n"),
+			 0);
+	assert_int_equal(kill(e.pid, SIGHUP), 0);
+	sleep_ms(300);
+	assert_true(daemon_alive(&e));
+	virtio_plug(&e, 48, 52, 4, 0, NULL);
+	assert_true(wait_settled(&e, 52, 4, NULL, 10000));
+	expect_layout(&e, "bad reload keeps ratio 0", 52, "NNNN");
+	assert_int_equal(fk_write_file(e.conf, CONF_DEFAULT
+				       "auto_movable_ratio = 301\n"),
+			 0);
+	assert_int_equal(kill(e.pid, SIGHUP), 0);
+	sleep_ms(300);
+	virtio_plug(&e, 48, 56, 4, 0, NULL);
+	assert_true(wait_settled(&e, 56, 4, NULL, 10000));
+	expect_layout(&e, "good reload: ratio 301", 56, "MMMM");
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* --dry-run writes nothing, neither state nor run/. */
+static void dry_run(void **state)
+{
+	(void)state;
+	struct env e;
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&e.k);
+	assert_int_equal(fk_block_create(&e.k, 48, 0), 0);
+	fk_unlock(&e.k);
+	daemon_start_bin(&e, bin_daemon, true);
+	virtio_plug(&e, 48, 49, 4, 0, &(struct plug_opts){.no_throttle = true});
+	sleep_ms(500);
+	assert_true(daemon_alive(&e));
+	expect_layout(&e, "dry run", 48, ".....");
+	assert_int_equal(count_lines(&e, "write memory"), 0);
+	assert_int_equal(count_lines(&e, "open memory"), 0);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* Non-memory uevents (no filter would let them through) are ignored, and
+ * a remove of an offline block is forgotten. */
+static void noise_and_remove_offline(void **state)
+{
+	(void)state;
+	struct env e;
+
+	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&e.k, 49, "EBUSY", -1);
+	daemon_start(&e);
+	fk_lock(&e.k);
+	fk_emit(&e.k, "add", "cpu", "cpu3");
+	fk_emit(&e.k, "change", "memory", "memory0");
+	fk_emit(&e.k, "add", "memory", "memory999");
+	fk_unlock(&e.k);
+	virtio_plug(&e, 48, 48, 3, 0, NULL);
+	assert_true(wait_settled(&e, 48, 3, ",49,", 10000));
+	remove_block(&e, 49); /* the EBUSY block goes away */
+	sleep_ms(300);
+	assert_true(daemon_alive(&e));
+	expect_layout(&e, "noise", 48, "M-M");
+	int before = count_lines(&e, "memory49");
+	sleep_ms(300);
+	assert_int_equal(count_lines(&e, "memory49"), before);
+	daemon_stop(&e);
+	env_fini(&e, true);
+}
+
+/* A failed assertion longjmps out of the scenario: clean up here. */
+static int teardown(void **state)
+{
+	(void)state;
+	if (cur)
+		env_fini(cur, false);
+	return 0;
+}
+
+int main(void)
+{
+	bin_daemon = getenv("MEMHOTD_BIN");
+	bin_minid = getenv("MINID_BIN");
+	fk_so = getenv("FAKEKERNEL_SO");
+	wrapper = getenv("MEMHOTD_WRAPPER");
+	if (getenv("INTEG_SLOW"))
+		slow = atoi(getenv("INTEG_SLOW")) > 0
+			       ? atoi(getenv("INTEG_SLOW"))
+			       : 1;
+	if (!bin_daemon || !fk_so || !bin_minid) {
+		fprintf(stderr,
+			"set MEMHOTD_BIN, MINID_BIN and FAKEKERNEL_SO\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("INTEG_FILTER"))
+		cmocka_set_test_filter(getenv("INTEG_FILTER"));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(ref_matches_spec, teardown),
+		cmocka_unit_test_teardown(fake_selftest, teardown),
+		cmocka_unit_test_teardown(virtio_rv1, teardown),
+		cmocka_unit_test_teardown(dimms_in_turn, teardown),
+		cmocka_unit_test_teardown(dimm_foreign_first_block, teardown),
+		cmocka_unit_test_teardown(two_nodes_numa_aware, teardown),
+		cmocka_unit_test_teardown(two_nodes_global, teardown),
+		cmocka_unit_test_teardown(ratio_zero, teardown),
+		cmocka_unit_test_teardown(ratio_100, teardown),
+		cmocka_unit_test_teardown(coldplug, teardown),
+		cmocka_unit_test_teardown(coldplug_dimms, teardown),
+		cmocka_unit_test_teardown(errno_injection, teardown),
+		cmocka_unit_test_teardown(enobufs_overflow, teardown),
+		cmocka_unit_test_teardown(node_link_late, teardown),
+		cmocka_unit_test_teardown(offline_not_reonlined, teardown),
+		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
+		cmocka_unit_test_teardown(check_config_bad_key, teardown),
+		cmocka_unit_test_teardown(sighup_reload, teardown),
+		cmocka_unit_test_teardown(dry_run, teardown),
+		cmocka_unit_test_teardown(noise_and_remove_offline, teardown),
+	};
+	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
+}
