@@ -217,9 +217,9 @@ for d in memory[0-9]*; do
 	nd=-
 	for l in $d/node*; do [ -e "$l" ] && nd=${l##*/node}; done
 	z=-
-	if [ "$st" = online ]; then read -r z < $d/valid_zones; fi
+	if [ "$st" = online ]; then read -r z < $d/valid_zones || z=-; fi
 	fw=-
-	if [ -e $d/firmware_node ]; then fw=$(readlink $d/firmware_node); fw=${fw##*/}; fi
+	if [ -e $d/firmware_node ]; then fw=$(readlink $d/firmware_node); fw=${fw##*/}; fw=${fw:--}; fi
 	echo "B ${d#memory} $st $nd $z $fw"
 done
 """
@@ -631,7 +631,7 @@ class VM:
         return bad
 
     def offline_count(self):
-        out = self.sh("cat /sys/devices/system/memory/memory*/state | grep -c offline; true")
+        out = self.sh("cat /sys/devices/system/memory/memory*/state 2>/dev/null | grep -c offline; true")
         return int(out.split()[0])
 
     def blocks(self):
