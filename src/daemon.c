@@ -38,15 +38,6 @@
 #define EHWPOISON 133
 #endif
 
-/*
- * Provided by daemon-control.c and competitors.c; weak so that every
- * object of the library links (unit tests link them all) while those parts
- * are optional.
- */
-#pragma weak mh_daemon_control_start
-#pragma weak mh_daemon_control_stop
-#pragma weak mh_competitors_detect
-
 static uint64_t now_usec(void)
 {
 	struct timespec ts;
@@ -785,8 +776,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 		d->counters.has_last = true;
 		pending_remove_at(d, i);
 		failed_remove(d, id);
-		mh_info("memory%" PRIu64 " -> %s: %s", id, mh_zone_name(z),
-			expl);
+		mh_info("memory%" PRIu64 ": %s ok; %s", id, what, expl);
 		break;
 	case MH_WRITE_LOST_RACE:
 		d->counters.lost_races++;
@@ -794,7 +784,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 		if (mh_sysfs_online_zone(&d->root, id, &z) == 0) {
 			mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
 			mh_warn("memory%" PRIu64 ": lost a race: already "
-						 "online in %s, put there "
+				"online in %s, put there "
 				"by someone else (memhotd wanted %s; %s)",
 				id, mh_zone_name(z), what, competitor_hint(d));
 		} else {
@@ -835,7 +825,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 		break;
 	case MH_WRITE_HWPOISON:
 		mh_err("memory%" PRIu64 ": %s: hardware-poisoned pages "
-					"(EHWPOISON); left offline",
+		       "(EHWPOISON); left offline",
 		       id, what);
 		give_up(d, i, b, -err);
 		break;
@@ -1148,9 +1138,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		counts[0], d->inv.block_size_bytes >> 20, counts[1], counts[2],
 		groups, d->inv.nr_nodes);
 
-	if (mh_competitors_detect)
-		d->nr_competitors = mh_competitors_detect(
-			&d->root, d->competitors, MH_MAX_COMPETITORS);
+	d->nr_competitors = mh_competitors_detect(&d->root, d->competitors,
+						  MH_MAX_COMPETITORS);
 	for (i = 0; i < d->nr_competitors; i++)
 		mh_warn("competing onliner: %s", d->competitors[i]);
 
@@ -1170,7 +1159,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	}
 	sd_event_source_set_description(d->sweep_timer, "sweep");
 
-	r = mh_daemon_control_start ? mh_daemon_control_start(d) : -ENOSYS;
+	r = mh_daemon_control_start(d);
 	if (r < 0)
 		mh_warn("control socket: %s; continuing without it",
 			strerror(-r));
@@ -1197,7 +1186,7 @@ int mh_daemon_run(struct mh_daemon *d)
 
 void mh_daemon_free(struct mh_daemon *d)
 {
-	if (d->event && mh_daemon_control_stop)
+	if (d->event)
 		mh_daemon_control_stop(d);
 	d->queue_timer = sd_event_source_disable_unref(d->queue_timer);
 	d->sweep_timer = sd_event_source_disable_unref(d->sweep_timer);
