@@ -36,8 +36,8 @@ const char *mh_block_state_name(enum mh_block_state s);
 
 enum mh_group_kind {
 	MH_GROUP_VIRTIO_MEM = 0, /* dynamic */
-	MH_GROUP_DIMM,           /* static, ACPI PNP0C80 */
-	MH_GROUP_DAX,            /* static, dax/kmem */
+	MH_GROUP_DIMM,		 /* static, ACPI PNP0C80 */
+	MH_GROUP_DAX,		 /* static, dax/kmem */
 };
 /* "virtio-mem", "dimm", "dax" */
 const char *mh_group_kind_name(enum mh_group_kind k);
@@ -45,20 +45,20 @@ const char *mh_group_kind_name(enum mh_group_kind k);
 /* Who put an online block into its zone. */
 enum mh_onliner {
 	MH_BY_UNKNOWN = 0, /* online when memhotd first saw it */
-	MH_BY_BOOT,        /* early memory, created online */
-	MH_BY_MEMHOTD,     /* our write succeeded */
-	MH_BY_OTHER,       /* someone else won (udev rule, kernel, daxctl) */
+	MH_BY_BOOT,	   /* early memory, created online */
+	MH_BY_MEMHOTD,	   /* our write succeeded */
+	MH_BY_OTHER,	   /* someone else won (udev rule, kernel, daxctl) */
 };
 const char *mh_onliner_name(enum mh_onliner o);
 
 struct mh_block {
-	uint64_t id;                /* memoryN, == phys_index */
+	uint64_t id; /* memoryN, == phys_index */
 	enum mh_block_state state;
-	enum mh_zone zone;          /* valid for online blocks */
-	int nid;                    /* -1 until the nodeN link exists */
-	ssize_t group;              /* index into inv->groups, -1 none */
-	bool hotplugged;            /* false: early boot memory */
-	bool group_resolved;        /* owner looked up (DIMM links come late) */
+	enum mh_zone zone;   /* valid for online blocks */
+	int nid;	     /* -1 until the nodeN link exists */
+	ssize_t group;	     /* index into inv->groups, -1 none */
+	bool hotplugged;     /* false: early boot memory */
+	bool group_resolved; /* owner looked up (DIMM links come late) */
 	enum mh_onliner onlined_by;
 	/* The last decision memhotd made for this block, if any. */
 	bool has_decision;
@@ -66,23 +66,24 @@ struct mh_block {
 	/* Onliner bookkeeping (daemon-owned). */
 	unsigned int attempts;
 	int last_errno;
-	uint64_t first_seen_usec;   /* CLOCK_MONOTONIC of add / first scan */
+	uint64_t first_seen_usec; /* CLOCK_MONOTONIC of add / first scan */
 };
 
 struct mh_group {
 	char name[MH_GROUP_NAME_MAX]; /* "virtio0", "PNP0C80:00", "dax0.0" */
 	enum mh_group_kind kind;
-	uint64_t start_pfn, end_pfn;  /* region [start, end): parent resource */
-	size_t nr_blocks;             /* member blocks currently present */
+	uint64_t start_pfn, end_pfn; /* region [start, end): parent resource */
+	size_t nr_blocks;	     /* member blocks currently present */
 	size_t nr_online;
-	size_t nr_movable;            /* online in ZONE_MOVABLE */
+	size_t nr_movable; /* online in ZONE_MOVABLE */
 };
 
 struct mh_node_info {
-	uint64_t hot_kernel;   /* H(n): hotplugged pages online in kernel zones */
-	uint64_t hot_movable;  /* hotplugged pages online in ZONE_MOVABLE */
-	uint64_t cma;          /* from zoneinfo, informational */
-	uint64_t early_kernel_blocks_changed; /* >0: recalibrate from zoneinfo */
+	uint64_t hot_kernel; /* H(n): hotplugged pages online in kernel zones */
+	uint64_t hot_movable; /* hotplugged pages online in ZONE_MOVABLE */
+	uint64_t cma;	      /* from zoneinfo, informational */
+	/* >0: recalibrate from zoneinfo */
+	uint64_t early_kernel_blocks_changed;
 	size_t nr_blocks, nr_online, nr_movable, nr_offline;
 };
 

@@ -33,18 +33,18 @@ int mh_parse_word(const char *s, size_t len, char *out, size_t out_len);
 /* /proc/iomem */
 enum mh_iomem_kind {
 	MH_IOMEM_OTHER = 0,
-	MH_IOMEM_SYSTEM_RAM,        /* "System RAM" (boot RAM, ACPI DIMMs) */
-	MH_IOMEM_SYSTEM_RAM_DRIVER, /* "System RAM (virtio_mem)", "(kmem)", ... */
-	MH_IOMEM_VIRTIO,            /* "virtioN" parent of virtio-mem */
-	MH_IOMEM_DAX,               /* "daxX.Y" parent of kmem */
+	MH_IOMEM_SYSTEM_RAM,	    /* "System RAM" (boot RAM, ACPI DIMMs) */
+	MH_IOMEM_SYSTEM_RAM_DRIVER, /* "System RAM (virtio_mem)", (kmem) */
+	MH_IOMEM_VIRTIO,	    /* "virtioN" parent of virtio-mem */
+	MH_IOMEM_DAX,		    /* "daxX.Y" parent of kmem */
 };
 
 struct mh_iomem_entry {
-	uint64_t start, end;  /* inclusive end, as printed */
-	unsigned int depth;   /* 0 = top level, +1 per two spaces of indent */
+	uint64_t start, end; /* inclusive end, as printed */
+	unsigned int depth;  /* 0 = top level, +1 per two spaces of indent */
 	enum mh_iomem_kind kind;
-	char name[64];        /* the resource name, truncated */
-	int parent;           /* index of the enclosing entry, -1 top level */
+	char name[64]; /* the resource name, truncated */
+	int parent;    /* index of the enclosing entry, -1 top level */
 };
 
 struct mh_iomem {
@@ -62,10 +62,10 @@ int mh_iomem_find(const struct mh_iomem *io, uint64_t addr);
 struct mh_zoneinfo_zone {
 	int nid;
 	enum mh_zone zone; /* DMA, DMA32, Normal, Movable; Device -> UNKNOWN */
-	char name[16];     /* as printed */
+	char name[16];	   /* as printed */
 	uint64_t spanned, present, managed, cma;
 	uint64_t start_pfn; /* populated zones only */
-	bool populated;     /* present != 0 */
+	bool populated;	    /* present != 0 */
 };
 
 struct mh_zoneinfo {

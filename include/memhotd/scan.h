@@ -8,6 +8,7 @@
 #define MEMHOTD_SCAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memhotd/inventory.h"
@@ -27,7 +28,15 @@ int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv);
 /*
  * Refresh one block after a uevent: creates it if missing (hotplugged),
  * reads state, node link and (online only) zone; resolves its group.
- * Returns 0, or -ENOENT if the block is gone.
+ * Returns 0, or -ENOENT if the block is gone (the inventory is left as it
+ * was: removing the block is the caller's call).
+ * hotplugged only applies when the block is created; a known block keeps
+ * its classification (after a missed "remove", remove it first).  A block
+ * seen going online here gets onlined_by MH_BY_UNKNOWN (the caller knows
+ * whether it was its own write).  Cost: a few small reads; /proc/iomem is
+ * read only for a block outside every known virtio-mem/dax region whose
+ * group is not resolved yet.  -EAGAIN from the group lookup is not
+ * returned: check b->group_resolved.
  */
 int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 		  uint64_t id, bool hotplugged);
@@ -40,11 +49,34 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 int mh_scan_resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 			  struct mh_block *b);
 
-/* Re-read /proc/zoneinfo and calibrate every node (spec 5.4). */
+/* Re-read /proc/zoneinfo and calibrate every node (spec 5.4).  -ERANGE if
+ * some node's KE would be negative (a misclassified block): its KE is then
+ * 0 and the other nodes are calibrated all the same.  mh_scan_full
+ * returns this result too, with the inventory complete. */
 int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv);
 
-/* Persist the early/hotplugged classification for this boot. */
+/*
+ * Persist the early/hotplugged classification for this boot: the file
+ * run/memhotd/classification holds the boot_id on its first line, then
+ * the hotplugged block ids as ranges, one a line ("48-175", "200").
+ * Written atomically (temporary file + rename).  mh_scan_full saves it;
+ * call it again after blocks were added or removed.
+ */
 int mh_scan_save_classification(const struct mh_root *r,
 				const struct mh_inventory *inv);
+
+/* An inclusive range of block ids. */
+struct mh_id_range {
+	uint64_t first, last;
+};
+
+/*
+ * Parses a classification file's text.  0 and *ranges (malloc'd, sorted,
+ * disjoint) if its first line is boot_id; -ESTALE if it is another boot's;
+ * -EINVAL if malformed.
+ */
+int mh_scan_parse_classification(const char *text, size_t len,
+				 const char *boot_id,
+				 struct mh_id_range **ranges, size_t *nr);
 
 #endif

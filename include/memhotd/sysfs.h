@@ -18,7 +18,7 @@
 #define MH_SYSFS_MEMORY "sys/devices/system/memory"
 
 struct mh_root {
-	int dirfd;       /* O_PATH|O_DIRECTORY of the root */
+	int dirfd;	 /* O_PATH|O_DIRECTORY of the root */
 	char path[4096]; /* as given, for messages */
 };
 
@@ -41,7 +41,8 @@ bool mh_path_exists(const struct mh_root *r, const char *rel);
 int mh_sysfs_block_size(const struct mh_root *r, uint64_t *bytes);
 int mh_sysfs_block_state(const struct mh_root *r, uint64_t id,
 			 enum mh_block_state *s);
-/* The nodeN link of memoryN: 0 and *nid, or -ENOENT while it is missing. */
+/* The nodeN link of memoryN: 0 and *nid, or -ENOENT while it is missing;
+ * -ENODEV if memoryN itself is gone. */
 int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid);
 /*
  * The zone of an ONLINE block (first valid_zones word).  Never call it for
@@ -49,8 +50,7 @@ int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid);
  * kernels (spec 7.9).  Returns -EBUSY without reading if the block's state
  * is not online.
  */
-int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id,
-			 enum mh_zone *z);
+int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z);
 /*
  * ACPI device name ("PNP0C80:00") that memoryN/firmware_node resolves to,
  * if its hid is PNP0C80: 0; -ENOENT if no link (yet); -ENODEV if the

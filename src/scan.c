@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Building the inventory from the tree (spec 3.3, 5.4): blocks from
+ * sys/devices/system/memory, groups from /proc/iomem (virtioN, daxX.Y) and
+ * firmware_node links (ACPI DIMMs), the early/hotplugged classification
+ * (persisted per boot under run/memhotd) and the KERNEL_EARLY calibration
+ * from /proc/zoneinfo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memhotd/parse.h"
+#include "memhotd/scan.h"
+
+#define CLASS_FILE MH_RUNTIME_DIR "/classification"
+#define BOOT_ID_MAX 64
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- /proc/iomem ---- */
+
+/* Lazily loaded /proc/iomem; an unreadable or malformed file is empty. */
+struct iomem_cache {
+	bool loaded;
+	struct mh_iomem io;
+};
+
+static const struct mh_iomem *iomem_get(const struct mh_root *r,
+					struct iomem_cache *c)
+{
+	char *text;
+	size_t len;
+
+	if (c->loaded)
+		return &c->io;
+	c->loaded = true;
+	memset(&c->io, 0, sizeof(c->io));
+	if (mh_read_all(r, "proc/iomem", &text, &len) < 0)
+		return &c->io;
+	if (mh_parse_iomem(text, len, &c->io) < 0)
+		memset(&c->io, 0, sizeof(c->io));
+	free(text);
+	return &c->io;
+}
+
+static void iomem_release(struct iomem_cache *c)
+{
+	if (c->loaded)
+		mh_iomem_free(&c->io);
+	c->loaded = false;
+}
+
+/* ---- groups ---- */
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/*
+ * virtio-mem unit size (spec 3.1, 3.4): one block (SBM) unless
+ * bbm_block_size is a power of two larger than the block size (then that)
+ * or force_bbm=Y (then the block size: big block = max(device block size,
+ * memory block size), the device block size being unknown).
+ */
+static uint64_t virtio_unit_pages(const struct mh_root *r,
+				  const struct mh_inventory *inv)
+{
+	char buf[64];
+	ssize_t n;
+
+	n = mh_read_small(r, "sys/module/virtio_mem/parameters/bbm_block_size",
+			  buf, sizeof(buf));
+	if (n > 0) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(buf, &end, 0);
+		if (!errno && end != buf && is_pow2(v) &&
+		    v > inv->block_size_bytes)
+			return v / MH_PAGE_SIZE;
+	}
+	return inv->block_pages;
+}
+
+/* sys/bus/virtio/devices/NAME/device is 0x0018, or absent from the tree. */
+static bool virtio_is_mem(const struct mh_root *r, const char *name)
+{
+	char path[128], buf[32];
+	uint64_t id;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "sys/bus/virtio/devices/%s/device", name);
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n == -ENOENT)
+		return true;
+	if (n < 0 || mh_parse_phys_index(buf, (size_t)n, &id) < 0)
+		return false;
+	return id == 0x18;
+}
+
+static uint64_t round_block_pages(const struct mh_inventory *inv,
+				  uint64_t start, uint64_t end_incl)
+{
+	uint64_t bs = inv->block_size_bytes;
+	uint64_t s = (start + bs - 1) / bs * bs;
+	uint64_t e = (end_incl + 1) / bs * bs;
+
+	return e > s ? (e - s) / MH_PAGE_SIZE : 0;
+}
+
+/*
+ * The group for iomem entry idx (a virtioN or daxX.Y parent): found by
+ * name and refreshed, or created.  -1 if it is not a memory device.
+ */
+static ssize_t group_for_entry(const struct mh_root *r,
+			       struct mh_inventory *inv,
+			       const struct mh_iomem *io, size_t idx)
+{
+	const struct mh_iomem_entry *e = &io->entries[idx];
+	uint64_t start = e->start, end = e->end, pages = 0;
+	enum mh_group_kind kind;
+	ssize_t g;
+	size_t i;
+
+	if (e->kind == MH_IOMEM_VIRTIO) {
+		if (!virtio_is_mem(r, e->name))
+			return -1;
+		kind = MH_GROUP_VIRTIO_MEM;
+		pages = virtio_unit_pages(r, inv);
+	} else if (e->kind == MH_IOMEM_DAX) {
+		kind = MH_GROUP_DAX;
+		/* max_pages: the kmem ranges, whole blocks (all ranges of
+		 * a multi-range device; the region is their hull). */
+		for (i = 0; i < io->nr; i++) {
+			const struct mh_iomem_entry *p = &io->entries[i];
+			uint64_t kmem = 0;
+			size_t j;
+
+			if (p->kind != MH_IOMEM_DAX ||
+			    strcmp(p->name, e->name) != 0)
+				continue;
+			if (p->start < start)
+				start = p->start;
+			if (p->end > end)
+				end = p->end;
+			for (j = i + 1; j < io->nr; j++) {
+				const struct mh_iomem_entry *c =
+					&io->entries[j];
+
+				if (c->depth <= p->depth)
+					break;
+				if (c->parent == (int)i &&
+				    c->kind == MH_IOMEM_SYSTEM_RAM_DRIVER)
+					kmem += round_block_pages(inv, c->start,
+								  c->end);
+			}
+			if (!kmem)
+				kmem = round_block_pages(inv, p->start, p->end);
+			pages += kmem;
+		}
+		if (!pages)
+			return -1;
+	} else {
+		return -1;
+	}
+	g = mh_inv_group_find(inv, e->name);
+	if (g >= 0 && inv->groups[g].kind == kind) {
+		inv->groups[g].start_pfn = start / MH_PAGE_SIZE;
+		inv->groups[g].end_pfn = end / MH_PAGE_SIZE + 1;
+		if (kind == MH_GROUP_DAX)
+			inv->gstats[g].max_pages = pages;
+		return g;
+	}
+	if (g >= 0)
+		return -1;
+	g = mh_inv_group_add(inv, e->name, kind, -1, start / MH_PAGE_SIZE,
+			     end / MH_PAGE_SIZE + 1, pages);
+	return g < 0 ? -1 : g;
+}
+
+/* Group of the innermost virtioN/daxX.Y resource holding addr, or -1. */
+static ssize_t group_for_addr(const struct mh_root *r, struct mh_inventory *inv,
+			      const struct mh_iomem *io, uint64_t addr)
+{
+	int i = mh_iomem_find(io, addr);
+
+	for (; i >= 0; i = io->entries[i].parent) {
+		ssize_t g = group_for_entry(r, inv, io, (size_t)i);
+
+		if (g >= 0)
+			return g;
+	}
+	return -1;
+}
+
+/* Spec 5.4 rule 2: inside virtioN, daxX.Y or "System RAM (driver)". */
+static bool in_hotplug_resource(const struct mh_iomem *io, uint64_t addr)
+{
+	int i = mh_iomem_find(io, addr);
+
+	for (; i >= 0; i = io->entries[i].parent) {
+		enum mh_iomem_kind k = io->entries[i].kind;
+
+		if (k == MH_IOMEM_VIRTIO || k == MH_IOMEM_DAX ||
+		    k == MH_IOMEM_SYSTEM_RAM_DRIVER)
+			return true;
+	}
+	return false;
+}
+
+/* Top-level "System RAM" resource holding addr, or -1. */
+static int top_system_ram(const struct mh_iomem *io, uint64_t addr)
+{
+	int i = mh_iomem_find(io, addr);
+
+	while (i >= 0 && io->entries[i].parent >= 0)
+		i = io->entries[i].parent;
+	if (i >= 0 && io->entries[i].kind != MH_IOMEM_SYSTEM_RAM)
+		return -1;
+	return i;
+}
+
+static ssize_t dimm_group(const struct mh_root *r, struct mh_inventory *inv,
+			  const struct mh_iomem *io, const struct mh_block *b,
+			  const char *name)
+{
+	uint64_t addr = b->id * inv->block_size_bytes;
+	uint64_t max = 0, start = 0, end = 0;
+	int links = mh_sysfs_dimm_bound_blocks(r, name);
+	int ram = top_system_ram(io, addr);
+	ssize_t g;
+
+	if (ram >= 0) {
+		start = io->entries[ram].start / MH_PAGE_SIZE;
+		end = io->entries[ram].end / MH_PAGE_SIZE + 1;
+		max = end - start;
+	}
+	if (links > 0 && (uint64_t)links * inv->block_pages > max)
+		max = (uint64_t)links * inv->block_pages;
+	if (max < inv->block_pages)
+		max = inv->block_pages;
+	g = mh_inv_group_find(inv, name);
+	if (g >= 0 && inv->groups[g].kind == MH_GROUP_DIMM) {
+		if (max > inv->gstats[g].max_pages)
+			inv->gstats[g].max_pages = max;
+		return g;
+	}
+	if (g >= 0)
+		return -1;
+	g = mh_inv_group_add(inv, name, MH_GROUP_DIMM, b->nid, start, end, max);
+	return g < 0 ? -1 : g;
+}
+
+static int resolve_group(const struct mh_root *r, struct mh_inventory *inv,
+			 struct mh_block *b, struct iomem_cache *ioc)
+{
+	uint64_t addr = b->id * inv->block_size_bytes;
+	char name[MH_GROUP_NAME_MAX];
+	ssize_t g;
+	int ret;
+
+	if (b->group_resolved)
+		return 0;
+	g = mh_inv_group_by_pfn(inv, b->id * inv->block_pages);
+	if (g < 0)
+		g = group_for_addr(r, inv, iomem_get(r, ioc), addr);
+	if (g >= 0) {
+		mh_inv_set_group(inv, b, g);
+		return 0;
+	}
+	ret = mh_sysfs_block_dimm(r, b->id, name, sizeof(name));
+	if (ret == 0) {
+		g = dimm_group(r, inv, iomem_get(r, ioc), b, name);
+		mh_inv_set_group(inv, b, g);
+		return 0;
+	}
+	/* A DIMM's firmware_node link comes after its last add (7.11). */
+	if (ret == -ENOENT && mh_sysfs_has_dimm_slots(r))
+		return -EAGAIN;
+	mh_inv_set_group(inv, b, -1);
+	return 0;
+}
+
+int mh_scan_resolve_group(const struct mh_root *r, struct mh_inventory *inv,
+			  struct mh_block *b)
+{
+	struct iomem_cache ioc = {0};
+	int ret;
+
+	if (!r || !inv || !b)
+		return -EINVAL;
+	ret = resolve_group(r, inv, b, &ioc);
+	iomem_release(&ioc);
+	return ret;
+}
+
+/* ---- classification ---- */
+
+struct classification {
+	struct mh_id_range *r;
+	size_t nr;
+};
+
+static bool class_has(const struct classification *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->r[mid].last < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nr && c->r[lo].first <= id;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct mh_id_range *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int mh_scan_parse_classification(const char *text, size_t len,
+				 const char *boot_id,
+				 struct mh_id_range **ranges, size_t *nr)
+{
+	const char *nl = text ? memchr(text, '\n', len) : NULL;
+	struct mh_id_range *v = NULL;
+	size_t n = 0, cap = 0, pos, bl = strlen(boot_id);
+	size_t i;
+
+	if (!nl || bl == 0 || (size_t)(nl - text) != bl ||
+	    memcmp(text, boot_id, bl) != 0)
+		return nl ? -ESTALE : -EINVAL;
+	pos = bl + 1;
+	while (pos < len) {
+		struct mh_id_range x;
+		char *end;
+		char tmp[48];
+		size_t l = 0;
+
+		if (text[pos] == '\n' || text[pos] == ',' || text[pos] == ' ') {
+			pos++;
+			continue;
+		}
+		while (pos + l < len && text[pos + l] != '\n' &&
+		       text[pos + l] != ',' && text[pos + l] != ' ' &&
+		       l < sizeof(tmp) - 1)
+			l++;
+		memcpy(tmp, text + pos, l);
+		tmp[l] = '\0';
+		pos += l;
+		if (tmp[0] < '0' || tmp[0] > '9')
+			goto bad;
+		errno = 0;
+		x.first = strtoull(tmp, &end, 10);
+		x.last = x.first;
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				goto bad;
+			x.last = strtoull(end + 1, &end, 10);
+		}
+		if (errno || *end || x.last < x.first)
+			goto bad;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *p = realloc(v, ncap * sizeof(*v));
+
+			if (!p) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = p;
+			cap = ncap;
+		}
+		v[n++] = x;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_range);
+	for (i = 1; i < n; i++)
+		if (v[i].first <= v[i - 1].last)
+			goto bad;
+	*ranges = v;
+	*nr = n;
+	return 0;
+bad:
+	free(v);
+	return -EINVAL;
+}
+
+static int load_classification(const struct mh_root *r, const char *boot_id,
+			       struct classification *c)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (!*boot_id)
+		return -ESTALE;
+	ret = mh_read_all(r, CLASS_FILE, &text, &len);
+	if (ret < 0)
+		return ret;
+	ret = mh_scan_parse_classification(text, len, boot_id, &c->r, &c->nr);
+	free(text);
+	return ret;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct save_ctx {
+	char *buf;
+	size_t len, cap;
+	bool open;
+	uint64_t first, last;
+	int err;
+};
+
+static void save_append(struct save_ctx *s, const char *str)
+{
+	size_t n = strlen(str);
+
+	if (s->err)
+		return;
+	if (s->len + n + 1 > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 256;
+		char *p;
+
+		while (ncap < s->len + n + 1)
+			ncap *= 2;
+		p = realloc(s->buf, ncap);
+		if (!p) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->buf = p;
+		s->cap = ncap;
+	}
+	memcpy(s->buf + s->len, str, n + 1);
+	s->len += n;
+}
+
+static void save_flush(struct save_ctx *s)
+{
+	char line[64];
+
+	if (!s->open)
+		return;
+	if (s->first == s->last)
+		snprintf(line, sizeof(line), "%llu\n",
+			 (unsigned long long)s->first);
+	else
+		snprintf(line, sizeof(line), "%llu-%llu\n",
+			 (unsigned long long)s->first,
+			 (unsigned long long)s->last);
+	save_append(s, line);
+	s->open = false;
+}
+
+static int save_cb(struct mh_block *b, void *ctx)
+{
+	struct save_ctx *s = ctx;
+
+	if (!b->hotplugged)
+		return 0;
+	if (s->open && b->id == s->last + 1) {
+		s->last = b->id;
+		return 0;
+	}
+	save_flush(s);
+	s->open = true;
+	s->first = s->last = b->id;
+	return 0;
+}
+
+static int mkdir_rel(const struct mh_root *r, const char *rel)
+{
+	if (mkdirat(r->dirfd, rel, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int mh_scan_save_classification(const struct mh_root *r,
+				const struct mh_inventory *inv)
+{
+	struct save_ctx s = {0};
+	char boot_id[BOOT_ID_MAX], tmp[64];
+	int fd, ret;
+
+	if (!r || !inv)
+		return -EINVAL;
+	ret = mh_sysfs_boot_id(r, boot_id, sizeof(boot_id));
+	if (ret < 0)
+		return ret;
+	save_append(&s, boot_id);
+	save_append(&s, "\n");
+	mh_inv_for_each_block(inv, save_cb, &s);
+	save_flush(&s);
+	if (s.err) {
+		free(s.buf);
+		return s.err;
+	}
+	if ((ret = mkdir_rel(r, "run")) < 0 ||
+	    (ret = mkdir_rel(r, MH_RUNTIME_DIR)) < 0) {
+		free(s.buf);
+		return ret;
+	}
+	snprintf(tmp, sizeof(tmp), CLASS_FILE ".%ld.tmp", (long)getpid());
+	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0644);
+	if (fd < 0) {
+		free(s.buf);
+		return -errno;
+	}
+	ret = write_all(fd, s.buf, s.len);
+	free(s.buf);
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret && renameat(r->dirfd, tmp, r->dirfd, CLASS_FILE) < 0)
+		ret = -errno;
+	if (ret)
+		unlinkat(r->dirfd, tmp, 0);
+	return ret;
+}
+
+/* ---- blocks ---- */
+
+/* valid_zones of a block whose state was just read as online. */
+static int read_online_zone(const struct mh_root *r, uint64_t id,
+			    enum mh_zone *z)
+{
+	char path[128], buf[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), MH_SYSFS_MEMORY "/memory%llu/valid_zones",
+		 (unsigned long long)id);
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return mh_parse_valid_zones_first(buf, (size_t)n, z);
+}
+
+int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
+		  uint64_t id, bool hotplugged)
+{
+	struct iomem_cache ioc = {0};
+	enum mh_block_state s;
+	enum mh_zone z = MH_ZONE_UNKNOWN;
+	struct mh_block *b;
+	int ret, nid;
+
+	if (!r || !inv)
+		return -EINVAL;
+	ret = mh_sysfs_block_state(r, id, &s);
+	if (ret == -ENOENT)
+		return -ENOENT;
+	if (ret < 0)
+		return ret;
+	if (s == MH_BLOCK_ONLINE) {
+		ret = read_online_zone(r, id, &z);
+		if (ret == -ENOENT)
+			return -ENOENT;
+		if (ret < 0)
+			z = MH_ZONE_UNKNOWN;
+	}
+	b = mh_inv_block(inv, id);
+	if (!b) {
+		b = mh_inv_add_block(inv, id, hotplugged);
+		if (!b)
+			return -ENOMEM;
+		b->first_seen_usec = now_usec();
+	}
+	if (b->nid < 0) {
+		ret = mh_sysfs_block_node(r, id, &nid);
+		if (ret == -ENODEV)
+			return -ENOENT;
+		if (ret == 0 && (ret = mh_inv_set_node(inv, b, nid)) < 0)
+			return ret;
+	}
+	if (!b->group_resolved) {
+		ret = resolve_group(r, inv, b, &ioc);
+		iomem_release(&ioc);
+		if (ret < 0 && ret != -EAGAIN)
+			return ret;
+	}
+	switch (s) {
+	case MH_BLOCK_ONLINE:
+		if (b->state != MH_BLOCK_ONLINE || b->zone != z)
+			mh_inv_set_online(inv, b, z,
+					  b->state == MH_BLOCK_ONLINE
+						  ? b->onlined_by
+						  : MH_BY_UNKNOWN);
+		break;
+	case MH_BLOCK_OFFLINE:
+		if (b->state != MH_BLOCK_OFFLINE)
+			mh_inv_set_offline(inv, b);
+		break;
+	case MH_BLOCK_GOING_OFFLINE:
+		/* Its sections stay online until offlining completes. */
+		if (b->state != MH_BLOCK_ONLINE)
+			b->state = MH_BLOCK_GOING_OFFLINE;
+		break;
+	}
+	return 0;
+}
+
+/* ---- full scan ---- */
+
+int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv)
+{
+	struct classification cls = {0};
+	struct iomem_cache ioc = {0};
+	const struct mh_iomem *io;
+	char boot_id[BOOT_ID_MAX] = "";
+	uint64_t bs, *ids = NULL, now;
+	bool have_cls;
+	size_t n = 0, i;
+	int ret;
+
+	if (!r || !inv)
+		return -EINVAL;
+	ret = mh_sysfs_block_size(r, &bs);
+	if (ret < 0)
+		return ret;
+	ret = mh_inv_init(inv, bs);
+	if (ret < 0)
+		return ret;
+	if (mh_sysfs_boot_id(r, boot_id, sizeof(boot_id)) < 0)
+		boot_id[0] = '\0';
+	have_cls = load_classification(r, boot_id, &cls) == 0;
+	io = iomem_get(r, &ioc);
+	for (i = 0; i < io->nr; i++)
+		group_for_entry(r, inv, io, i);
+	ret = mh_sysfs_list_blocks(r, &ids, &n);
+	if (ret < 0)
+		goto out;
+	now = now_usec();
+	for (i = 0; i < n; i++) {
+		uint64_t id = ids[i], addr = id * bs;
+		enum mh_block_state s;
+		enum mh_zone z = MH_ZONE_UNKNOWN;
+		struct mh_block *b;
+		bool hot;
+		int nid;
+
+		ret = mh_sysfs_block_state(r, id, &s);
+		if (ret == -ENOENT)
+			continue; /* removed under us */
+		if (ret < 0)
+			goto out;
+		if (s == MH_BLOCK_ONLINE && read_online_zone(r, id, &z) < 0)
+			z = MH_ZONE_UNKNOWN;
+		/* Spec 5.4 rules 1, 2 and the persisted classification. */
+		hot = s == MH_BLOCK_OFFLINE || in_hotplug_resource(io, addr) ||
+		      (have_cls && class_has(&cls, id));
+		b = mh_inv_add_block(inv, id, hot);
+		if (!b) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		b->first_seen_usec = now;
+		if (mh_sysfs_block_node(r, id, &nid) == 0) {
+			ret = mh_inv_set_node(inv, b, nid);
+			if (ret < 0)
+				goto out;
+		}
+		ret = resolve_group(r, inv, b, &ioc);
+		if (ret < 0 && ret != -EAGAIN)
+			goto out;
+		/* Early memory has no group (and never gets a
+		 * firmware_node in a VM): do not wait for one. */
+		if (ret == -EAGAIN && !hot)
+			mh_inv_set_group(inv, b, -1);
+		/* Rule 3: a block of an ACPI DIMM is hotplugged (in VMs).
+		 * The block is still offline here: accounting-neutral. */
+		if (b->group >= 0 &&
+		    inv->groups[b->group].kind == MH_GROUP_DIMM)
+			b->hotplugged = true;
+		if (s == MH_BLOCK_ONLINE)
+			mh_inv_set_online(inv, b, z,
+					  b->hotplugged ? MH_BY_UNKNOWN
+							: MH_BY_BOOT);
+		else if (s == MH_BLOCK_GOING_OFFLINE)
+			b->state = MH_BLOCK_GOING_OFFLINE;
+	}
+	/* Best effort: without it the next start classifies afresh. */
+	mh_scan_save_classification(r, inv);
+	ret = mh_scan_calibrate(r, inv);
+out:
+	free(ids);
+	free(cls.r);
+	iomem_release(&ioc);
+	return ret;
+}
+
+int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
+{
+	struct mh_zoneinfo zi;
+	char *text;
+	size_t len;
+	int ret, max, nid, result = 0;
+
+	if (!r || !inv)
+		return -EINVAL;
+	ret = mh_read_all(r, "proc/zoneinfo", &text, &len);
+	if (ret < 0)
+		return ret;
+	ret = mh_parse_zoneinfo(text, len, &zi);
+	free(text);
+	if (ret < 0)
+		return ret;
+	max = mh_zoneinfo_max_nid(&zi);
+	for (nid = 0; nid <= max; nid++) {
+		struct mh_zoneinfo_node_sums sums;
+		bool listed = false;
+		size_t i;
+
+		for (i = 0; i < zi.nr && !listed; i++)
+			listed = zi.zones[i].nid == nid;
+		if (!listed)
+			continue;
+		mh_zoneinfo_node_sums(&zi, nid, &sums);
+		ret = mh_inv_ensure_node(inv, nid);
+		if (ret < 0) {
+			result = ret;
+			break;
+		}
+		/* KE = sum(present - cma) - H(n) must not be negative:
+		 * a misclassified block or a stale inventory. */
+		if (sums.kernel_present - sums.kernel_cma <
+		    inv->nodes[nid].hot_kernel)
+			result = -ERANGE;
+		mh_inv_calibrate(inv, nid, sums.kernel_present, sums.kernel_cma,
+				 sums.movable_present);
+	}
+	mh_zoneinfo_free(&zi);
+	return result;
+}

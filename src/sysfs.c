@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: MIT
+/*
+ * File access below the root prefix.  Everything is openat(r->dirfd, rel)
+ * with plain open/read/write/close syscalls through libc (no stdio), so
+ * the integration tests can interpose them with an LD_PRELOAD fake kernel,
+ * and the errno of whichever call failed reaches the caller unchanged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "memhotd/parse.h"
+#include "memhotd/sysfs.h"
+
+int mh_root_open(struct mh_root *r, const char *path)
+{
+	size_t n;
+	int fd;
+
+	if (!r || !path || !*path)
+		return -EINVAL;
+	n = strlen(path);
+	if (n >= sizeof(r->path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r->dirfd = fd;
+	memcpy(r->path, path, n + 1);
+	return 0;
+}
+
+void mh_root_close(struct mh_root *r)
+{
+	if (!r || r->dirfd < 0)
+		return;
+	close(r->dirfd);
+	r->dirfd = -1;
+}
+
+/* Relative paths only: a leading '/' would escape the root. */
+static const char *rel_path(const char *rel)
+{
+	while (*rel == '/')
+		rel++;
+	return *rel ? rel : ".";
+}
+
+static int open_rel(const struct mh_root *r, const char *rel, int flags)
+{
+	int fd = openat(r->dirfd, rel_path(rel), flags | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+ssize_t mh_read_small(const struct mh_root *r, const char *rel, char *buf,
+		      size_t len)
+{
+	size_t got = 0;
+	int fd, err = 0;
+
+	if (!r || !rel || !buf || len == 0)
+		return -EINVAL;
+	fd = open_rel(r, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		ssize_t n;
+
+		if (got == len - 1) {
+			char extra;
+
+			/* the buffer is full: is there more? */
+			n = read(fd, &extra, 1);
+			if (n > 0)
+				err = -EFBIG;
+			else if (n < 0 && errno == EINTR)
+				continue;
+			else if (n < 0)
+				err = -errno;
+			break;
+		}
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return err ? err : (ssize_t)got;
+}
+
+int mh_read_all(const struct mh_root *r, const char *rel, char **out,
+		size_t *len)
+{
+	size_t cap = 16384, got = 0;
+	char *buf;
+	int fd, err = 0;
+
+	if (!r || !rel || !out)
+		return -EINVAL;
+	fd = open_rel(r, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (cap - got < 4096) {
+			char *p = realloc(buf, cap * 2);
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		n = read(fd, buf + got, cap - got - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	if (len)
+		*len = got;
+	return 0;
+}
+
+int mh_write_attr(const struct mh_root *r, const char *rel, const char *s)
+{
+	size_t n;
+	ssize_t w;
+	int fd, err = 0;
+
+	if (!r || !rel || !s)
+		return -EINVAL;
+	fd = open_rel(r, rel, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	n = strlen(s);
+	/* One write(2): sysfs takes the value in a single store() call. */
+	w = write(fd, s, n);
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != n)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+bool mh_path_exists(const struct mh_root *r, const char *rel)
+{
+	struct stat st;
+
+	if (!r || !rel)
+		return false;
+	return fstatat(r->dirfd, rel_path(rel), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* ---- memory blocks ---- */
+
+#define BLOCK_PATH_MAX 128
+
+static void block_path(char *buf, size_t len, uint64_t id, const char *attr)
+{
+	snprintf(buf, len, MH_SYSFS_MEMORY "/memory%llu%s%s",
+		 (unsigned long long)id, attr ? "/" : "", attr ? attr : "");
+}
+
+int mh_sysfs_block_size(const struct mh_root *r, uint64_t *bytes)
+{
+	char buf[64];
+	ssize_t n = mh_read_small(r, MH_SYSFS_MEMORY "/block_size_bytes", buf,
+				  sizeof(buf));
+
+	if (n < 0)
+		return (int)n;
+	return mh_parse_block_size(buf, (size_t)n, bytes);
+}
+
+int mh_sysfs_block_state(const struct mh_root *r, uint64_t id,
+			 enum mh_block_state *s)
+{
+	char path[BLOCK_PATH_MAX], buf[64];
+	ssize_t n;
+
+	block_path(path, sizeof(path), id, "state");
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return mh_parse_block_state(buf, (size_t)n, s);
+}
+
+/* Opens a directory below the root for readdir; NULL and errno set. */
+static DIR *open_dir(const struct mh_root *r, const char *rel)
+{
+	int fd = open_rel(r, rel, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid)
+{
+	char path[BLOCK_PATH_MAX];
+	struct dirent *de;
+	int ret = -ENOENT;
+	DIR *d;
+
+	block_path(path, sizeof(path), id, NULL);
+	d = open_dir(r, path);
+	if (!d)
+		return errno == ENOENT ? -ENODEV : -errno;
+	while ((de = readdir(d))) {
+		int n;
+
+		if (de->d_name[0] != 'n')
+			continue;
+		if (mh_parse_node_name(de->d_name, &n) == 0) {
+			*nid = n;
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
+{
+	char path[BLOCK_PATH_MAX], buf[128];
+	enum mh_block_state s;
+	ssize_t n;
+	int ret;
+
+	/* Spec 7.9: valid_zones of an offline block may crash 6.1. */
+	ret = mh_sysfs_block_state(r, id, &s);
+	if (ret < 0)
+		return ret;
+	if (s != MH_BLOCK_ONLINE)
+		return -EBUSY;
+	block_path(path, sizeof(path), id, "valid_zones");
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return mh_parse_valid_zones_first(buf, (size_t)n, z);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+int mh_sysfs_block_dimm(const struct mh_root *r, uint64_t id, char *name,
+			size_t len)
+{
+	char path[BLOCK_PATH_MAX], target[PATH_MAX], buf[64];
+	const char *base;
+	ssize_t n;
+	size_t bl;
+
+	if (!r || !name || len == 0)
+		return -EINVAL;
+	block_path(path, sizeof(path), id, "firmware_node");
+	n = readlinkat(r->dirfd, path, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == EINVAL ? -ENODEV : -errno;
+	target[n] = '\0';
+	base = base_name(target);
+	block_path(path, sizeof(path), id, "firmware_node/hid");
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n >= 0) {
+		char hid[32];
+
+		if (mh_parse_word(buf, (size_t)n, hid, sizeof(hid)) < 0 ||
+		    strcmp(hid, "PNP0C80") != 0)
+			return -ENODEV;
+	} else if (strncmp(base, "PNP0C80:", 8) != 0) {
+		return -ENODEV;
+	}
+	bl = strlen(base);
+	if (bl == 0)
+		return -ENODEV;
+	if (bl >= len)
+		return -ENOBUFS;
+	memcpy(name, base, bl + 1);
+	return 0;
+}
+
+static bool is_physical_node(const char *s)
+{
+	static const char p[] = "physical_node";
+	size_t i;
+
+	if (strncmp(s, p, sizeof(p) - 1) != 0)
+		return false;
+	for (i = sizeof(p) - 1; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int mh_sysfs_dimm_bound_blocks(const struct mh_root *r, const char *name)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	if (!r || !name || !*name || strchr(name, '/'))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "sys/bus/acpi/devices/%s", name);
+	d = open_dir(r, path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (is_physical_node(de->d_name))
+			count++;
+	closedir(d);
+	return count;
+}
+
+bool mh_sysfs_has_dimm_slots(const struct mh_root *r)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = open_dir(r, "sys/bus/acpi/devices");
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "PNP0C80:", 8) == 0) {
+			found = true;
+			break;
+		}
+	closedir(d);
+	return found;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int mh_sysfs_list_blocks(const struct mh_root *r, uint64_t **ids, size_t *n)
+{
+	uint64_t *v = NULL;
+	size_t nr = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!ids || !n)
+		return -EINVAL;
+	d = open_dir(r, MH_SYSFS_MEMORY);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t id;
+
+		if (de->d_name[0] != 'm' ||
+		    mh_parse_memory_name(de->d_name, &id) < 0)
+			continue;
+		if (nr == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			void *p = realloc(v, ncap * sizeof(*v));
+
+			if (!p) {
+				closedir(d);
+				free(v);
+				return -ENOMEM;
+			}
+			v = p;
+			cap = ncap;
+		}
+		v[nr++] = id;
+	}
+	closedir(d);
+	if (nr)
+		qsort(v, nr, sizeof(*v), cmp_u64);
+	*ids = v;
+	*n = nr;
+	return 0;
+}
+
+int mh_sysfs_boot_id(const struct mh_root *r, char *buf, size_t len)
+{
+	char tmp[128];
+	ssize_t n = mh_read_small(r, "proc/sys/kernel/random/boot_id", tmp,
+				  sizeof(tmp));
+
+	if (n < 0)
+		return (int)n;
+	return mh_parse_word(tmp, (size_t)n, buf, len);
+}
