@@ -31,11 +31,20 @@ static uint64_t now_usec(void)
 
 /* ---- /proc/iomem ---- */
 
-/* Lazily loaded /proc/iomem; an unreadable or malformed file is empty. */
+/* Lazily loaded /proc/iomem (an unreadable or malformed file is empty)
+ * and whether DIMM slots exist, for the duration of one scan. */
 struct iomem_cache {
 	bool loaded;
 	struct mh_iomem io;
+	int dimm_slots; /* 0 unknown, 1 yes, -1 no */
 };
+
+static bool dimm_slots(const struct mh_root *r, struct iomem_cache *c)
+{
+	if (!c->dimm_slots)
+		c->dimm_slots = mh_sysfs_has_dimm_slots(r) ? 1 : -1;
+	return c->dimm_slots > 0;
+}
 
 static const struct mh_iomem *iomem_get(const struct mh_root *r,
 					struct iomem_cache *c)
@@ -289,7 +298,7 @@ static int resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 		return 0;
 	}
 	/* A DIMM's firmware_node link comes after its last add (7.11). */
-	if (ret == -ENOENT && mh_sysfs_has_dimm_slots(r))
+	if (ret == -ENOENT && dimm_slots(r, ioc))
 		return -EAGAIN;
 	mh_inv_set_group(inv, b, -1);
 	return 0;

@@ -166,6 +166,26 @@ static void test_sysfs_basics(void **state)
 	assert_string_equal(all, q35_iomem);
 	free(all);
 	assert_int_equal(mh_read_all(&r, "proc/nope", &all, &len), -ENOENT);
+	/* big files grow the buffer; empty ones are fine */
+	{
+		char *big = malloc(100001);
+		size_t i;
+
+		for (i = 0; i < 100000; i++)
+			big[i] = (char)('a' + i % 26);
+		big[100000] = '\0';
+		st_put(&t, "proc/big", big);
+		assert_int_equal(mh_read_all(&r, "proc/big", &all, &len), 0);
+		assert_int_equal(len, 100000);
+		assert_memory_equal(all, big, 100001);
+		free(all);
+		free(big);
+		st_put(&t, "proc/empty", "");
+		assert_int_equal(mh_read_all(&r, "proc/empty", &all, &len), 0);
+		assert_int_equal(len, 0);
+		assert_string_equal(all, "");
+		free(all);
+	}
 
 	/* writes: errno of open or write */
 	assert_int_equal(
@@ -814,6 +834,7 @@ static void test_capture_a(void **state)
 	struct mh_root r;
 	struct mh_inventory inv;
 	ssize_t gi;
+	char *cls;
 
 	(void)state;
 	capture_tree(&t, &r, "a-1node-vmem8g");
@@ -830,6 +851,9 @@ static void test_capture_a(void **state)
 	check_block(&inv, 111, MH_BLOCK_ONLINE, MH_ZONE_MOVABLE, 0, true);
 	assert_int_equal(inv.totals[0].kernel_early, KE_Q35);
 	assert_int_equal(inv.totals[0].movable, 2097152);
+	cls = read_tree(&t, "run/memhotd/classification");
+	assert_string_equal(cls, BOOT_A "\n48-111\n");
+	free(cls);
 	mh_inv_free(&inv);
 	mh_root_close(&r);
 	st_destroy(&t);
@@ -907,6 +931,7 @@ static void test_capture_d(void **state)
 	struct mh_inventory inv;
 	ssize_t gi;
 	uint64_t id;
+	enum mh_zone z;
 
 	(void)state;
 	capture_tree(&t, &r, "d-1node-vmem-offline");
@@ -920,6 +945,10 @@ static void test_capture_d(void **state)
 			    true);
 	assert_int_equal(inv.totals[0].kernel_early, KE_Q35);
 	assert_int_equal(inv.totals[0].movable, 0);
+	/* the capture holds valid_zones of these offline blocks (the
+	 * kernel's oracle), but the online-zone read refuses them */
+	assert_true(mh_path_exists(&r, ST_MEM "/memory51/valid_zones"));
+	assert_int_equal(mh_sysfs_online_zone(&r, 51, &z), -EBUSY);
 	mh_inv_free(&inv);
 	mh_root_close(&r);
 	st_destroy(&t);
