@@ -377,16 +377,82 @@ void mh_inv_remove_block(struct mh_inventory *inv, uint64_t id)
 	}
 }
 
+static struct mh_zone_span *zone_span(struct mh_inventory *inv, int nid,
+				      enum mh_zone z)
+{
+	if (nid < 0 || (size_t)nid >= inv->nr_nodes || z < MH_ZONE_DMA ||
+	    z > MH_ZONE_MOVABLE)
+		return NULL;
+	return &inv->nodes[nid].spans[z];
+}
+
+/* resize_zone_range(): a zone's span grows to cover an onlined block. */
+static void span_grow(struct mh_inventory *inv, const struct mh_block *b)
+{
+	struct mh_zone_span *s = zone_span(inv, b->nid, b->zone);
+	uint64_t start = b->id * inv->block_pages;
+	uint64_t end = start + inv->block_pages;
+
+	if (!s)
+		return;
+	if (s->start_pfn == s->end_pfn) {
+		s->start_pfn = start;
+		s->end_pfn = end;
+		return;
+	}
+	if (start < s->start_pfn)
+		s->start_pfn = start;
+	if (end > s->end_pfn)
+		s->end_pfn = end;
+}
+
+/* shrink_zone_span() moves an edge to the next present pfn: only
+ * zoneinfo knows where that is. */
+static void span_shrink(struct mh_inventory *inv, const struct mh_block *b)
+{
+	struct mh_zone_span *s = zone_span(inv, b->nid, b->zone);
+	uint64_t start = b->id * inv->block_pages;
+	uint64_t end = start + inv->block_pages;
+
+	if (s && s->start_pfn != s->end_pfn &&
+	    (start <= s->start_pfn || end >= s->end_pfn))
+		inv->needs_calibration = true;
+}
+
+void mh_inv_set_zone_span(struct mh_inventory *inv, int nid, enum mh_zone z,
+			  uint64_t start_pfn, uint64_t spanned)
+{
+	struct mh_zone_span *s;
+
+	if (mh_inv_ensure_node(inv, nid) < 0)
+		return;
+	s = zone_span(inv, nid, z);
+	if (!s)
+		return;
+	s->start_pfn = start_pfn;
+	s->end_pfn = start_pfn + spanned;
+}
+
+static bool span_intersects(const struct mh_zone_span *s, uint64_t start,
+			    uint64_t nr)
+{
+	return s->start_pfn != s->end_pfn && start < s->end_pfn &&
+	       start + nr > s->start_pfn;
+}
+
 void mh_inv_set_online(struct mh_inventory *inv, struct mh_block *b,
 		       enum mh_zone zone, enum mh_onliner by)
 {
 	bool ek = early_kernel(b);
 
+	if (b->state == MH_BLOCK_ONLINE && b->zone != zone)
+		span_shrink(inv, b);
 	account(inv, b, -1);
 	b->state = MH_BLOCK_ONLINE;
 	b->zone = zone;
 	b->onlined_by = by;
 	account(inv, b, +1);
+	span_grow(inv, b);
 	early_check(inv, ek, b->nid, b);
 }
 
@@ -394,6 +460,8 @@ void mh_inv_set_offline(struct mh_inventory *inv, struct mh_block *b)
 {
 	bool ek = early_kernel(b);
 
+	if (b->state == MH_BLOCK_ONLINE)
+		span_shrink(inv, b);
 	account(inv, b, -1);
 	b->state = MH_BLOCK_OFFLINE;
 	b->zone = MH_ZONE_UNKNOWN;
@@ -615,6 +683,20 @@ int mh_inv_block_request(const struct mh_inventory *inv,
 	req->group = b->group;
 	req->start_pfn = b->id * bp;
 	req->nr_pages = bp;
+	if ((size_t)b->nid < inv->nr_nodes) {
+		const struct mh_zone_span *sp = inv->nodes[b->nid].spans;
+
+		/* default_kernel_zone: DMA or DMA32 if they intersect, else
+		 * Normal; so any kernel zone intersecting decides it */
+		req->kernel_span_intersects =
+			span_intersects(&sp[MH_ZONE_DMA], req->start_pfn, bp) ||
+			span_intersects(&sp[MH_ZONE_DMA32], req->start_pfn,
+					bp) ||
+			span_intersects(&sp[MH_ZONE_NORMAL], req->start_pfn,
+					bp);
+		req->movable_span_intersects = span_intersects(
+			&sp[MH_ZONE_MOVABLE], req->start_pfn, bp);
+	}
 	if (b->group < 0 || (size_t)b->group >= inv->nr_groups)
 		return 0;
 	gs = &inv->gstats[b->group];

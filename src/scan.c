@@ -772,6 +772,15 @@ int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
 			result = -ERANGE;
 		mh_inv_calibrate(inv, nid, sums.kernel_present, sums.kernel_cma,
 				 sums.movable_present);
+		/* contig-zones spans; an unpopulated zone is empty */
+		for (i = 0; i < zi.nr; i++) {
+			const struct mh_zoneinfo_zone *z = &zi.zones[i];
+
+			if (z->nid == nid)
+				mh_inv_set_zone_span(
+					inv, nid, z->zone, z->start_pfn,
+					z->populated ? z->spanned : 0);
+		}
 	}
 	mh_zoneinfo_free(&zi);
 	return result;

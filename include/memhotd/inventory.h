@@ -78,6 +78,11 @@ struct mh_group {
 	size_t nr_movable; /* online in ZONE_MOVABLE */
 };
 
+/* A zone's span [start_pfn, end_pfn); empty if start_pfn == end_pfn. */
+struct mh_zone_span {
+	uint64_t start_pfn, end_pfn;
+};
+
 struct mh_node_info {
 	uint64_t hot_kernel; /* H(n): hotplugged pages online in kernel zones */
 	uint64_t hot_movable; /* hotplugged pages online in ZONE_MOVABLE */
@@ -85,6 +90,13 @@ struct mh_node_info {
 	/* >0: recalibrate from zoneinfo */
 	uint64_t early_kernel_blocks_changed;
 	size_t nr_blocks, nr_online, nr_movable, nr_offline;
+	/*
+	 * Zone spans for contig-zones (indexed by enum mh_zone, DMA..MOVABLE):
+	 * set from zoneinfo (mh_inv_set_zone_span), grown when a block goes
+	 * online (resize_zone_range); an offline at a span's edge asks for
+	 * recalibration (shrink_zone_span).
+	 */
+	struct mh_zone_span spans[MH_ZONE_MOVABLE + 1];
 };
 
 struct mh_block_table; /* opaque: id -> block, sparse */
@@ -151,13 +163,19 @@ void mh_inv_calibrate(struct mh_inventory *inv, int nid,
 		      uint64_t kernel_present, uint64_t kernel_cma,
 		      uint64_t movable_present);
 
+/* Node nid's span of zone z (DMA, DMA32, Normal, Movable) from zoneinfo:
+ * start_pfn and spanned pages (0: empty).  Other zones are ignored. */
+void mh_inv_set_zone_span(struct mh_inventory *inv, int nid, enum mh_zone z,
+			  uint64_t start_pfn, uint64_t spanned);
+
 /* The policy's view of this inventory (points into it; no copy). */
 void mh_inv_policy_view(const struct mh_inventory *inv,
 			const struct mh_policy_config *cfg,
 			struct mh_policy_view *view);
 /*
  * The request for block b; unit_buf must hold unit_pages / block_pages
- * entries for multi-block dynamic units (*unit_cap is its size).  Returns 0,
+ * entries for multi-block dynamic units (*unit_cap is its size).  The
+ * contig-zones span flags come from the node's spans.  Returns 0,
  * or -ENOBUFS if unit_buf is too small, -EINVAL if b has no node yet.
  */
 int mh_inv_block_request(const struct mh_inventory *inv,

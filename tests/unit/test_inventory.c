@@ -592,6 +592,78 @@ static void test_block_request(void **state)
 	mh_inv_free(&inv);
 }
 
+static void request_flags(struct mh_inventory *inv, uint64_t id, bool kernel,
+			  bool movable)
+{
+	struct mh_block *b = mh_inv_add_block(inv, id, true);
+	struct mh_block_request req;
+
+	assert_int_equal(mh_inv_set_node(inv, b, 0), 0);
+	assert_int_equal(mh_inv_block_request(inv, b, NULL, 0, &req), 0);
+	if (req.kernel_span_intersects != kernel ||
+	    req.movable_span_intersects != movable)
+		fail_msg("block %llu: kernel %d movable %d",
+			 (unsigned long long)id, req.kernel_span_intersects,
+			 req.movable_span_intersects);
+}
+
+static void test_zone_spans(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_block *b;
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(mh_inv_init(&inv, BS), 0);
+	/* q35 at boot: DMA [1, 4096), DMA32 [4096, 2 GiB), Normal
+	 * [4 GiB, 6 GiB), Movable empty */
+	mh_inv_set_zone_span(&inv, 0, MH_ZONE_DMA, 1, 4095);
+	mh_inv_set_zone_span(&inv, 0, MH_ZONE_DMA32, 4096, 1044480);
+	mh_inv_set_zone_span(&inv, 0, MH_ZONE_NORMAL, 1048576, 524288);
+	mh_inv_set_zone_span(&inv, 0, MH_ZONE_MOVABLE, 0, 0);
+	mh_inv_set_zone_span(&inv, 0, MH_ZONE_UNKNOWN, 0, 99); /* ignored */
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_NORMAL].end_pfn, 48 * BP);
+	request_flags(&inv, 0, true, false);
+	request_flags(&inv, 20, true, false); /* DMA32 span covers the hole */
+	request_flags(&inv, 47, true, false);
+	request_flags(&inv, 48, false, false);
+
+	/* online grows the spans (resize_zone_range) */
+	b = mh_inv_block(&inv, 48);
+	mh_inv_set_online(&inv, b, MH_ZONE_MOVABLE, MH_BY_MEMHOTD);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_MOVABLE].start_pfn,
+			 48 * BP);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_MOVABLE].end_pfn, 49 * BP);
+	request_flags(&inv, 49, false, false);
+	b = mh_inv_add_block(&inv, 60, true);
+	assert_int_equal(mh_inv_set_node(&inv, b, 0), 0);
+	mh_inv_set_online(&inv, b, MH_ZONE_MOVABLE, MH_BY_MEMHOTD);
+	request_flags(&inv, 55, false, true);
+	request_flags(&inv, 61, false, false);
+	b = mh_inv_add_block(&inv, 64, true);
+	assert_int_equal(mh_inv_set_node(&inv, b, 0), 0);
+	mh_inv_set_online(&inv, b, MH_ZONE_NORMAL, MH_BY_MEMHOTD);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_NORMAL].end_pfn, 65 * BP);
+	request_flags(&inv, 56, true, true);
+	request_flags(&inv, 62, true, false);
+	assert_false(inv.needs_calibration);
+	/* offline inside a span: no change; at its edge: zoneinfo knows
+	 * where it shrinks to */
+	for (id = 49; id < 60; id++) {
+		b = mh_inv_block(&inv, id);
+		if (!b) {
+			b = mh_inv_add_block(&inv, id, true);
+			assert_int_equal(mh_inv_set_node(&inv, b, 0), 0);
+		}
+		mh_inv_set_online(&inv, b, MH_ZONE_MOVABLE, MH_BY_MEMHOTD);
+	}
+	mh_inv_set_offline(&inv, mh_inv_block(&inv, 55));
+	assert_false(inv.needs_calibration);
+	mh_inv_set_offline(&inv, mh_inv_block(&inv, 60));
+	assert_true(inv.needs_calibration);
+	mh_inv_free(&inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_early_and_hotplugged),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_block_request),
+		cmocka_unit_test(test_zone_spans),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -395,6 +395,12 @@ static void test_scan_virtio(void **state)
 	cls = read_tree(&t, "run/memhotd/classification");
 	assert_string_equal(cls, BOOT_A "\n48-63\n");
 	free(cls);
+	/* zone spans from zoneinfo (contig-zones) */
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_DMA].start_pfn, 1);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_DMA].end_pfn, 4096);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_MOVABLE].start_pfn,
+			 48 * BP);
+	assert_int_equal(inv.nodes[0].spans[MH_ZONE_MOVABLE].end_pfn, 60 * BP);
 	mh_inv_free(&inv);
 
 	/* BBM units: bbm_block_size a power of two above the block size */
@@ -945,6 +951,19 @@ static void test_capture_d(void **state)
 			    true);
 	assert_int_equal(inv.totals[0].kernel_early, KE_Q35);
 	assert_int_equal(inv.totals[0].movable, 0);
+	/* the empty Movable zone has an empty span: nothing intersects */
+	{
+		struct mh_block_request req;
+
+		assert_int_equal(mh_inv_block_request(&inv,
+						      mh_inv_block(&inv, 51),
+						      NULL, 0, &req),
+				 0);
+		assert_false(req.movable_span_intersects);
+		assert_false(req.kernel_span_intersects);
+		assert_int_equal(inv.nodes[0].spans[MH_ZONE_NORMAL].start_pfn,
+				 32 * BP);
+	}
 	/* the capture holds valid_zones of these offline blocks (the
 	 * kernel's oracle), but the online-zone read refuses them */
 	assert_true(mh_path_exists(&r, ST_MEM "/memory51/valid_zones"));
