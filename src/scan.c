@@ -659,6 +659,8 @@ int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv)
 
 	if (!r || !inv)
 		return -EINVAL;
+	/* mh_inv_free() is safe on inv whatever this returns */
+	memset(inv, 0, sizeof(*inv));
 	ret = mh_sysfs_block_size(r, &bs);
 	if (ret < 0)
 		return ret;

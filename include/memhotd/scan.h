@@ -20,8 +20,15 @@
  * Full scan: block size, every memoryN (state, node, zone of online
  * blocks), groups from /proc/iomem and firmware_node, early/hotplugged
  * classification (persisted per boot under /run/memhotd), then zoneinfo
- * calibration.  inv must be fresh (mh_inv_init is called here).
- * first_start: true when there is no persisted classification.
+ * calibration.  inv is overwritten (mh_inv_init is called here, never
+ * freed): release it with mh_inv_free whatever the result.  Returns 0;
+ * -ERANGE with the inventory complete but some node's KE clamped to 0
+ * (see mh_scan_calibrate); or -errno (block size unreadable, a block
+ * unreadable for another reason than its removal, zoneinfo).
+ * Classification: a block is hotplugged if it is offline, lies in a
+ * virtioN/daxX.Y/"System RAM (driver)" resource, belongs to a PNP0C80
+ * DIMM, or is listed in this boot's persisted classification; other
+ * online blocks are early (spec 5.4).
  */
 int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv);
 
