@@ -61,6 +61,18 @@ static inline void st_destroy(struct simtree *t)
 }
 
 static inline void st_abs(const struct simtree *t, const char *rel, char *out,
+			  size_t len);
+
+/* rm -rf of rel (relative to the root); missing is fine. */
+static inline void st_rm(const struct simtree *t, const char *rel)
+{
+	char p[PATH_MAX];
+
+	st_abs(t, rel, p, sizeof(p));
+	nftw(p, st_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline void st_abs(const struct simtree *t, const char *rel, char *out,
 			  size_t len)
 {
 	int n = snprintf(out, len, "%s/%s", t->root, rel);

@@ -821,6 +821,168 @@ static void test_scan_calibrate_range(void **state)
 	st_destroy(&t);
 }
 
+/* ---- per-block updates agree with a full scan ---- */
+
+struct sim_block {
+	bool present, has_node;
+	enum mh_block_state state;
+	enum mh_zone zone;
+};
+
+static void sim_write_zoneinfo(struct simtree *t, const struct sim_block *s,
+			       size_t n, uint64_t first)
+{
+	struct zone_args za = {0};
+	uint64_t lo = 0, hi = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!s[i].present || s[i].state != MH_BLOCK_ONLINE)
+			continue;
+		if (s[i].zone == MH_ZONE_NORMAL) {
+			za.normal_extra += BP;
+		} else {
+			if (!za.movable)
+				lo = first + i;
+			hi = first + i + 1;
+			za.movable += BP;
+		}
+	}
+	za.movable_start = lo * BP;
+	q35_zoneinfo(t, &za);
+	(void)hi;
+}
+
+static void compare_inventories(const struct mh_inventory *a,
+				const struct mh_inventory *b)
+{
+	const struct mh_block *x;
+	size_t g;
+
+	assert_int_equal(a->nr_blocks, b->nr_blocks);
+	for (x = mh_inv_next_block(a, 0); x;
+	     x = mh_inv_next_block(a, x->id + 1)) {
+		const struct mh_block *y = mh_inv_block(b, x->id);
+
+		if (!y)
+			fail_msg("block %llu only in one",
+				 (unsigned long long)x->id);
+		assert_int_equal(x->state, y->state);
+		if (x->state == MH_BLOCK_ONLINE)
+			assert_int_equal(x->zone, y->zone);
+		assert_int_equal(x->nid, y->nid);
+		assert_int_equal(x->hotplugged, y->hotplugged);
+		assert_int_equal(x->group >= 0, y->group >= 0);
+		if (x->group >= 0)
+			assert_string_equal(a->groups[x->group].name,
+					    b->groups[y->group].name);
+	}
+	assert_int_equal(a->totals[0].kernel_early, b->totals[0].kernel_early);
+	assert_int_equal(a->totals[0].movable, b->totals[0].movable);
+	assert_int_equal(a->nodes[0].hot_kernel, b->nodes[0].hot_kernel);
+	assert_int_equal(a->nodes[0].nr_online, b->nodes[0].nr_online);
+	assert_int_equal(a->nodes[0].nr_offline, b->nodes[0].nr_offline);
+	for (g = 0; g < a->nr_groups; g++) {
+		ssize_t h;
+
+		if (!a->gstats[g].alive || !a->groups[g].nr_blocks)
+			continue;
+		h = mh_inv_group_find(b, a->groups[g].name);
+		assert_true(h >= 0);
+		assert_int_equal(a->gstats[g].present_movable,
+				 b->gstats[h].present_movable);
+		assert_int_equal(a->gstats[g].present_kernel,
+				 b->gstats[h].present_kernel);
+		assert_int_equal(a->groups[g].nr_blocks,
+				 b->groups[h].nr_blocks);
+	}
+}
+
+static void test_scan_block_vs_full(void **state)
+{
+	enum { FIRST = 48, N = 40 };
+	struct sim_block sim[N];
+	struct simtree t;
+	struct mh_root r;
+	struct mh_inventory inv, full;
+	unsigned int seed = 777;
+	char rel[128];
+	int step;
+
+	(void)state;
+	memset(sim, 0, sizeof(sim));
+	virtio_tree(&t, BOOT_A);
+	/* start from the bare boot: no virtio-mem block yet */
+	st_rm(&t, ST_MEM "/memory48");
+	for (step = 48; step < 64; step++) {
+		snprintf(rel, sizeof(rel), ST_MEM "/memory%d", step);
+		st_rm(&t, rel);
+	}
+	sim_write_zoneinfo(&t, sim, N, FIRST);
+	open_root(&t, &r);
+	assert_int_equal(mh_scan_full(&r, &inv), 0);
+	for (step = 0; step < 600; step++) {
+		int i = (int)(rand_r(&seed) % N);
+		uint64_t id = FIRST + (uint64_t)i;
+		struct sim_block *s = &sim[i];
+		int op = (int)(rand_r(&seed) % 5), ret;
+
+		if (!s->present) {
+			/* add, first without the node link */
+			s->present = true;
+			s->has_node = rand_r(&seed) % 2;
+			s->state = MH_BLOCK_OFFLINE;
+			st_block(&t, id, "offline", NULL, s->has_node ? 0 : -1);
+		} else if (op == 0) {
+			/* remove */
+			snprintf(rel, sizeof(rel), ST_MEM "/memory%llu",
+				 (unsigned long long)id);
+			st_rm(&t, rel);
+			memset(s, 0, sizeof(*s));
+		} else if (op == 1 || !s->has_node) {
+			s->has_node = true;
+			st_block(&t, id,
+				 s->state == MH_BLOCK_ONLINE ? "online"
+							     : "offline",
+				 s->state == MH_BLOCK_ONLINE
+					 ? mh_zone_name(s->zone)
+					 : NULL,
+				 0);
+		} else if (s->state == MH_BLOCK_OFFLINE) {
+			s->state = MH_BLOCK_ONLINE;
+			s->zone = op == 2 ? MH_ZONE_NORMAL : MH_ZONE_MOVABLE;
+			st_block(&t, id, "online", mh_zone_name(s->zone), 0);
+		} else {
+			s->state = MH_BLOCK_OFFLINE;
+			st_block(&t, id, "offline", NULL, 0);
+		}
+		sim_write_zoneinfo(&t, sim, N, FIRST);
+		/* what the daemon does on the uevent */
+		ret = mh_scan_block(&r, &inv, id, true);
+		if (ret == -ENOENT) {
+			struct mh_block *b = mh_inv_block(&inv, id);
+			ssize_t g = b ? b->group : -1;
+
+			mh_inv_remove_block(&inv, id);
+			mh_inv_group_drop_if_empty(&inv, g);
+		} else {
+			assert_int_equal(ret, 0);
+		}
+		if (step % 50 == 49) {
+			assert_int_equal(mh_scan_calibrate(&r, &inv), 0);
+			assert_int_equal(mh_scan_save_classification(&r, &inv),
+					 0);
+			assert_int_equal(mh_scan_full(&r, &full), 0);
+			compare_inventories(&inv, &full);
+			compare_inventories(&full, &inv);
+			mh_inv_free(&full);
+		}
+	}
+	mh_inv_free(&inv);
+	mh_root_close(&r);
+	st_destroy(&t);
+}
+
 /* ---- trees rebuilt from the real 6.1 captures ---- */
 
 static void capture_tree(struct simtree *t, struct mh_root *r, const char *name)
@@ -985,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_parse_classification),
 		cmocka_unit_test(test_scan_block_events),
 		cmocka_unit_test(test_scan_calibrate_range),
+		cmocka_unit_test(test_scan_block_vs_full),
 		cmocka_unit_test(test_capture_a),
 		cmocka_unit_test(test_capture_b),
 		cmocka_unit_test(test_capture_c),
