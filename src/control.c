@@ -46,6 +46,7 @@ struct mh_control {
 	sd_event *event;
 	int fd;
 	sd_event_source *listen_src;
+	sd_event_source *resume_src; /* re-enables accepting after EMFILE */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
@@ -597,6 +598,27 @@ static int client_timeout(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+static int resume_listening(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct mh_control *ctl = ud;
+
+	(void)s;
+	(void)usec;
+	sd_event_source_set_enabled(ctl->listen_src, SD_EVENT_ON);
+	return 0;
+}
+
+static void pause_listening(struct mh_control *ctl)
+{
+	uint64_t now = 0;
+
+	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	sd_event_source_set_time(ctl->resume_src, now + 250000);
+	sd_event_source_set_enabled(ctl->resume_src, SD_EVENT_ONESHOT);
+	sd_event_source_set_enabled(ctl->listen_src, SD_EVENT_OFF);
+}
+
 static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct mh_control *ctl = ud;
@@ -609,8 +631,14 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		socklen_t cl = sizeof(cred);
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			/* Out of fds: the listening socket stays readable;
+			 * pause accepting for a moment instead of spinning. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				pause_listening(ctl);
 			return 0; /* EAGAIN, or a transient error */
+		}
 		if (ctl->nr_clients >= ctl->max_clients ||
 		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 			close(cfd);
@@ -745,6 +773,16 @@ int mh_control_open(struct mh_control **out, sd_event *e, const char *path,
 			    ctl);
 	if (r < 0)
 		goto fail_unlink;
+	/* Created now, disabled: pausing after EMFILE must not need an fd
+	 * (the clients' idle timers share this clock's timerfd, too). */
+	r = sd_event_add_time(e, &ctl->resume_src, CLOCK_MONOTONIC, UINT64_MAX,
+			      0, resume_listening, ctl);
+	if (r < 0) {
+		ctl->listen_src =
+			sd_event_source_disable_unref(ctl->listen_src);
+		goto fail_unlink;
+	}
+	sd_event_source_set_enabled(ctl->resume_src, SD_EVENT_OFF);
 	*out = ctl;
 	return 0;
 fail_unlink:
@@ -766,6 +804,7 @@ void mh_control_close(struct mh_control *c)
 	while (c->clients)
 		client_free(c->clients);
 	sd_event_source_disable_unref(c->listen_src);
+	sd_event_source_disable_unref(c->resume_src);
 	if (stat(c->path, &st) == 0 && st.st_dev == c->dev &&
 	    st.st_ino == c->ino)
 		unlink(c->path);

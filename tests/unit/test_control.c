@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -535,6 +536,50 @@ static void test_stuck_client(void **state)
 	assert_int_equal(serve_until(f, stuck), 0);
 }
 
+/* Out of file descriptors: accept() fails with EMFILE; the server pauses
+ * accepting instead of spinning, and serves the client once fds are free. */
+static void test_fd_exhaustion(void **state)
+{
+	struct fixture *f = *state;
+	struct rlimit old, lim;
+	int fds[256], n = 0;
+	pid_t pid;
+	const char *pre = getenv("LD_PRELOAD");
+
+	/* valgrind emulates RLIMIT_NOFILE by closing accepted fds above its
+	 * limit, which drops the connection a real EMFILE leaves queued. */
+	if (pre && strstr(pre, "vgpreload")) {
+		fprintf(stderr,
+			"test_fd_exhaustion: skipped under valgrind "
+			"(its fd limit is emulated); runs under ASan\n");
+		skip();
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 128;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	pid = fork();
+	if (pid == 0) {
+		usleep(100 * 1000);
+		echo_ok(f->path);
+		_exit(0);
+	}
+	while (n < 256) {
+		int fd = dup(0);
+
+		if (fd < 0)
+			break;
+		fds[n++] = fd;
+	}
+	assert_true(n < 256); /* the table is full */
+	serve_for(f, 400);
+	assert_int_equal(mh_control_nr_clients(f->ctl), 0);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(serve_until(f, pid), 0);
+}
+
 static void test_idle_timeout(void **state)
 {
 	struct fixture *f = *state;
@@ -794,6 +839,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stuck_client, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fd_exhaustion, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup,
 						teardown),
