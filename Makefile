@@ -9,6 +9,7 @@ SYSCONFDIR ?= /etc
 UDEVRULESDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /usr/lib/udev)/rules.d
 SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
 
+VERSION := 0.1.0
 CC      ?= cc
 PKGS    := libudev libsystemd inih json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -19,7 +20,6 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
 	-DMEMHOTD_VERSION='"$(VERSION)"'
-VERSION := 0.1.0
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 MAINS     := src/memhotd.c src/memhotctl.c
