@@ -796,10 +796,11 @@ int fk_block_online(struct fk *k, uint64_t id, bool movable)
 	zone_grow(&zi.z[nid][zidx], start, FK_BLOCK_PAGES);
 	char v[32];
 	snprintf(v, sizeof(v), "%s\n", zone_names[zidx]);
-	err = block_attr(k, id, "valid_zones", v);
+	/* online_pages() adjusts the zone before the state changes */
+	err = fk_zoneinfo_store(k, &zi);
+	err = err ? err : block_attr(k, id, "valid_zones", v);
 	err = err ? err : block_attr(k, id, "online", "1\n");
 	err = err ? err : block_attr(k, id, "state", "online\n");
-	err = err ? err : fk_zoneinfo_store(k, &zi);
 	if (err)
 		return EIO;
 	fk_emit_block(k, "online", id);
@@ -830,14 +831,13 @@ int fk_block_offline(struct fk *k, uint64_t id)
 		return EINVAL;
 	if (zi.z[nid][zidx].present < FK_BLOCK_PAGES)
 		return EINVAL;
-	int err = block_attr(k, id, "state", "offline\n");
+	zone_shrink(k, &zi.z[nid][zidx], nid, zidx, id * FK_BLOCK_PAGES,
+		    FK_BLOCK_PAGES);
+	int err = fk_zoneinfo_store(k, &zi);
+	err = err ? err : block_attr(k, id, "state", "offline\n");
 	err = err ? err : block_attr(k, id, "online", "0\n");
 	err = err ? err : block_attr(k, id, "valid_zones", "Normal Movable\n");
 	if (err)
-		return EIO;
-	zone_shrink(k, &zi.z[nid][zidx], nid, zidx, id * FK_BLOCK_PAGES,
-		    FK_BLOCK_PAGES);
-	if (fk_zoneinfo_store(k, &zi))
 		return EIO;
 	fk_emit_block(k, "offline", id);
 	return 0;

@@ -30,7 +30,7 @@ $(INTEG_B)/minid: $(INTEG_DIR)/minid.c | $(INTEG_B)
 
 $(INTEG_B)/test_integration: $(INTEG_DIR)/test_integration.c $(INTEG_DIR)/fk.c $(INTEG_HDRS) | $(INTEG_B)
 	$(CC) $(INTEG_CFLAGS) -o $@ $(INTEG_DIR)/test_integration.c \
-		$(INTEG_DIR)/fk.c $(CMOCKA_LIBS)
+		$(INTEG_DIR)/fk.c $(CMOCKA_LIBS) -lpthread
 
 INTEG_TOOLS := $(INTEG_B)/fakekernel.so $(INTEG_B)/minid $(INTEG_B)/test_integration
 INTEG_ENV = FAKEKERNEL_SO=$(abspath $(INTEG_B)/fakekernel.so) \

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,11 +50,17 @@ struct env {
 	struct fk k;
 	pid_t pid;
 	int notify_fd;
-	bool ready_seen;
+	pthread_t notify_thread;
+	bool notify_running;
+	volatile int ready_seen, notify_stop;
+	char status[256]; /* last STATUS= */
 };
 
 static const char *bin_daemon, *bin_minid, *fk_so, *wrapper;
-static struct env *cur; /* the running scenario's, for the teardown */
+/* The running scenario's environment: static, so that the teardown can
+ * still reach it after a failed assertion longjmp'ed out of the test. */
+static struct env g_env;
+static struct env *cur;
 static int slow = 1;
 
 static uint64_t now_ms(void)
@@ -122,6 +129,11 @@ static void env_fini(struct env *e, bool ok)
 		kill(e->pid, SIGKILL);
 		waitpid(e->pid, NULL, 0);
 	}
+	if (e->notify_running) {
+		e->notify_stop = 1;
+		pthread_join(e->notify_thread, NULL);
+		e->notify_running = false;
+	}
 	if (e->notify_fd >= 0)
 		close(e->notify_fd);
 	fk_close(&e->k);
@@ -139,6 +151,36 @@ static void env_fini(struct env *e, bool ok)
 
 /* ---- the daemon -------------------------------------------------------- */
 
+/*
+ * sd_notify messages, drained all the time as systemd does: the daemon's
+ * send blocks once the socket queue is full.
+ */
+static void *notify_reader(void *arg)
+{
+	struct env *e = arg;
+	struct pollfd p = {.fd = e->notify_fd, .events = POLLIN};
+	char msg[1024];
+
+	while (!e->notify_stop) {
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		ssize_t n =
+			recv(e->notify_fd, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		msg[n] = '\0';
+		if (strstr(msg, "READY=1"))
+			e->ready_seen = 1;
+		char *st = strstr(msg, "STATUS=");
+		if (st) {
+			st += 7;
+			snprintf(e->status, sizeof(e->status), "%.*s",
+				 (int)strcspn(st, "\n"), st);
+		}
+	}
+	return NULL;
+}
+
 static void daemon_spawn(struct env *e, const char *bin, char *const *args,
 			 bool preload)
 {
@@ -152,6 +194,11 @@ static void daemon_spawn(struct env *e, const char *bin, char *const *args,
 		assert_int_equal(
 			bind(e->notify_fd, (struct sockaddr *)&sa, sizeof(sa)),
 			0);
+		e->notify_stop = 0;
+		assert_int_equal(pthread_create(&e->notify_thread, NULL,
+						notify_reader, e),
+				 0);
+		e->notify_running = true;
 	}
 
 	pid_t pid = fork();
@@ -202,27 +249,28 @@ static void daemon_spawn(struct env *e, const char *bin, char *const *args,
 	e->pid = pid;
 }
 
+/* Where the daemon is when it seems stuck (for failure messages). */
+static void daemon_where(struct env *e)
+{
+	char p[64], buf[512];
+
+	if (e->pid <= 0)
+		return;
+	snprintf(p, sizeof(p), "/proc/%d/wchan", (int)e->pid);
+	if (fk_read_file(p, buf, sizeof(buf)) >= 0)
+		fprintf(stderr, "daemon %d wchan: %s\n", (int)e->pid, buf);
+	snprintf(p, sizeof(p), "/proc/%d/syscall", (int)e->pid);
+	if (fk_read_file(p, buf, sizeof(buf)) >= 0)
+		fprintf(stderr, "daemon %d syscall: %s", (int)e->pid, buf);
+	if (getenv("INTEG_HOLD")) {
+		fprintf(stderr, "holding 60 s for inspection\n");
+		sleep_ms(60000);
+	}
+}
+
 static bool daemon_alive(struct env *e)
 {
 	return e->pid > 0 && waitpid(e->pid, NULL, WNOHANG) == 0;
-}
-
-/* Reads sd_notify messages; true once READY=1 arrived. */
-static bool poll_notify(struct env *e, int ms)
-{
-	struct pollfd p = {.fd = e->notify_fd, .events = POLLIN};
-	char msg[1024];
-
-	while (poll(&p, 1, ms) > 0) {
-		ssize_t n = recv(e->notify_fd, msg, sizeof(msg) - 1, 0);
-		if (n <= 0)
-			break;
-		msg[n] = '\0';
-		if (strstr(msg, "READY=1"))
-			e->ready_seen = true;
-		ms = 0;
-	}
-	return e->ready_seen;
 }
 
 static void daemon_start_bin(struct env *e, const char *bin, bool dry_run)
@@ -240,8 +288,9 @@ static void daemon_start_bin(struct env *e, const char *bin, bool dry_run)
 	uint64_t t0 = now_ms(), limit = 15000ULL * slow;
 	while (now_ms() - t0 < limit) {
 		assert_true(daemon_alive(e));
-		if (poll_notify(e, 20))
+		if (e->ready_seen)
 			return;
+		sleep_ms(5);
 		/* Without READY=1 go on 2 s after the monitor came up. */
 		if (!access(marker, F_OK) && now_ms() - t0 > 2000ULL * slow) {
 			fprintf(stderr, "note: no READY=1 from %s\n", bin);
@@ -386,8 +435,11 @@ static bool wait_settled(struct env *e, uint64_t first, uint64_t n,
 		}
 		if (!off)
 			return true;
-		if (now_ms() - t0 > (uint64_t)timeout_ms * slow)
+		if (now_ms() - t0 > (uint64_t)timeout_ms * slow) {
+			fprintf(stderr, "%d block(s) still offline\n", off);
+			daemon_where(e);
 			return false;
+		}
 		if (!daemon_alive(e))
 			return false;
 		sleep_ms(5);
@@ -460,11 +512,13 @@ static void virtio_plug(struct env *e, uint64_t dev_first, uint64_t first,
 			uint64_t t0 = now_ms();
 			while (count_offline(e, dev_first, b - dev_first) > 4) {
 				if (now_ms() - t0 > 5000ULL * slow ||
-				    !daemon_alive(e))
+				    !daemon_alive(e)) {
+					daemon_where(e);
 					fail_msg(
 						"virtio-mem stalled: > 512 MiB "
 						"offline before block %" PRIu64,
 						b);
+				}
 				sleep_ms(2);
 			}
 		}
@@ -716,138 +770,138 @@ static void ref_matches_spec(void **state)
 static void fake_selftest(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
 	/* coldplug: two offline blocks before start */
-	fk_lock(&e.k);
-	assert_int_equal(fk_block_create(&e.k, 48, 0), 0);
-	assert_int_equal(fk_block_create(&e.k, 49, 0), 0);
-	fk_unlock(&e.k);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	fk_inject_set(&e.k, 51, "EPERM", -1);
-	daemon_start_bin(&e, bin_minid, false);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_create(&ep->k, 48, 0), 0);
+	assert_int_equal(fk_block_create(&ep->k, 49, 0), 0);
+	fk_unlock(&ep->k);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&ep->k, 51, "EPERM", -1);
+	daemon_start_bin(ep, bin_minid, false);
 	struct plug_opts o = {.link_delay_ms = 20};
-	virtio_plug(&e, 48, 50, 6, 0, &o);
-	assert_true(wait_settled(&e, 48, 8, ",51,", 5000));
-	expect_layout(&e, "selftest", 48, "MMM.MMMM");
+	virtio_plug(ep, 48, 50, 6, 0, &o);
+	assert_true(wait_settled(ep, 48, 8, ",51,", 5000));
+	expect_layout(ep, "selftest", 48, "MMM.MMMM");
 	/* zoneinfo followed: Movable present 7 blocks */
 	struct fk_zoneinfo zi;
-	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
 	assert_int_equal(zi.z[0][FK_MOVABLE].present, 7 * B);
 	assert_int_equal(zi.z[0][FK_MOVABLE].start_pfn, 48 * B);
 	assert_int_equal(zi.z[0][FK_MOVABLE].spanned, 8 * B);
 	assert_int_equal(
-		count_lines(&e, "write memory51 online_movable = EPERM"), 1);
+		count_lines(ep, "write memory51 online_movable = EPERM"), 1);
 	/* the external side: offline and remove an online block */
-	remove_block(&e, 55);
-	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	remove_block(ep, 55);
+	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
 	assert_int_equal(zi.z[0][FK_MOVABLE].present, 6 * B);
 	assert_int_equal(zi.z[0][FK_MOVABLE].spanned, 7 * B);
 	/* online_kernel below 4 GiB would be DMA32; above Normal */
-	fk_lock(&e.k);
-	assert_int_equal(fk_block_online(&e.k, 48, false), EINVAL);
-	assert_int_equal(fk_block_offline(&e.k, 0), EINVAL);
-	assert_int_equal(fk_block_offline(&e.k, 47), 0);
-	assert_int_equal(fk_block_online(&e.k, 47, false), 0);
-	fk_unlock(&e.k);
-	assert_int_equal(block_char(&e, 47), 'N');
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_online(&ep->k, 48, false), EINVAL);
+	assert_int_equal(fk_block_offline(&ep->k, 0), EINVAL);
+	assert_int_equal(fk_block_offline(&ep->k, 47), 0);
+	assert_int_equal(fk_block_online(&ep->k, 47, false), 0);
+	fk_unlock(&ep->k);
+	assert_int_equal(block_char(ep, 47), 'N');
 	/* a plain "online" is flagged; so is the real machine's sysfs */
-	daemon_stop(&e);
+	daemon_stop(ep);
 	char p[400];
-	snprintf(p, sizeof(p), "%s/log", e.fkdir);
+	snprintf(p, sizeof(p), "%s/log", ep->fkdir);
 	assert_true(file_contains(p, "udev monitor receiving (filter memory)"));
-	env_fini(&e, true);
+	env_fini(ep, true);
 }
 
 /* RV1: one virtio-mem device grown 0 -> 16 GiB. */
 static void virtio_rv1(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[MAXB + 1] = "", ref[MAXB + 1] = "";
 	struct ref r;
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 128, 0, NULL);
-	assert_true(wait_settled(&e, 48, 128, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 128, 0, NULL);
+	assert_true(wait_settled(ep, 48, 128, NULL, 10000));
 	rep(want, 'M', 96);
 	pat(want, "NMMM", 8);
 	ref_init(&r, FK_BASE_Q35_4G, 301, true);
 	ref_run(&r, ref_group(&r, true, 0, 1), 0, 128, ref);
 	assert_string_equal(want, ref);
-	expect_layout(&e, "RV1", 48, want);
+	expect_layout(ep, "RV1", 48, want);
 	/* the boot blocks are untouched, nobody wrote them */
-	expect_layout(&e, "boot", 0, "?DDDDDDDDDDDDDDD");
-	assert_int_equal(count_lines(&e, " = EINVAL"), 0);
+	expect_layout(ep, "boot", 0, "?DDDDDDDDDDDDDDD");
+	assert_int_equal(count_lines(ep, " = EINVAL"), 0);
 	struct fk_zoneinfo zi;
-	assert_int_equal(fk_zoneinfo_load(&e.k, &zi), 0);
+	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
 	assert_int_equal(zi.z[0][FK_MOVABLE].present, 120 * B);
 	assert_int_equal(zi.z[0][FK_NORMAL].present, 524288 + 8 * B);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* Cover letter / section 7.11: five 4 GiB DIMMs, links late. */
 static void dimms_in_turn(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[MAXB + 1] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
-	daemon_start(&e);
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	daemon_start(ep);
 	for (int d = 0; d < 5; d++) {
-		dimm_plug(&e, d, 48 + 32 * d, 32, 0, 30, true);
-		assert_true(wait_settled(&e, 48 + 32 * d, 32, NULL, 10000));
+		dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
 	}
 	rep(want, 'M', 96);
 	rep(want, 'N', 64);
-	expect_layout(&e, "DIMMs 0-4", 48, want);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "DIMMs 0-4", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* TV9: someone onlined the first block of a DIMM Normal first. */
 static void dimm_foreign_first_block(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[64] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
-	fk_inject_set(&e.k, 48, "race-kernel", 1);
-	daemon_start(&e);
-	dimm_plug(&e, 0, 48, 32, 0, 20, true);
-	assert_true(wait_settled(&e, 48, 32, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	fk_inject_set(&ep->k, 48, "race-kernel", 1);
+	daemon_start(ep);
+	dimm_plug(ep, 0, 48, 32, 0, 20, true);
+	assert_true(wait_settled(ep, 48, 32, NULL, 10000));
 	rep(want, 'N', 32);
-	expect_layout(&e, "TV9", 48, want);
+	expect_layout(ep, "TV9", 48, want);
 	/* recorded, not fought: one write to 48, never an offline */
-	assert_int_equal(count_lines(&e, "write memory48 "), 1);
-	assert_int_equal(count_lines(&e, " offline = "), 0);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	assert_int_equal(count_lines(ep, "write memory48 "), 1);
+	assert_int_equal(count_lines(ep, " offline = "), 0);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 static void two_nodes(bool numa_aware)
 {
-	struct env e;
+	struct env *const ep = &g_env;
 	char want0[MAXB + 1] = "", want1[MAXB + 1] = "";
 	char ref[MAXB + 1] = "";
 	struct ref r;
 
-	env_init(&e, FK_BASE_Q35_4G_2NODES, 0,
+	env_init(ep, FK_BASE_Q35_4G_2NODES, 0,
 		 numa_aware ? CONF_DEFAULT "auto_movable_numa_aware = true\n"
 			    : CONF_DEFAULT "auto_movable_numa_aware = false\n");
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	add_device(&e, FK_DEV_VIRTIO, "virtio1", 240, 192, 1, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 64, 0, NULL);
-	assert_true(wait_settled(&e, 48, 64, NULL, 10000));
-	virtio_plug(&e, 240, 240, 64, 1, NULL);
-	assert_true(wait_settled(&e, 240, 64, NULL, 10000));
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	add_device(ep, FK_DEV_VIRTIO, "virtio1", 240, 192, 1, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 64, 0, NULL);
+	assert_true(wait_settled(ep, 48, 64, NULL, 10000));
+	virtio_plug(ep, 240, 240, 64, 1, NULL);
+	assert_true(wait_settled(ep, 240, 64, NULL, 10000));
 	if (numa_aware) { /* RV2 */
 		rep(want0, 'M', 48);
 		pat(want0, "NMMM", 4);
@@ -863,10 +917,10 @@ static void two_nodes(bool numa_aware)
 	ref_run(&r, ref_group(&r, true, 1, 1), 1, 64, ref);
 	assert_memory_equal(ref, want0, 64);
 	assert_string_equal(ref + 64, want1);
-	expect_layout(&e, "node0 virtio0", 48, want0);
-	expect_layout(&e, "node1 virtio1", 240, want1);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "node0 virtio0", 48, want0);
+	expect_layout(ep, "node1 virtio1", 240, want1);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 static void two_nodes_numa_aware(void **state)
@@ -883,19 +937,19 @@ static void two_nodes_global(void **state)
 
 static void ratio_run(unsigned ratio, uint64_t blocks)
 {
-	struct env e;
+	struct env *const ep = &g_env;
 	char conf[256], ref[MAXB + 1] = "";
 	struct ref r;
 
 	snprintf(conf, sizeof(conf), CONF_DEFAULT "auto_movable_ratio = %u\n",
 		 ratio);
-	env_init(&e, FK_BASE_Q35_4G, 8, conf);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, blocks, 0, NULL);
-	assert_true(wait_settled(&e, 48, blocks, NULL, 10000));
-	dimm_plug(&e, 0, 240, 8, 0, 10, true);
-	assert_true(wait_settled(&e, 240, 8, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 8, conf);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, blocks, 0, NULL);
+	assert_true(wait_settled(ep, 48, blocks, NULL, 10000));
+	dimm_plug(ep, 0, 240, 8, 0, 10, true);
+	assert_true(wait_settled(ep, 240, 8, NULL, 10000));
 	ref_init(&r, FK_BASE_Q35_4G, ratio, true);
 	ref_run(&r, ref_group(&r, true, 0, 1), 0, blocks, ref);
 	char dimm[16] = "";
@@ -904,10 +958,10 @@ static void ratio_run(unsigned ratio, uint64_t blocks)
 		for (uint64_t i = 0; i < blocks; i++)
 			assert_int_equal(ref[i], 'N');
 	}
-	expect_layout(&e, "virtio0", 48, ref);
-	expect_layout(&e, "DIMM", 240, dimm);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "virtio0", 48, ref);
+	expect_layout(ep, "DIMM", 240, dimm);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 static void ratio_zero(void **state)
@@ -927,68 +981,68 @@ static void ratio_100(void **state)
 static void coldplug(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[MAXB + 1] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	fk_lock(&e.k);
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&ep->k);
 	for (uint64_t b = 48; b < 48 + 104; b++)
-		assert_int_equal(fk_block_create(&e.k, b, 0), 0);
-	assert_int_equal(fk_iomem_update(&e.k), 0);
-	fk_unlock(&e.k);
-	daemon_start(&e);
-	assert_true(wait_settled(&e, 48, 104, NULL, 10000));
+		assert_int_equal(fk_block_create(&ep->k, b, 0), 0);
+	assert_int_equal(fk_iomem_update(&ep->k), 0);
+	fk_unlock(&ep->k);
+	daemon_start(ep);
+	assert_true(wait_settled(ep, 48, 104, NULL, 10000));
 	rep(want, 'M', 96);
 	pat(want, "NMMM", 2);
-	expect_layout(&e, "coldplug virtio0", 48, want);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "coldplug virtio0", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* A coldplugged DIMM (links present) and a hotplugged one after it. */
 static void coldplug_dimms(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[MAXB + 1] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
-	dimm_plug(&e, 0, 48, 32, 0, 0, false);
-	dimm_plug(&e, 1, 80, 32, 0, 0, false);
-	daemon_start(&e);
-	assert_true(wait_settled(&e, 48, 64, NULL, 10000));
-	dimm_plug(&e, 2, 112, 32, 0, 10, true);
-	dimm_plug(&e, 3, 144, 32, 0, 10, true);
-	assert_true(wait_settled(&e, 112, 64, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	dimm_plug(ep, 0, 48, 32, 0, 0, false);
+	dimm_plug(ep, 1, 80, 32, 0, 0, false);
+	daemon_start(ep);
+	assert_true(wait_settled(ep, 48, 64, NULL, 10000));
+	dimm_plug(ep, 2, 112, 32, 0, 10, true);
+	dimm_plug(ep, 3, 144, 32, 0, 10, true);
+	assert_true(wait_settled(ep, 112, 64, NULL, 10000));
 	rep(want, 'M', 96);
 	rep(want, 'N', 32);
-	expect_layout(&e, "coldplugged + hotplugged DIMMs", 48, want);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "coldplugged + hotplugged DIMMs", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* Section 2.4 / 9: what each errno of a state write must lead to. */
 static void errno_injection(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	fk_inject_set(&e.k, 50, "EPERM", 2);
-	fk_inject_set(&e.k, 52, "EHWPOISON", -1);
-	fk_inject_set(&e.k, 54, "ENOMEM", 2);
-	fk_inject_set(&e.k, 55, "EBUSY", 1);
-	fk_inject_set(&e.k, 56, "race-kernel", 1);
-	fk_inject_set(&e.k, 58, "vanish", 1);
-	fk_inject_set(&e.k, 60, "race-movable", 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 24, 0, NULL);
-	assert_true(wait_settled(&e, 48, 24, ",52,", 10000));
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&ep->k, 50, "EPERM", 2);
+	fk_inject_set(&ep->k, 52, "EHWPOISON", -1);
+	fk_inject_set(&ep->k, 54, "ENOMEM", 2);
+	fk_inject_set(&ep->k, 55, "EBUSY", 1);
+	fk_inject_set(&ep->k, 56, "race-kernel", 1);
+	fk_inject_set(&ep->k, 58, "vanish", 1);
+	fk_inject_set(&ep->k, 60, "race-movable", 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 24, 0, NULL);
+	assert_true(wait_settled(ep, 48, 24, ",52,", 10000));
 	/* give a retry loop on 52 the chance to show */
 	sleep_ms(300);
-	expect_layout(&e, "errno", 48,
+	expect_layout(ep, "errno", 48,
 		      "MM"
 		      "M"
 		      "M"
@@ -1001,85 +1055,85 @@ static void errno_injection(void **state)
 		      "M"
 		      "MMMMMMMMMMMM");
 	assert_int_equal(
-		count_lines(&e, "write memory50 online_movable = EPERM"), 2);
-	assert_int_equal(count_lines(&e, "write memory50 online_movable = ok"),
+		count_lines(ep, "write memory50 online_movable = EPERM"), 2);
+	assert_int_equal(count_lines(ep, "write memory50 online_movable = ok"),
 			 1);
 	assert_int_equal(
-		count_lines(&e, "write memory54 online_movable = ENOMEM"), 2);
-	assert_int_equal(count_lines(&e, "write memory54 online_movable = ok"),
+		count_lines(ep, "write memory54 online_movable = ENOMEM"), 2);
+	assert_int_equal(count_lines(ep, "write memory54 online_movable = ok"),
 			 1);
-	assert_int_equal(count_lines(&e, "write memory55 online_movable = ok"),
+	assert_int_equal(count_lines(ep, "write memory55 online_movable = ok"),
 			 1);
 	/* EHWPOISON: left offline, not hammered, reported */
-	int w52 = count_lines(&e, "write memory52 ");
+	int w52 = count_lines(ep, "write memory52 ");
 	if (w52 < 1 || w52 > 2)
 		fail_msg("memory52 (EHWPOISON) written %d times", w52);
-	if (!file_contains(e.log, "memory52"))
+	if (!file_contains(ep->log, "memory52"))
 		fail_msg("EHWPOISON on memory52 not reported in the log");
 	/* races: recorded, not fought (no offline, one write each) */
-	assert_int_equal(count_lines(&e, "write memory56 "), 1);
-	assert_int_equal(count_lines(&e, "write memory60 "), 1);
-	assert_int_equal(count_lines(&e, " offline = "), 0);
+	assert_int_equal(count_lines(ep, "write memory56 "), 1);
+	assert_int_equal(count_lines(ep, "write memory60 "), 1);
+	assert_int_equal(count_lines(ep, " offline = "), 0);
 	/* the vanished block: forgotten, never opened again */
-	assert_int_equal(count_lines(&e, "write memory58 "), 1);
-	assert_int_equal(count_lines(&e, "open memory58/state"), 0);
+	assert_int_equal(count_lines(ep, "write memory58 "), 1);
+	assert_int_equal(count_lines(ep, "open memory58/state"), 0);
 	/* and the daemon goes on with new blocks */
-	virtio_plug(&e, 48, 72, 4, 0, NULL);
-	assert_true(wait_settled(&e, 72, 4, NULL, 10000));
-	expect_layout(&e, "after errors", 72, "MMMM");
-	daemon_stop(&e);
-	env_fini(&e, true);
+	virtio_plug(ep, 48, 72, 4, 0, NULL);
+	assert_true(wait_settled(ep, 72, 4, NULL, 10000));
+	expect_layout(ep, "after errors", 72, "MMMM");
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* Netlink overflow: events lost, ENOBUFS, the rescan finds everything. */
 static void enobufs_overflow(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	char want[MAXB + 1] = "";
 	struct plug_opts silent = {.silent = true, .no_throttle = true};
 
-	env_init(&e, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 8, 0, NULL);
-	assert_true(wait_settled(&e, 48, 8, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 8, 0, NULL);
+	assert_true(wait_settled(ep, 48, 8, NULL, 10000));
 	/* 100 blocks whose add uevents were all lost */
-	fk_lock(&e.k);
-	virtio_plug(&e, 48, 56, 100, 0, &silent);
-	fk_emit(&e.k, FK_ACTION_OVERFLOW, "memory", "");
-	fk_unlock(&e.k);
-	assert_true(wait_settled(&e, 48, 108, NULL, 10000));
+	fk_lock(&ep->k);
+	virtio_plug(ep, 48, 56, 100, 0, &silent);
+	fk_emit(&ep->k, FK_ACTION_OVERFLOW, "memory", "");
+	fk_unlock(&ep->k);
+	assert_true(wait_settled(ep, 48, 108, NULL, 10000));
 	rep(want, 'M', 96);
 	pat(want, "NMMM", 3);
-	expect_layout(&e, "after overflow", 48, want);
+	expect_layout(ep, "after overflow", 48, want);
 	/* queued events dropped by a second overflow */
-	fk_lock(&e.k);
-	virtio_plug(&e, 48, 156, 4, 0,
+	fk_lock(&ep->k);
+	virtio_plug(ep, 48, 156, 4, 0,
 		    &(struct plug_opts){.no_throttle = true});
-	fk_emit(&e.k, FK_ACTION_OVERFLOW, "memory", "");
-	fk_unlock(&e.k);
-	assert_true(wait_settled(&e, 156, 4, NULL, 10000));
-	expect_layout(&e, "after 2nd overflow", 156, "NMMM");
-	daemon_stop(&e);
-	env_fini(&e, true);
+	fk_emit(&ep->k, FK_ACTION_OVERFLOW, "memory", "");
+	fk_unlock(&ep->k);
+	assert_true(wait_settled(ep, 156, 4, NULL, 10000));
+	expect_layout(ep, "after 2nd overflow", 156, "NMMM");
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* Section 7.9: the nodeN link comes 80 ms after the add uevent. */
 static void node_link_late(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	struct plug_opts o = {.link_delay_ms = 80};
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 10, 0, &o);
-	assert_true(wait_settled(&e, 48, 10, NULL, 10000));
-	expect_layout(&e, "late links", 48, "MMMMMMMMMM");
-	daemon_stop(&e); /* checks: no valid_zones read before the link */
-	env_fini(&e, true);
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 10, 0, &o);
+	assert_true(wait_settled(ep, 48, 10, NULL, 10000));
+	expect_layout(ep, "late links", 48, "MMMMMMMMMM");
+	daemon_stop(ep); /* checks: no valid_zones read before the link */
+	env_fini(ep, true);
 }
 
 /* An early block goes offline (admin); later one hotplugged block is
@@ -1087,35 +1141,35 @@ static void node_link_late(void **state)
 static void offline_not_reonlined(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	struct ref r;
 	char ref[MAXB + 1] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	fk_lock(&e.k);
-	assert_int_equal(fk_block_offline(&e.k, 47), 0);
-	fk_unlock(&e.k);
-	virtio_plug(&e, 48, 48, 100, 0, NULL);
-	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
-	assert_int_equal(block_char(&e, 47), '.');
-	assert_int_equal(count_lines(&e, "write memory47 "), 0);
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_offline(&ep->k, 47), 0);
+	fk_unlock(&ep->k);
+	virtio_plug(ep, 48, 48, 100, 0, NULL);
+	assert_true(wait_settled(ep, 48, 100, NULL, 10000));
+	assert_int_equal(block_char(ep, 47), '.');
+	assert_int_equal(count_lines(ep, "write memory47 "), 0);
 	ref_init(&r, FK_BASE_Q35_4G, 301, true);
 	r.ke[0] -= B; /* block 47 is no longer online boot memory */
 	ref_run(&r, ref_group(&r, true, 0, 1), 0, 100, ref);
-	expect_layout(&e, "KE without block 47", 48, ref);
+	expect_layout(ep, "KE without block 47", 48, ref);
 	/* a hotplugged Movable block offlined by someone (no remove) */
-	fk_lock(&e.k);
-	assert_int_equal(fk_block_offline(&e.k, 60), 0);
-	fk_unlock(&e.k);
-	virtio_plug(&e, 48, 148, 1, 0, NULL);
-	assert_true(wait_settled(&e, 148, 1, NULL, 10000));
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_offline(&ep->k, 60), 0);
+	fk_unlock(&ep->k);
+	virtio_plug(ep, 48, 148, 1, 0, NULL);
+	assert_true(wait_settled(ep, 148, 1, NULL, 10000));
 	sleep_ms(200);
-	assert_int_equal(block_char(&e, 60), '.');
-	assert_int_equal(count_lines(&e, "write memory60 "), 1);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	assert_int_equal(block_char(ep, 60), '.');
+	assert_int_equal(count_lines(ep, "write memory60 "), 1);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* virtio-mem unplug while the daemon runs: offline + remove of online
@@ -1124,20 +1178,20 @@ static void offline_not_reonlined(void **state)
 static void shrink_and_regrow(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	struct ref r;
 	char ref[MAXB + 1] = "";
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 100, 0, NULL);
-	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 100, 0, NULL);
+	assert_true(wait_settled(ep, 48, 100, NULL, 10000));
 	for (uint64_t b = 147; b >= 120; b--)
-		remove_block(&e, b);
+		remove_block(ep, b);
 	sleep_ms(100);
-	virtio_plug(&e, 48, 120, 28, 0, NULL);
-	assert_true(wait_settled(&e, 48, 100, NULL, 10000));
+	virtio_plug(ep, 48, 120, 28, 0, NULL);
+	assert_true(wait_settled(ep, 48, 100, NULL, 10000));
 	/* reference: 100 blocks, 28 removed from the top, 28 re-added */
 	ref_init(&r, FK_BASE_Q35_4G, 301, true);
 	int g = ref_group(&r, true, 0, 1);
@@ -1153,109 +1207,110 @@ static void shrink_and_regrow(void **state)
 	}
 	ref[72] = '\0';
 	ref_run(&r, g, 0, 28, ref);
-	expect_layout(&e, "after shrink and regrow", 48, ref);
-	assert_int_equal(count_lines(&e, " offline = "), 0);
-	assert_int_equal(count_lines(&e, " = ENODEV"), 0);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	expect_layout(ep, "after shrink and regrow", 48, ref);
+	assert_int_equal(count_lines(ep, " offline = "), 0);
+	assert_int_equal(count_lines(ep, " = ENODEV"), 0);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* --check-config with a bad key: exit 78 naming file:line:key. */
 static void check_config_bad_key(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 	int status;
 
-	env_init(&e, FK_BASE_Q35_4G, 0,
+	env_init(ep, FK_BASE_Q35_4G, 0,
 		 "[policy]\nonline_policy = auto-movable\nno_such_key = 1\n");
-	char *args[] = {"--root", e.root,	    "--config",
-			e.conf,	  "--check-config", NULL};
-	daemon_spawn(&e, bin_daemon, args, true);
-	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
-	e.pid = -1;
-	check_no_sanitizer_report(&e);
+	char *args[] = {"--root", ep->root,	    "--config",
+			ep->conf, "--check-config", NULL};
+	daemon_spawn(ep, bin_daemon, args, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
+	check_no_sanitizer_report(ep);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 78);
 	char want[400];
-	snprintf(want, sizeof(want), "%s:3:", e.conf);
-	if (!file_contains(e.log, want) || !file_contains(e.log, "no_such_key"))
+	snprintf(want, sizeof(want), "%s:3:", ep->conf);
+	if (!file_contains(ep->log, want) ||
+	    !file_contains(ep->log, "no_such_key"))
 		fail_msg("the error does not name %s and no_such_key", want);
 	/* and the good file passes */
-	assert_int_equal(fk_write_file(e.conf, CONF_DEFAULT), 0);
-	daemon_spawn(&e, bin_daemon, args, true);
-	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
-	e.pid = -1;
+	assert_int_equal(fk_write_file(ep->conf, CONF_DEFAULT), 0);
+	daemon_spawn(ep, bin_daemon, args, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* a bad config at start: exit 78 too */
-	assert_int_equal(fk_write_file(e.conf, "[policy]\nratio = x\n"), 0);
-	char *args2[] = {"--root", e.root, "--config", e.conf, NULL};
-	daemon_spawn(&e, bin_daemon, args2, true);
-	assert_int_equal(waitpid(e.pid, &status, 0), e.pid);
-	e.pid = -1;
+	assert_int_equal(fk_write_file(ep->conf, "[policy]\nratio = x\n"), 0);
+	char *args2[] = {"--root", ep->root, "--config", ep->conf, NULL};
+	daemon_spawn(ep, bin_daemon, args2, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 78);
 	/* nothing was onlined or written */
-	assert_int_equal(count_lines(&e, "write memory"), 0);
-	env_fini(&e, true);
+	assert_int_equal(count_lines(ep, "write memory"), 0);
+	env_fini(ep, true);
 }
 
 /* SIGHUP: a bad file keeps the old configuration; a good one applies. */
 static void sighup_reload(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 
-	env_init(&e, FK_BASE_Q35_4G, 0,
+	env_init(ep, FK_BASE_Q35_4G, 0,
 		 CONF_DEFAULT "auto_movable_ratio = 0\n");
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	daemon_start(&e);
-	virtio_plug(&e, 48, 48, 4, 0, NULL);
-	assert_true(wait_settled(&e, 48, 4, NULL, 10000));
-	expect_layout(&e, "ratio 0", 48, "NNNN");
-	assert_int_equal(fk_write_file(e.conf,
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
+	expect_layout(ep, "ratio 0", 48, "NNNN");
+	assert_int_equal(fk_write_file(ep->conf,
 				       CONF_DEFAULT "auto_movable_ratio = 301\n"
 						    "bogus = 1\n"),
 			 0);
-	assert_int_equal(kill(e.pid, SIGHUP), 0);
+	assert_int_equal(kill(ep->pid, SIGHUP), 0);
 	sleep_ms(300);
-	assert_true(daemon_alive(&e));
-	virtio_plug(&e, 48, 52, 4, 0, NULL);
-	assert_true(wait_settled(&e, 52, 4, NULL, 10000));
-	expect_layout(&e, "bad reload keeps ratio 0", 52, "NNNN");
-	assert_int_equal(fk_write_file(e.conf, CONF_DEFAULT
+	assert_true(daemon_alive(ep));
+	virtio_plug(ep, 48, 52, 4, 0, NULL);
+	assert_true(wait_settled(ep, 52, 4, NULL, 10000));
+	expect_layout(ep, "bad reload keeps ratio 0", 52, "NNNN");
+	assert_int_equal(fk_write_file(ep->conf, CONF_DEFAULT
 				       "auto_movable_ratio = 301\n"),
 			 0);
-	assert_int_equal(kill(e.pid, SIGHUP), 0);
+	assert_int_equal(kill(ep->pid, SIGHUP), 0);
 	sleep_ms(300);
-	virtio_plug(&e, 48, 56, 4, 0, NULL);
-	assert_true(wait_settled(&e, 56, 4, NULL, 10000));
-	expect_layout(&e, "good reload: ratio 301", 56, "MMMM");
-	daemon_stop(&e);
-	env_fini(&e, true);
+	virtio_plug(ep, 48, 56, 4, 0, NULL);
+	assert_true(wait_settled(ep, 56, 4, NULL, 10000));
+	expect_layout(ep, "good reload: ratio 301", 56, "MMMM");
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* --dry-run writes nothing, neither state nor run/. */
 static void dry_run(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	fk_lock(&e.k);
-	assert_int_equal(fk_block_create(&e.k, 48, 0), 0);
-	fk_unlock(&e.k);
-	daemon_start_bin(&e, bin_daemon, true);
-	virtio_plug(&e, 48, 49, 4, 0, &(struct plug_opts){.no_throttle = true});
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_create(&ep->k, 48, 0), 0);
+	fk_unlock(&ep->k);
+	daemon_start_bin(ep, bin_daemon, true);
+	virtio_plug(ep, 48, 49, 4, 0, &(struct plug_opts){.no_throttle = true});
 	sleep_ms(500);
-	assert_true(daemon_alive(&e));
-	expect_layout(&e, "dry run", 48, ".....");
-	assert_int_equal(count_lines(&e, "write memory"), 0);
-	assert_int_equal(count_lines(&e, "open memory"), 0);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	assert_true(daemon_alive(ep));
+	expect_layout(ep, "dry run", 48, ".....");
+	assert_int_equal(count_lines(ep, "write memory"), 0);
+	assert_int_equal(count_lines(ep, "open memory"), 0);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* Non-memory uevents (no filter would let them through) are ignored, and
@@ -1263,28 +1318,28 @@ static void dry_run(void **state)
 static void noise_and_remove_offline(void **state)
 {
 	(void)state;
-	struct env e;
+	struct env *const ep = &g_env;
 
-	env_init(&e, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
-	add_device(&e, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
-	fk_inject_set(&e.k, 49, "EBUSY", -1);
-	daemon_start(&e);
-	fk_lock(&e.k);
-	fk_emit(&e.k, "add", "cpu", "cpu3");
-	fk_emit(&e.k, "change", "memory", "memory0");
-	fk_emit(&e.k, "add", "memory", "memory999");
-	fk_unlock(&e.k);
-	virtio_plug(&e, 48, 48, 3, 0, NULL);
-	assert_true(wait_settled(&e, 48, 3, ",49,", 10000));
-	remove_block(&e, 49); /* the EBUSY block goes away */
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&ep->k, 49, "EBUSY", -1);
+	daemon_start(ep);
+	fk_lock(&ep->k);
+	fk_emit(&ep->k, "add", "cpu", "cpu3");
+	fk_emit(&ep->k, "change", "memory", "memory0");
+	fk_emit(&ep->k, "add", "memory", "memory999");
+	fk_unlock(&ep->k);
+	virtio_plug(ep, 48, 48, 3, 0, NULL);
+	assert_true(wait_settled(ep, 48, 3, ",49,", 10000));
+	remove_block(ep, 49); /* the EBUSY block goes away */
 	sleep_ms(300);
-	assert_true(daemon_alive(&e));
-	expect_layout(&e, "noise", 48, "M-M");
-	int before = count_lines(&e, "memory49");
+	assert_true(daemon_alive(ep));
+	expect_layout(ep, "noise", 48, "M-M");
+	int before = count_lines(ep, "memory49");
 	sleep_ms(300);
-	assert_int_equal(count_lines(&e, "memory49"), before);
-	daemon_stop(&e);
-	env_fini(&e, true);
+	assert_int_equal(count_lines(ep, "memory49"), before);
+	daemon_stop(ep);
+	env_fini(ep, true);
 }
 
 /* A failed assertion longjmps out of the scenario: clean up here. */
