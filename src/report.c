@@ -1139,7 +1139,7 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 		cell(row, 9, "%" PRIu64, ju64(n, "online_memblocks"));
 		cell(row, 10, "%" PRIu64, ju64(n, "offline_memblocks"));
 	}
-	if (tot && json_object_array_length(arr) > 1) {
+	if (tot && arr && json_object_array_length(arr) > 1) {
 		char **row = table_row(&nt);
 
 		if (row) {

@@ -1053,6 +1053,28 @@ static void test_render_explain_and_plan(void **state)
 	mh_inv_free(&inv);
 }
 
+/* Renderers never crash on replies missing keys (another version). */
+static void test_render_empty_objects(void **state)
+{
+	struct mh_render_opts ro = {0};
+	json_object *o = json_object_new_object();
+	char *text;
+	int r;
+
+	(void)state;
+	text = render(mh_render_status, o, &ro);
+	free(text);
+	text = render(mh_render_explain, o, &ro);
+	free(text);
+	text = render(mh_render_plan, o, &ro);
+	assert_string_equal(text, "no offline memory blocks: nothing to do\n");
+	free(text);
+	text = render_blocks(o, &ro, &r);
+	assert_int_equal(r, 0);
+	free(text);
+	json_object_put(o);
+}
+
 static void test_format_and_args(void **state)
 {
 	char b[32];
@@ -1104,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(test_render_blocks),
 		cmocka_unit_test(test_render_status),
 		cmocka_unit_test(test_render_explain_and_plan),
+		cmocka_unit_test(test_render_empty_objects),
 		cmocka_unit_test(test_format_and_args),
 	};
 
