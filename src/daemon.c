@@ -1149,9 +1149,12 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	if (r >= 0) {
 		sd_event_source_set_description(d->queue_timer, "queue");
 		sd_event_source_set_enabled(d->queue_timer, SD_EVENT_OFF);
+		/* Accuracy 1 us: a coarser one makes sd-event read the
+		 * real /proc/sys/kernel/random/boot_id (its wake-up
+		 * perturbation), outside the root prefix. */
 		r = sd_event_add_time(d->event, &d->sweep_timer,
-				      CLOCK_MONOTONIC, now + MH_SWEEP_USEC,
-				      100000, on_sweep, d);
+				      CLOCK_MONOTONIC, now + MH_SWEEP_USEC, 1,
+				      on_sweep, d);
 	}
 	if (r < 0) {
 		mh_err("sd_event_add_time: %s", strerror(-r));
