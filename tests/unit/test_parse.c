@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "memhotd/parse.h"
 
@@ -834,6 +835,53 @@ static void test_capture_sysfs_attrs(void **state)
 	assert_true(checked > 300);
 }
 
+/* Whatever captures exist (more may be added): their iomem and zoneinfo
+ * parse. */
+static void test_capture_all(void **state)
+{
+	char path[4096];
+	struct dirent *de;
+	int seen = 0;
+	DIR *d;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/captures", data_dir());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct mh_zoneinfo zi;
+		struct mh_iomem io;
+		char name[512];
+		size_t len;
+		char *text;
+		int nid;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
+			continue;
+		snprintf(name, sizeof(name), "captures/%s/iomem", de->d_name);
+		text = load(name, &len);
+		assert_int_equal(mh_parse_iomem(text, len, &io), 0);
+		assert_true(io.nr > 10);
+		mh_iomem_free(&io);
+		free(text);
+		snprintf(name, sizeof(name), "captures/%s/zoneinfo",
+			 de->d_name);
+		text = load(name, &len);
+		assert_int_equal(mh_parse_zoneinfo(text, len, &zi), 0);
+		for (nid = 0; nid <= mh_zoneinfo_max_nid(&zi); nid++) {
+			struct mh_zoneinfo_node_sums s;
+
+			mh_zoneinfo_node_sums(&zi, nid, &s);
+			assert_true(s.kernel_cma <= s.kernel_present);
+		}
+		mh_zoneinfo_free(&zi);
+		free(text);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_capture_zoneinfo),
 		cmocka_unit_test(test_capture_iomem),
 		cmocka_unit_test(test_capture_sysfs_attrs),
+		cmocka_unit_test(test_capture_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "memhotd/parse.h"
 #include "memhotd/scan.h"
@@ -877,11 +878,17 @@ static void compare_inventories(const struct mh_inventory *a,
 			assert_string_equal(a->groups[x->group].name,
 					    b->groups[y->group].name);
 	}
-	assert_int_equal(a->totals[0].kernel_early, b->totals[0].kernel_early);
-	assert_int_equal(a->totals[0].movable, b->totals[0].movable);
-	assert_int_equal(a->nodes[0].hot_kernel, b->nodes[0].hot_kernel);
-	assert_int_equal(a->nodes[0].nr_online, b->nodes[0].nr_online);
-	assert_int_equal(a->nodes[0].nr_offline, b->nodes[0].nr_offline);
+	assert_int_equal(a->nr_nodes, b->nr_nodes);
+	for (g = 0; g < a->nr_nodes; g++) {
+		assert_int_equal(a->totals[g].kernel_early,
+				 b->totals[g].kernel_early);
+		assert_int_equal(a->totals[g].movable, b->totals[g].movable);
+		assert_int_equal(a->nodes[g].hot_kernel,
+				 b->nodes[g].hot_kernel);
+		assert_int_equal(a->nodes[g].nr_online, b->nodes[g].nr_online);
+		assert_int_equal(a->nodes[g].nr_offline,
+				 b->nodes[g].nr_offline);
+	}
 	for (g = 0; g < a->nr_groups; g++) {
 		ssize_t h;
 
@@ -1135,6 +1142,51 @@ static void test_capture_d(void **state)
 	st_destroy(&t);
 }
 
+/* Every capture (more may be added): the full scan succeeds, finds every
+ * memoryN of the dump, and per-block rescans change nothing. */
+static void test_capture_all(void **state)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int seen = 0;
+	DIR *d;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/captures", data_dir());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		struct mh_inventory inv, again;
+		struct simtree t;
+		struct mh_root r;
+		uint64_t *ids;
+		size_t n, i;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
+			continue;
+		capture_tree(&t, &r, de->d_name);
+		assert_int_equal(mh_scan_full(&r, &inv), 0);
+		assert_int_equal(mh_sysfs_list_blocks(&r, &ids, &n), 0);
+		assert_int_equal(inv.nr_blocks, n);
+		for (i = 0; i < n; i++) {
+			assert_non_null(mh_inv_block(&inv, ids[i]));
+			assert_int_equal(mh_scan_block(&r, &inv, ids[i], false),
+					 0);
+		}
+		free(ids);
+		assert_int_equal(mh_scan_calibrate(&r, &inv), 0);
+		assert_int_equal(mh_scan_full(&r, &again), 0);
+		compare_inventories(&inv, &again);
+		mh_inv_free(&again);
+		mh_inv_free(&inv);
+		mh_root_close(&r);
+		st_destroy(&t);
+		seen++;
+	}
+	closedir(d);
+	assert_true(seen >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1152,6 +1204,7 @@ int main(void)
 		cmocka_unit_test(test_capture_b),
 		cmocka_unit_test(test_capture_c),
 		cmocka_unit_test(test_capture_d),
+		cmocka_unit_test(test_capture_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
