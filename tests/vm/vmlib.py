@@ -363,6 +363,23 @@ def accel_args():
     return ["-accel", "tcg,thread=multi"]
 
 
+_LIVE = set()
+
+
+def _kill_live():
+    for vm in list(_LIVE):
+        try:
+            os.killpg(vm.proc.pid, signal.SIGKILL)
+        except Exception:
+            pass
+
+
+import atexit  # noqa: E402
+atexit.register(_kill_live)
+# make SIGTERM (e.g. from make or CI) run the atexit handler too
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+
+
 class VM:
     """One QEMU guest.
 
@@ -391,7 +408,10 @@ class VM:
     # -- lifecycle --
     def args(self):
         ram = self.boot_mem
-        a = ["qemu-system-x86_64", "-machine", "q35", "-smp", str(max(self.smp, self.nodes))]
+        ncpu = max(self.smp, self.nodes)
+        # one socket per node: otherwise 6.1 WARNs that llc siblings sit on other nodes
+        a = ["qemu-system-x86_64", "-machine", "q35",
+             "-smp", "%d,sockets=%d" % (ncpu, self.nodes) if self.nodes > 1 else str(ncpu)]
         a += accel_args()
         a += ["-m", "size=%dM,slots=%d,maxmem=%dM" % (ram // MIB, self.dimm_slots, self.maxmem // MIB)]
         a += ["-nodefaults", "-nographic", "-no-user-config", "-no-reboot",
@@ -413,7 +433,30 @@ class VM:
                   % (v["id"], v["id"], v.get("node", 0), v.get("requested", 0) // MIB)]
         return a
 
-    def start(self):
+    def start(self, attempts=3, ready_timeout=60):
+        """Boots; a guest that does not reach its agent in ready_timeout seconds (normally
+        3-8 s; rarely a TCG boot hangs before userspace) is killed and booted again."""
+        for i in range(attempts):
+            try:
+                return self._start(ready_timeout)
+            except BaseException as e:
+                if not isinstance(e, VMError) or "did not answer (@@READY)" not in str(e) \
+                        or i == attempts - 1:
+                    self.stop()  # __exit__ does not run when __enter__ raises
+                    raise
+                log("%s: boot %d hung before userspace; console kept as console-hung%d.log; "
+                    "booting again" % (self.name, i + 1, i + 1))
+                self.stop()
+                os.rename(self.console, os.path.join(self.dir, "console-hung%d.log" % (i + 1)))
+                for s in ("qmp.sock", "cmd.sock"):
+                    try:
+                        os.unlink(os.path.join(self.dir, s))
+                    except OSError:
+                        pass
+                self.qmp_buf = self.cmd_buf = b""
+                self.events = []
+
+    def _start(self, ready_timeout):
         self.t_start = time.monotonic()
         self.deadline = self.t_start + self.timeout
         args = self.args()
@@ -423,13 +466,14 @@ class VM:
                                      stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.dir, "qemu.out"), "w"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
+        _LIVE.add(self)
         self.qmp_sock = self._connect(os.path.join(self.dir, "qmp.sock"))
         self.cmd_sock = self._connect(os.path.join(self.dir, "cmd.sock"))
         greeting = self._qmp_read()
         if "QMP" not in greeting:
             raise VMError("bad QMP greeting %r" % greeting)
         self.qmp("qmp_capabilities")
-        self._cmd_wait_line("@@READY", 120)
+        self._cmd_wait_line("@@READY", ready_timeout)
         self.t_ready = time.monotonic()
         log("%s: guest ready after %.1fs" % (self.name, self.t_ready - self.t_start))
         return self
@@ -459,6 +503,7 @@ class VM:
     def stop(self):
         if self.proc is None:
             return
+        self.deadline = time.monotonic() + 30
         try:
             if self.proc.poll() is None:
                 try:
@@ -474,6 +519,7 @@ class VM:
             for s in (self.qmp_sock, self.cmd_sock):
                 if s:
                     s.close()
+            _LIVE.discard(self)
             self.proc = None
 
     def __enter__(self):

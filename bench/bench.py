@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Plug-to-online latency: memhotd vs the kernel's in-kernel auto-online.
+
+For each size (default 16 and 32 GiB) and repetition, two fresh QEMU/TCG guests are booted
+back to back (Debian 6.1 kernel, 4 GiB boot RAM, one virtio-mem device):
+
+  kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
+  memhotd  memhp_default_state=offline, memhotd (auto-movable, same ratio) started at boot
+
+and in each the harness times, on the host, from just before the QMP `qom-set
+requested-size` until QMP `query-memory-devices` reports the full size plugged AND the
+guest has no offline memory block (polled every ~20 ms; the guest check is a serial-line
+round trip of a few ms, the same in both modes).  The order of the two modes alternates
+between repetitions.  Reported: each time, the medians and their ratio, and for memhotd its
+peak RSS (VmHWM from /proc/PID/status) and CPU time (utime+stime from /proc/PID/stat,
+guest clock ticks) after the plug, both read in the guest.
+
+    bench/bench.py [--reps N] [--sizes 16,32] [--json FILE]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "vm"))
+import vmlib as V  # noqa: E402
+
+KCMD = "memhp_default_state=online memory_hotplug.online_policy=auto-movable"
+MCMD = "memhp_default_state=offline"
+CONF = "[policy]\nonline_policy = auto-movable\nauto_movable_ratio = 301\nauto_movable_numa_aware = true\n"
+
+
+def plug_time(vm, size, timeout=300):
+    t0 = time.monotonic()
+    vm.set_vmem("vmem0", size)
+    end = t0 + timeout
+    while True:
+        d = vm.memory_devices()[0]["data"]
+        if d["size"] == size:
+            if vm.offline_count() == 0:
+                return time.monotonic() - t0
+        if time.monotonic() > end:
+            raise V.VMError("plug of %d GiB not done in %ds (plugged %d MiB)"
+                            % (size >> 30, timeout, d["size"] >> 20))
+        time.sleep(0.02)
+
+
+def one(mode, size, kernel, initrd, rep):
+    vm = V.VM("bench-%s-%dg-%d" % (mode, size >> 30, rep), kernel, initrd,
+              vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
+              cmdline=KCMD if mode == "kernel" else MCMD, timeout=600)
+    res = {"mode": mode, "size_gib": size >> 30, "rep": rep}
+    with vm:
+        if mode == "memhotd":
+            vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % CONF)
+            vm.sh("setsid /usr/sbin/memhotd --root / >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
+                  "\necho $! > /run/memhotd.pid")
+            # wait until it has finished its start-up scan (it logs a line per phase)
+            for _ in range(100):
+                if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
+                    break
+                time.sleep(0.1)
+            time.sleep(0.5)
+            before = vm.sh("p=$(cat /run/memhotd.pid); cut -d' ' -f14,15 /proc/$p/stat")
+        res["seconds"] = plug_time(vm, size)
+        blocks = vm.blocks()
+        res["movable_blocks"] = sum(1 for v in blocks.values() if v[2] == "Movable")
+        res["kernel_hot_blocks"] = sum(1 for b, v in blocks.items() if b >= 48 and v[2] != "Movable")
+        if mode == "memhotd":
+            st = vm.sh("p=$(cat /run/memhotd.pid); grep -E 'VmHWM|VmRSS' /proc/$p/status; "
+                       "cut -d' ' -f14,15 /proc/$p/stat; getconf CLK_TCK 2>/dev/null || echo 100")
+            lines = st.split("\n")
+            for l in lines:
+                if l.startswith("VmHWM"):
+                    res["vmhwm_kib"] = int(l.split()[1])
+                if l.startswith("VmRSS"):
+                    res["vmrss_kib"] = int(l.split()[1])
+            ut, stt = (int(x) for x in lines[2].split())
+            ub, sb = (int(x) for x in before.split())
+            hz = int(lines[3]) if lines[3].strip().isdigit() else 100
+            res["cpu_total_s"] = (ut + stt) / hz
+            res["cpu_plug_s"] = (ut + stt - ub - sb) / hz
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--memhotd", default=os.path.join(V.REPO, "build", "memhotd"))
+    ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--sizes", default="16,32")
+    ap.add_argument("--json", default=os.path.join(V.OUT, "bench.json"))
+    a = ap.parse_args()
+    for p in (a.memhotd, a.memhotctl):
+        if not os.access(p, os.X_OK):
+            print("bench: %s not built (run make)" % p, file=sys.stderr)
+            return 1
+    kernel = V.get_kernel()
+    initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-bench.cpio"),
+                               {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})
+    sizes = [int(x) * V.GIB for x in a.sizes.split(",")]
+    results = []
+    for size in sizes:
+        for rep in range(a.reps):
+            order = ("kernel", "memhotd") if rep % 2 == 0 else ("memhotd", "kernel")
+            for mode in order:
+                r = one(mode, size, kernel, initrd, rep)
+                results.append(r)
+                extra = ""
+                if mode == "memhotd":
+                    extra = "  VmHWM %d KiB, CPU %.2fs (plug) %.2fs (total)" % (
+                        r["vmhwm_kib"], r["cpu_plug_s"], r["cpu_total_s"])
+                print("%2d GiB rep %d %-8s %6.2fs  (%d Movable / %d kernel hotplugged blocks)%s"
+                      % (size >> 30, rep, mode, r["seconds"], r["movable_blocks"],
+                         r["kernel_hot_blocks"], extra), flush=True)
+    print()
+    print("size  kernel median  memhotd median  ratio  memhotd VmHWM (max)  memhotd CPU/plug (median)")
+    summary = []
+    for size in sizes:
+        k = [r["seconds"] for r in results if r["size_gib"] == size >> 30 and r["mode"] == "kernel"]
+        m = [r for r in results if r["size_gib"] == size >> 30 and r["mode"] == "memhotd"]
+        km, mm = statistics.median(k), statistics.median(r["seconds"] for r in m)
+        hwm = max(r["vmhwm_kib"] for r in m)
+        cpu = statistics.median(r["cpu_plug_s"] for r in m)
+        print("%2d GiB  %10.2fs  %13.2fs  %5.2f  %15d KiB  %20.2fs" % (size >> 30, km, mm, mm / km, hwm, cpu))
+        summary.append({"size_gib": size >> 30, "kernel_median_s": km, "memhotd_median_s": mm,
+                        "ratio": mm / km, "memhotd_vmhwm_kib_max": hwm, "memhotd_cpu_plug_s_median": cpu})
+    os.makedirs(os.path.dirname(a.json), exist_ok=True)
+    json.dump({"kernel": kernel["deb"], "reps": a.reps, "results": results, "summary": summary},
+              open(a.json, "w"), indent=1)
+    print("raw results: " + a.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
