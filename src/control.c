@@ -660,9 +660,13 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		read_peer_groups(c);
 		if (sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, client_io,
 				    c) < 0 ||
-		    sd_event_add_time_relative(ctl->event, &c->timer,
-					       CLOCK_MONOTONIC, ctl->idle_usec,
-					       0, client_timeout, c) < 0) {
+		    sd_event_add_time_relative(
+			    ctl->event, &c->timer, CLOCK_MONOTONIC,
+			    ctl->idle_usec,
+			    /* accuracy 0 would make sd-event
+			     * read the real boot_id to
+			     * perturb it: not under --root */
+			    1, client_timeout, c) < 0) {
 			client_free(c);
 			continue;
 		}

@@ -130,9 +130,6 @@ static void m_reload(void *ud, const struct mh_control_peer *peer,
 			 err[0] ? err : "reload failed");
 		return;
 	}
-	if (d->control)
-		mh_control_set_group(d->control, d->config.control_group_set,
-				     d->config.control_gid);
 	o = json_object_new_object();
 	json_object_object_add(o, "config_file",
 			       json_object_new_string(d->config_path));

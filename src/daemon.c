@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "memhotd/competitors.h"
+#include "memhotd/control.h"
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
 #include "memhotd/onliner.h"
@@ -992,6 +993,10 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 	}
 	d->config = c;
 	log_config(d, "reloaded");
+	/* SIGHUP and memhotctl reload alike: the socket follows [control]. */
+	if (d->control)
+		mh_control_set_group(d->control, d->config.control_group_set,
+				     d->config.control_gid);
 	/* The policy may have changed: failed and (in a dry run) decided
 	 * offline blocks get a fresh decision. */
 	d->nr_failed = 0;

@@ -155,7 +155,7 @@ static int local_blocks(struct ctl *c, json_object **out)
 		return 1;
 	}
 	memset(&inv, 0, sizeof(inv));
-	r = mh_scan_full(&root, &inv);
+	r = mh_scan_full_readonly(&root, &inv);
 	/* -ERANGE: calibration found inconsistent numbers; the listing is
 	 * still what sysfs shows. */
 	if (r < 0 && r != -ERANGE) {

@@ -646,7 +646,8 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 
 /* ---- full scan ---- */
 
-int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv)
+static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
+		     bool persist)
 {
 	struct classification cls = {0};
 	struct iomem_cache ioc = {0};
@@ -726,13 +727,24 @@ int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv)
 			b->state = MH_BLOCK_GOING_OFFLINE;
 	}
 	/* Best effort: without it the next start classifies afresh. */
-	mh_scan_save_classification(r, inv);
+	if (persist)
+		mh_scan_save_classification(r, inv);
 	ret = mh_scan_calibrate(r, inv);
 out:
 	free(ids);
 	free(cls.r);
 	iomem_release(&ioc);
 	return ret;
+}
+
+int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv)
+{
+	return scan_full(r, inv, true);
+}
+
+int mh_scan_full_readonly(const struct mh_root *r, struct mh_inventory *inv)
+{
+	return scan_full(r, inv, false);
 }
 
 int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)

@@ -31,6 +31,8 @@
  * online blocks are early (spec 5.4).
  */
 int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv);
+/* The same, but writes nothing (memhotctl's fallback without a daemon). */
+int mh_scan_full_readonly(const struct mh_root *r, struct mh_inventory *inv);
 
 /*
  * Refresh one block after a uevent: creates it if missing (hotplugged),
