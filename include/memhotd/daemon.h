@@ -17,21 +17,21 @@
 #define MH_CONTROL_SOCKET "run/memhotd/control"
 #define MH_MAX_COMPETITORS 16
 
-struct mh_control; /* control.h */
+struct mh_control;	 /* control.h */
 struct mh_uevent_source; /* uevent.h */
 
 struct mh_counters {
-	uint64_t onlined;         /* writes of ours that succeeded */
+	uint64_t onlined; /* writes of ours that succeeded */
 	uint64_t onlined_movable;
 	uint64_t onlined_kernel;
-	uint64_t failed;          /* gave up (EHWPOISON, EINVAL, retries spent) */
-	uint64_t retried;         /* EPERM/EBUSY/ENOMEM retries scheduled */
-	uint64_t lost_races;      /* someone else onlined first */
-	uint64_t vanished;        /* ENOENT/ENODEV: removed under us */
-	uint64_t zone_mismatch;   /* verified zone differed from the decision */
-	uint64_t rescans;         /* full rescans (netlink overflow, sweeps) */
+	uint64_t failed;	/* gave up (EHWPOISON, EINVAL, retries spent) */
+	uint64_t retried;	/* EPERM/EBUSY/ENOMEM retries scheduled */
+	uint64_t lost_races;	/* someone else onlined first */
+	uint64_t vanished;	/* ENOENT/ENODEV: removed under us */
+	uint64_t zone_mismatch; /* verified zone differed from the decision */
+	uint64_t rescans;	/* full rescans (netlink overflow, sweeps) */
 	uint64_t uevents;
-	uint64_t last_block;      /* last block onlined by us */
+	uint64_t last_block; /* last block onlined by us */
 	enum mh_zone last_zone;
 	bool has_last;
 };
@@ -47,8 +47,8 @@ enum mh_pending_state {
 const char *mh_pending_state_name(enum mh_pending_state s);
 
 struct mh_pending {
-	uint64_t id;          /* memoryN */
-	uint64_t seq;         /* arrival order: decided in this order */
+	uint64_t id;  /* memoryN */
+	uint64_t seq; /* arrival order: decided in this order */
 	enum mh_pending_state state;
 	uint64_t queued_usec; /* CLOCK_MONOTONIC */
 	uint64_t next_usec;   /* not before this (waits and retries) */
@@ -58,7 +58,7 @@ struct mh_pending {
 /* A block memhotd gave up on (until the next sweep retries it). */
 struct mh_failed {
 	uint64_t id;
-	int err;          /* errno of the last write */
+	int err;	  /* errno of the last write */
 	uint64_t at_usec; /* CLOCK_MONOTONIC */
 };
 
@@ -71,8 +71,8 @@ struct mh_daemon {
 	sd_event *event;
 	struct mh_uevent_source *uevents;
 	struct mh_control *control;
-	uint64_t start_usec;          /* CLOCK_MONOTONIC */
-	size_t nr_pending;            /* offline blocks waiting to be onlined */
+	uint64_t start_usec; /* CLOCK_MONOTONIC */
+	size_t nr_pending;   /* offline blocks waiting to be onlined */
 	size_t nr_competitors;
 	char competitors[MH_MAX_COMPETITORS][256]; /* one line each */
 	bool dry_run;
@@ -86,8 +86,8 @@ struct mh_daemon {
 	size_t nr_failed, cap_failed;
 	uint64_t *user_offlined; /* offlined by others: not re-onlined */
 	size_t nr_user_offlined, cap_user_offlined;
-	bool config_missing_ok;  /* the default path: defaults if absent */
-	bool need_rescan;        /* netlink overflow seen */
+	bool config_missing_ok; /* the default path: defaults if absent */
+	bool need_rescan;	/* netlink overflow seen */
 	bool classification_dirty;
 	bool ready_sent;
 	int exit_status;
@@ -99,7 +99,7 @@ struct mh_daemon {
 
 struct mh_daemon_options {
 	const char *config_path; /* NULL: MH_DEFAULT_CONFIG, may be missing */
-	const char *root;        /* NULL: "/" */
+	const char *root;	 /* NULL: "/" */
 	bool dry_run;
 };
 

@@ -27,7 +27,8 @@ enum mh_zone {
 
 /* "DMA", "DMA32", "Normal", "Movable", "none", "unknown" */
 const char *mh_zone_name(enum mh_zone z);
-/* Parses one valid_zones word as the kernel prints it; MH_ZONE_UNKNOWN if not. */
+/* Parses one valid_zones word as the kernel prints it; MH_ZONE_UNKNOWN if not.
+ */
 enum mh_zone mh_zone_from_name(const char *s, size_t len);
 /* A kernel zone in the policy's sense: anything that is not ZONE_MOVABLE. */
 static inline bool mh_zone_is_kernel(enum mh_zone z)
@@ -38,9 +39,9 @@ static inline bool mh_zone_is_kernel(enum mh_zone z)
 
 enum mh_online_policy {
 	MH_POLICY_AUTO_MOVABLE = 0, /* the kernel's auto-movable, exactly */
-	MH_POLICY_CONTIG_ZONES,     /* the kernel's default policy */
-	MH_POLICY_MOVABLE,          /* always ZONE_MOVABLE */
-	MH_POLICY_KERNEL,           /* always a kernel zone */
+	MH_POLICY_CONTIG_ZONES,	    /* the kernel's default policy */
+	MH_POLICY_MOVABLE,	    /* always ZONE_MOVABLE */
+	MH_POLICY_KERNEL,	    /* always a kernel zone */
 };
 /* "auto-movable", "contig-zones", "movable", "kernel" */
 const char *mh_policy_name(enum mh_online_policy p);
@@ -56,18 +57,19 @@ struct mh_policy_config {
 
 /* Per node, as auto_movable_stats_account_zone() sums them. */
 struct mh_zone_totals {
-	bool present;          /* the node exists */
-	uint64_t kernel_early; /* KE: boot memory online in kernel zones - CMA */
-	uint64_t movable;      /* MV: ZONE_MOVABLE present + CMA */
+	bool present; /* the node exists */
+	uint64_t
+		kernel_early; /* KE: boot memory online in kernel zones - CMA */
+	uint64_t movable;     /* MV: ZONE_MOVABLE present + CMA */
 };
 
 /* Per memory group, as struct memory_group holds them. */
 struct mh_group_stats {
-	bool alive;  /* slot in use; dead slots are skipped */
+	bool alive;   /* slot in use; dead slots are skipped */
 	bool dynamic; /* virtio-mem; static: ACPI DIMM, dax/kmem */
 	int nid;
-	uint64_t max_pages;  /* static groups */
-	uint64_t unit_pages; /* dynamic groups */
+	uint64_t max_pages;	  /* static groups */
+	uint64_t unit_pages;	  /* dynamic groups */
 	uint64_t present_movable; /* online in ZONE_MOVABLE, full blocks */
 	uint64_t present_kernel;  /* online in any other zone */
 };
@@ -88,8 +90,8 @@ struct mh_unit_block {
 };
 
 struct mh_block_request {
-	int nid;          /* the block's node (never -1: wait for the nodeN link) */
-	ssize_t group;    /* index into view->groups, -1: ungrouped */
+	int nid; /* the block's node (never -1: wait for the nodeN link) */
+	ssize_t group; /* index into view->groups, -1: ungrouped */
 	uint64_t start_pfn;
 	uint64_t nr_pages; /* one memory block */
 	/*
@@ -111,20 +113,23 @@ enum mh_target {
 };
 
 enum mh_reason {
-	MH_REASON_FITS = 0,             /* auto-movable: ratio checks passed */
-	MH_REASON_RATIO_ZERO,           /* auto_movable_ratio == 0 */
-	MH_REASON_STATIC_HAS_KERNEL,    /* static group already has kernel memory */
-	MH_REASON_UNIT_HAS_KERNEL,      /* unit already has kernel-zone memory */
-	MH_REASON_GLOBAL_NO_EARLY,      /* global: KE <= requirement of others */
-	MH_REASON_GLOBAL_RATIO,         /* global: MOVABLE would exceed ratio */
-	MH_REASON_NODE_NO_EARLY,        /* node: KE <= requirement of others */
-	MH_REASON_NODE_RATIO,           /* node: MOVABLE would exceed ratio */
-	MH_REASON_POLICY_MOVABLE,       /* policy "movable" */
-	MH_REASON_POLICY_KERNEL,        /* policy "kernel" */
-	MH_REASON_CONTIG_IN_KERNEL,     /* contig-zones: only the kernel zone spans it */
-	MH_REASON_CONTIG_IN_MOVABLE,    /* contig-zones: only Movable spans it */
-	MH_REASON_CONTIG_DEFAULT,       /* contig-zones: none/both: kernel zone */
-	MH_REASON_CONTIG_MOVABLE_NODE,  /* contig-zones: none/both with movable_node */
+	MH_REASON_FITS = 0,	     /* auto-movable: ratio checks passed */
+	MH_REASON_RATIO_ZERO,	     /* auto_movable_ratio == 0 */
+	MH_REASON_STATIC_HAS_KERNEL, /* static group already has kernel memory
+				      */
+	MH_REASON_UNIT_HAS_KERNEL,   /* unit already has kernel-zone memory */
+	MH_REASON_GLOBAL_NO_EARLY,   /* global: KE <= requirement of others */
+	MH_REASON_GLOBAL_RATIO,	     /* global: MOVABLE would exceed ratio */
+	MH_REASON_NODE_NO_EARLY,     /* node: KE <= requirement of others */
+	MH_REASON_NODE_RATIO,	     /* node: MOVABLE would exceed ratio */
+	MH_REASON_POLICY_MOVABLE,    /* policy "movable" */
+	MH_REASON_POLICY_KERNEL,     /* policy "kernel" */
+	MH_REASON_CONTIG_IN_KERNEL,  /* contig-zones: only the kernel zone spans
+					it */
+	MH_REASON_CONTIG_IN_MOVABLE, /* contig-zones: only Movable spans it */
+	MH_REASON_CONTIG_DEFAULT,    /* contig-zones: none/both: kernel zone */
+	MH_REASON_CONTIG_MOVABLE_NODE, /* contig-zones: none/both with
+					  movable_node */
 };
 /* A stable machine-readable name: "fits", "ratio-zero", ... */
 const char *mh_reason_name(enum mh_reason r);
@@ -133,16 +138,16 @@ const char *mh_reason_name(enum mh_reason r);
 struct mh_ratio_check {
 	bool evaluated;
 	bool pass;
-	int nid;                   /* -1: the global (NUMA_NO_NODE) check */
-	uint64_t kernel_early;     /* S.kernel_early */
-	uint64_t movable;          /* S.movable */
-	uint64_t requirement;      /* REQ: early KERNEL other dynamic groups need */
-	uint64_t group_movable;    /* GMV: other dynamic groups' MOVABLE */
-	uint64_t own_kernel;       /* credit: own dynamic group's KERNEL */
-	uint64_t nr_pages;         /* rest: pages asked for */
-	uint64_t kernel_after;     /* KE - REQ + own_kernel (0 if KE <= REQ) */
-	uint64_t movable_after;    /* MV - GMV + nr */
-	uint64_t limit;            /* ratio * kernel_after / 100 */
+	int nid;	       /* -1: the global (NUMA_NO_NODE) check */
+	uint64_t kernel_early; /* S.kernel_early */
+	uint64_t movable;      /* S.movable */
+	uint64_t requirement;  /* REQ: early KERNEL other dynamic groups need */
+	uint64_t group_movable; /* GMV: other dynamic groups' MOVABLE */
+	uint64_t own_kernel;	/* credit: own dynamic group's KERNEL */
+	uint64_t nr_pages;	/* rest: pages asked for */
+	uint64_t kernel_after;	/* KE - REQ + own_kernel (0 if KE <= REQ) */
+	uint64_t movable_after; /* MV - GMV + nr */
+	uint64_t limit;		/* ratio * kernel_after / 100 */
 };
 
 struct mh_decision {
