@@ -99,10 +99,16 @@ def main():
         if not os.access(p, os.X_OK):
             print("bench: %s not built (run make)" % p, file=sys.stderr)
             return 1
+    V.preflight()
     kernel = V.get_kernel()
     initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-bench.cpio"),
                                {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})
     sizes = [int(x) * V.GIB for x in a.sizes.split(",")]
+    qv = V._run(["qemu-system-x86_64", "--version"]).splitlines()[0]
+    host = {"cpus": os.cpu_count(), "qemu": qv, "accel": " ".join(V.accel_args()),
+            "loadavg_start": open("/proc/loadavg").read().split()[:3]}
+    print("host: %d CPUs, %s, %s, load average at start %s" % (
+        host["cpus"], qv, host["accel"], " ".join(host["loadavg_start"])), flush=True)
     results = []
     for size in sizes:
         for rep in range(a.reps):
@@ -129,8 +135,10 @@ def main():
         print("%2d GiB  %10.2fs  %13.2fs  %5.2f  %15d KiB  %20.2fs" % (size >> 30, km, mm, mm / km, hwm, cpu))
         summary.append({"size_gib": size >> 30, "kernel_median_s": km, "memhotd_median_s": mm,
                         "ratio": mm / km, "memhotd_vmhwm_kib_max": hwm, "memhotd_cpu_plug_s_median": cpu})
+    host["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    print("load average at end %s" % " ".join(host["loadavg_end"]))
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
-    json.dump({"kernel": kernel["deb"], "reps": a.reps, "results": results, "summary": summary},
+    json.dump({"kernel": kernel["deb"], "host": host, "reps": a.reps, "results": results, "summary": summary},
               open(a.json, "w"), indent=1)
     print("raw results: " + a.json)
     return 0

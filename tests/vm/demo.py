@@ -51,6 +51,7 @@ def main():
         if not os.access(p, os.X_OK):
             print("demo: %s not built (run make)" % p, file=sys.stderr)
             return 1
+    V.preflight()
     kernel = V.get_kernel()
     initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-demo.cpio"),
                                {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})

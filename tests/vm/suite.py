@@ -296,7 +296,13 @@ def main():
         print("no scenario matches", file=sys.stderr)
         return 2
     t_all = time.monotonic()
-    kernel = V.get_kernel()
+    try:
+        V.preflight()
+        kernel = V.get_kernel()
+    except V.VMError as e:
+        print("vm suite: FAILED, cannot run: %s" % e, file=sys.stderr)
+        print("0 passed, %d failed" % len(scen))
+        return 1
     V.log("kernel", kernel["version"], "from", kernel["deb"])
     initrd_k = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-kernel.cpio"))
     initrd_m = None

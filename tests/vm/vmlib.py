@@ -270,6 +270,17 @@ attr /sys/devices/system/node/online
 """
 
 
+def preflight():
+    """Tools the harness needs; raises VMError naming what is missing (never a skip)."""
+    missing = [t for t in ("qemu-system-x86_64", "cpio", "timeout", "ldd", "dpkg-deb")
+               if not shutil.which(t)]
+    if not (shutil.which("busybox") or os.path.exists("/bin/busybox")):
+        missing.append("busybox")
+    if missing:
+        raise VMError("missing %s: apt-get install qemu-system-x86 busybox-static cpio "
+                      "(scripts/deps.sh does it)" % ", ".join(missing))
+
+
 def ldd_closure(binaries):
     """Files (host paths) a set of dynamic binaries needs, loader included."""
     need = set()
