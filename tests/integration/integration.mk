@@ -12,7 +12,7 @@ INTEG_DIR  := tests/integration
 INTEG_B    := $(B)/integ
 INTEG_HDRS := $(INTEG_DIR)/fk.h
 INTEG_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -O1 -g
-INTEG_VALGRIND_FILTER ?= errno_injection
+INTEG_VALGRIND_FILTERS ?= errno_injection enobufs_overflow
 INTEG_VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect --track-fds=no
 
@@ -44,10 +44,11 @@ integration-asan: $(INTEG_TOOLS) $(A)/memhotd
 	@$(INTEG_ENV) MEMHOTD_BIN=$(abspath $(A)/memhotd) $(INTEG_B)/test_integration
 
 integration-valgrind: $(INTEG_TOOLS) $(B)/memhotd
-	@echo "== integration under valgrind ($(INTEG_VALGRIND_FILTER))"
-	@$(INTEG_ENV) MEMHOTD_BIN=$(abspath $(B)/memhotd) INTEG_SLOW=6 \
+	@set -e; for f in $(INTEG_VALGRIND_FILTERS); do \
+		echo "== integration under valgrind: $$f"; \
+		$(INTEG_ENV) MEMHOTD_BIN=$(abspath $(B)/memhotd) INTEG_SLOW=6 \
 		MEMHOTD_WRAPPER="$(INTEG_VALGRIND)" \
-		INTEG_FILTER="$(INTEG_VALGRIND_FILTER)" $(INTEG_B)/test_integration
+		INTEG_FILTER="$$f" $(INTEG_B)/test_integration; done
 
 integration-check: integration-asan integration-valgrind
 
