@@ -1351,6 +1351,129 @@ static void restart_keeps_classification(void **state)
 	env_fini(ep, true);
 }
 
+/*
+ * TV8-like: two virtio-mem devices on one node grown alternately one block
+ * at a time, A first.  Going N in one device lowers its requirement and
+ * the other consumes it: exact group accounting in both directions.
+ */
+static void lockstep_devices(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char ra[MAXB + 1] = "", rb[MAXB + 1] = "";
+	struct ref r;
+	const int n = 110;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	add_device(ep, FK_DEV_VIRTIO, "virtio1", 240, 192, 0, 1);
+	daemon_start(ep);
+	ref_init(&r, FK_BASE_Q35_4G, 301, true);
+	int ga = ref_group(&r, true, 0, 1), gb = ref_group(&r, true, 0, 1);
+	for (int i = 0; i < n; i++) {
+		virtio_plug(ep, 48, 48 + i, 1, 0, NULL);
+		assert_true(wait_settled(ep, 48 + i, 1, NULL, 10000));
+		ref_run(&r, ga, 0, 1, ra);
+		virtio_plug(ep, 240, 240 + i, 1, 0, NULL);
+		assert_true(wait_settled(ep, 240 + i, 1, NULL, 10000));
+		ref_run(&r, gb, 0, 1, rb);
+	}
+	/* the spec's description of TV8's start */
+	for (int i = 0; i < 48; i++)
+		assert_int_equal(ra[i], 'M');
+	assert_memory_equal(ra + 48, "NMNMNM", 6);
+	expect_layout(ep, "device A", 48, ra);
+	expect_layout(ep, "device B", 240, rb);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * ACPI eject that fails (7.11): the kernel offlines a Movable DIMM's
+ * blocks, hits an unmovable page and re-onlines them with their previous
+ * zone, all under the hotplug lock.  The offline/online uevents are the
+ * kernel's: memhotd must not write to any of those blocks.
+ */
+static void dimm_eject_rollback(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[64] = "";
+
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	daemon_start(ep);
+	dimm_plug(ep, 0, 48, 32, 0, 10, true);
+	assert_true(wait_settled(ep, 48, 32, NULL, 10000));
+	int before = count_lines(ep, "write memory");
+	fk_lock(&ep->k);
+	for (uint64_t b = 48; b < 48 + 31; b++)
+		assert_int_equal(fk_block_offline(&ep->k, b), 0);
+	sleep_ms(100);
+	for (uint64_t b = 48; b < 48 + 31; b++)
+		assert_int_equal(fk_block_online(&ep->k, b, true), 0);
+	fk_unlock(&ep->k);
+	sleep_ms(400);
+	rep(want, 'M', 32);
+	expect_layout(ep, "after the failed eject", 48, want);
+	assert_int_equal(count_lines(ep, "write memory"), before);
+	/* and the next DIMM still fits (the 31 count as Movable again) */
+	dimm_plug(ep, 1, 80, 32, 0, 10, true);
+	dimm_plug(ep, 2, 112, 32, 0, 10, true);
+	dimm_plug(ep, 3, 144, 32, 0, 10, true);
+	assert_true(wait_settled(ep, 80, 96, NULL, 10000));
+	want[0] = '\0';
+	rep(want, 'M', 32);
+	expect_layout(ep, "DIMM1", 80, want);
+	expect_layout(ep, "DIMM2", 112, want);
+	want[0] = '\0';
+	rep(want, 'N', 32);
+	expect_layout(ep, "DIMM3", 144, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * TV5: virtio-mem on a node without boot memory (node1 exists only once
+ * memory is onlined there): with numa_aware always a kernel zone, without
+ * it the global budget applies.
+ */
+static void memoryless_node(bool numa_aware)
+{
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "", p[400];
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 numa_aware ? CONF_DEFAULT "auto_movable_numa_aware = true\n"
+			    : CONF_DEFAULT "auto_movable_numa_aware = false\n");
+	fk_path(&ep->k, p, sizeof(p), "sys/devices/system/node/node1");
+	assert_int_equal(mkdir(p, 0755), 0);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 240, 192, 1, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 240, 240, 100, 1, NULL);
+	assert_true(wait_settled(ep, 240, 100, NULL, 10000));
+	if (numa_aware) {
+		rep(want, 'N', 100);
+	} else {
+		rep(want, 'M', 96);
+		pat(want, "NMMM", 1);
+	}
+	expect_layout(ep, "node without boot memory", 240, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+static void memoryless_node_numa_aware(void **state)
+{
+	(void)state;
+	memoryless_node(true);
+}
+
+static void memoryless_node_global(void **state)
+{
+	(void)state;
+	memoryless_node(false);
+}
+
 /* Non-memory uevents (no filter would let them through) are ignored, and
  * a remove of an offline block is forgotten. */
 static void noise_and_remove_offline(void **state)
@@ -1430,6 +1553,10 @@ int main(void)
 		cmocka_unit_test_teardown(noise_and_remove_offline, teardown),
 		cmocka_unit_test_teardown(restart_keeps_classification,
 					  teardown),
+		cmocka_unit_test_teardown(lockstep_devices, teardown),
+		cmocka_unit_test_teardown(dimm_eject_rollback, teardown),
+		cmocka_unit_test_teardown(memoryless_node_numa_aware, teardown),
+		cmocka_unit_test_teardown(memoryless_node_global, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }
