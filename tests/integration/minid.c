@@ -76,6 +76,27 @@ int main(int argc, char **argv)
 	udev_monitor_set_receive_buffer_size(m, 1 << 20);
 	udev_monitor_enable_receiving(m);
 
+	if (getenv("MINID_MISBEHAVE")) {
+		/* What memhotd must never do; the fake has to catch both.
+		 * (Read-only: even a broken fake cannot change the host.) */
+		int fd = open("/sys/devices/system/memory/block_size_bytes",
+			      O_RDONLY);
+		fprintf(stderr, "minid: real sysfs open: %s\n",
+			fd < 0 && errno == EACCES ? "refused" : "ALLOWED");
+		if (fd >= 0)
+			close(fd);
+		char sp[4200];
+		snprintf(sp, sizeof(sp),
+			 "%s/sys/devices/system/memory/memory48/state", root);
+		fd = open(sp, O_WRONLY);
+		if (fd >= 0) {
+			ssize_t n = write(fd, "online\n", 7);
+			fprintf(stderr, "minid: plain online: %s\n",
+				n < 0 && errno == EINVAL ? "EINVAL"
+							 : "accepted");
+			close(fd);
+		}
+	}
 	char p[4200];
 	snprintf(p, sizeof(p), "%s/sys/devices/system/memory", root);
 	DIR *d = opendir(p);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -205,6 +206,8 @@ static void daemon_spawn(struct env *e, const char *bin, char *const *args,
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char asan[600], ubsan[600], pl[1024];
+		/* never outlive a crashed harness */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0) {
 			dup2(fd, 2);
@@ -326,6 +329,19 @@ static bool file_contains(const char *path, const char *needle)
 
 	return fk_read_file(path, buf, sizeof(buf)) >= 0 &&
 	       strstr(buf, needle) != NULL;
+}
+
+/* Waits (bounded) until the daemon's stderr mentions needle. */
+static bool wait_log(struct env *e, const char *needle, unsigned timeout_ms)
+{
+	uint64_t t0 = now_ms();
+
+	while (!file_contains(e->log, needle)) {
+		if (now_ms() - t0 > (uint64_t)timeout_ms * slow)
+			return false;
+		sleep_ms(10);
+	}
+	return true;
 }
 
 static void check_no_violation(struct env *e)
@@ -815,6 +831,36 @@ static void fake_selftest(void **state)
 	env_fini(ep, true);
 }
 
+/* The fake catches what the daemon must never do. */
+static void fake_flags_misbehaviour(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char p[400];
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_block_create(&ep->k, 48, 0), 0);
+	fk_unlock(&ep->k);
+	fk_inject_set(&ep->k, 48, "EPERM", -1); /* minid's own try fails */
+	setenv("MINID_MISBEHAVE", "1", 1);
+	daemon_start_bin(ep, bin_minid, false);
+	unsetenv("MINID_MISBEHAVE");
+	assert_true(wait_log(ep, "plain online: ", 5000));
+	assert_true(file_contains(ep->log, "real sysfs open: refused"));
+	assert_true(file_contains(ep->log, "plain online: EINVAL"));
+	snprintf(p, sizeof(p), "%s/log", ep->fkdir);
+	assert_true(file_contains(p, "VIOLATION open of the real machine's "
+				     "/sys/devices/system/memory/"));
+	assert_true(file_contains(p, "VIOLATION plain \"online\" written to "
+				     "memory48"));
+	assert_int_equal(block_char(ep, 48), '.');
+	kill(ep->pid, SIGTERM);
+	waitpid(ep->pid, NULL, 0);
+	ep->pid = -1;
+	env_fini(ep, true);
+}
+
 /* RV1: one virtio-mem device grown 0 -> 16 GiB. */
 static void virtio_rv1(void **state)
 {
@@ -1280,7 +1326,9 @@ static void sighup_reload(void **state)
 						    "bogus = 1\n"),
 			 0);
 	assert_int_equal(kill(ep->pid, SIGHUP), 0);
-	sleep_ms(300);
+	/* the error names the key; the old configuration stays */
+	if (!wait_log(ep, "bogus", 5000))
+		fail_msg("the failed reload does not name the key 'bogus'");
 	assert_true(daemon_alive(ep));
 	virtio_plug(ep, 48, 52, 4, 0, NULL);
 	assert_true(wait_settled(ep, 52, 4, NULL, 10000));
@@ -1289,7 +1337,8 @@ static void sighup_reload(void **state)
 				       "auto_movable_ratio = 301\n"),
 			 0);
 	assert_int_equal(kill(ep->pid, SIGHUP), 0);
-	sleep_ms(300);
+	if (!wait_log(ep, "reloaded", 3000))
+		sleep_ms(300); /* no such message: give it time */
 	virtio_plug(ep, 48, 56, 4, 0, NULL);
 	assert_true(wait_settled(ep, 56, 4, NULL, 10000));
 	expect_layout(ep, "good reload: ratio 301", 56, "MMMM");
@@ -1533,6 +1582,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(ref_matches_spec, teardown),
 		cmocka_unit_test_teardown(fake_selftest, teardown),
+		cmocka_unit_test_teardown(fake_flags_misbehaviour, teardown),
 		cmocka_unit_test_teardown(virtio_rv1, teardown),
 		cmocka_unit_test_teardown(dimms_in_turn, teardown),
 		cmocka_unit_test_teardown(dimm_foreign_first_block, teardown),
