@@ -156,7 +156,12 @@ static int classify(int dirfd, const char *path, uint64_t *id, enum attr *attr)
 	if (!strcmp(real, "/proc") &&
 	    (!strcmp(base, "iomem") || !strcmp(base, "zoneinfo")))
 		return -1;
-	/* (The real boot_id is fine: sd-event reads it for timers.) */
+	/* libsystemd reads it too, for timer sources with an accuracy
+	 * other than 1 us: memhotd's timers avoid that (so the boot id is
+	 * always the tree's). */
+	if (!strcmp(real, "/proc/sys/kernel/random") &&
+	    !strcmp(base, "boot_id"))
+		return -1;
 	if (!strncmp(real, "/sys/devices/system/memory", 26) ||
 	    !strncmp(full, "/sys/devices/system/memory", 26))
 		return -1;
