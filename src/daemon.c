@@ -238,14 +238,25 @@ void mh_daemon_status_line(const struct mh_daemon *d, char *buf, size_t len)
 		 c->last_block, mh_zone_name(c->last_zone));
 }
 
+/*
+ * READY=1 once, then STATUS= when it changed: at most every 500 ms while
+ * blocks are pending (a big plug must not cost one datagram per batch, and
+ * a slow reader must not stall onlining), and always once the queue is
+ * empty, so the last word is the current one.
+ */
 static void notify_status(struct mh_daemon *d)
 {
 	static char last[256];
+	static uint64_t last_usec;
 	char line[256], msg[300];
+	uint64_t now = now_usec();
 
+	if (d->ready_sent && d->nr_pending > 0 && now - last_usec < 500 * 1000)
+		return;
 	mh_daemon_status_line(d, line, sizeof(line));
 	if (d->ready_sent && strcmp(line, last) == 0)
 		return;
+	last_usec = now;
 	snprintf(last, sizeof(last), "%s", line);
 	snprintf(msg, sizeof(msg), "%sSTATUS=%s",
 		 d->ready_sent ? "" : "READY=1\n", line);
