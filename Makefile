@@ -39,7 +39,7 @@ UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
 
 UNIT_CHECK_DEPS ?=
 .PHONY: all clean install check deps unit-check valgrind-check format \
-	format-check clang-check check-vm demo bench man-check
+	format-check clang-check install-check check-vm demo bench man-check
 PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
 all: $(PROGS)
 
@@ -90,7 +90,7 @@ clang-check:
 
 CHECK_TARGETS ?=
 check: deps
-	@$(MAKE) --no-print-directory all format-check man-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
+	@$(MAKE) --no-print-directory all format-check man-check install-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
 FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h)
 format:
@@ -113,6 +113,22 @@ install: all
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/memhotd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/memhotd.conf"; \
 	else install -D -m 0644 memhotd.conf $(DESTDIR)$(SYSCONFDIR)/memhotd.conf; fi
+
+# make install into a scratch DESTDIR: every file lands, PREFIX is honoured
+# and an existing /etc/memhotd.conf is kept.
+install-check: all
+	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
+	for f in /opt/mh/sbin/memhotd /opt/mh/bin/memhotctl $(SYSCONFDIR)/memhotd.conf \
+		$(SYSTEMDUNITDIR)/memhotd.service $(UDEVRULESDIR)/80-memhotd.rules \
+		/opt/mh/share/man/man8/memhotd.8 /opt/mh/share/man/man8/memhotctl.8 \
+		/opt/mh/share/man/man5/memhotd.conf.5; do \
+		test -f "$$d$$f" || { echo "install-check: $$f missing"; exit 1; }; done; \
+	grep -q '^ExecStart=/opt/mh/sbin/memhotd' $$d$(SYSTEMDUNITDIR)/memhotd.service; \
+	echo '# local' > $$d$(SYSCONFDIR)/memhotd.conf; \
+	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
+	grep -qx '# local' $$d$(SYSCONFDIR)/memhotd.conf; \
+	echo "install-check: ok"
 
 clean:
 	rm -rf $(B)
