@@ -84,6 +84,10 @@ SCENARIOS = [
              doc="two nodes, numa_aware on, both devices grown together, 1 GiB at a time"),
     Scenario("2node-nonuma-lockstep", lockstep(1 * G, 8 * G), nodes=2, vmems=vm2(), numa_aware=False,
              doc="two nodes, numa_aware off, both devices grown together, 1 GiB at a time (TV8-like)"),
+    Scenario("2node-numa-concurrent", [("vmem_multi", (("vmem0", 8 * G), ("vmem1", 8 * G)))],
+             nodes=2, vmems=vm2(), numa_aware=True,
+             doc="two nodes, numa_aware on, both devices asked for 8 GiB at the same moment "
+                 "(per-node budgets make the result independent of the interleaving)"),
     Scenario("dimms-in-turn",
              [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(5)] +
              [("undimm", "dimm1"), ("dimm", "dimm5", 4 * G, 0)],
@@ -180,6 +184,9 @@ def run_step(vm, step, mode, quiesce_timeout):
     kind = step[0]
     if kind == "vmem":
         vm.set_vmem(step[1], step[2])
+    elif kind == "vmem_multi":
+        for dev, size in step[1]:
+            vm.set_vmem(dev, size)
     elif kind == "dimm":
         vm.add_dimm(step[1], step[2], step[3])
     elif kind == "undimm":
