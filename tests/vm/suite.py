@@ -121,9 +121,13 @@ class Failure(Exception):
     pass
 
 
+MEMHOTD_RATIO = None  # --memhotd-ratio: deliberately mis-configure memhotd (oracle self-test)
+
+
 def conf_text(s):
+    ratio = s.ratio if MEMHOTD_RATIO is None else MEMHOTD_RATIO
     return ("[policy]\nonline_policy = auto-movable\nauto_movable_ratio = %d\n"
-            "auto_movable_numa_aware = %s\n" % (s.ratio, "true" if s.numa_aware else "false"))
+            "auto_movable_numa_aware = %s\n" % (ratio, "true" if s.numa_aware else "false"))
 
 
 def kernel_cmdline(s, mode):
@@ -293,7 +297,12 @@ def main():
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--quiesce-timeout", type=int, default=90)
+    ap.add_argument("--memhotd-ratio", type=int,
+                    help="self-test of the oracle: give memhotd this ratio instead of the "
+                         "scenario's; the scenarios must then FAIL")
     a = ap.parse_args()
+    global MEMHOTD_RATIO
+    MEMHOTD_RATIO = a.memhotd_ratio
     scen = [s for s in SCENARIOS if not a.k or any(k in s.name for k in a.k)]
     if a.list:
         for s in scen:
