@@ -25,9 +25,6 @@
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wformat-truncation"
-#endif
 #include "simtree.h"
 
 /* ---- fake libudev: records through a non-blocking pipe ---- */

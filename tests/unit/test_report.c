@@ -23,6 +23,8 @@
 #include "memhotd/scan.h"
 #include "memhotd/sysfs.h"
 
+#include "simtree.h"
+
 #include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -444,154 +446,20 @@ static void test_explain_recorded_computed_missing(void **state)
 
 /* ---- captures: status against zoneinfo, explain against the oracle ---- */
 
-/*
- * A simulated tree from a capture directory (tests/data/captures/X, see
- * its README): sysfs.txt attributes become files, "A -> B" lines symlinks
- * (their targets directories), plus proc/iomem and proc/zoneinfo.
- */
 struct loaded {
 	char root[64];
 	struct mh_root mroot;
 	struct mh_inventory inv;
 };
 
-static char *xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	assert_true(r >= 0);
-	return s;
-}
-
-static void mkdirs(const char *path)
-{
-	char *p = strdup(path);
-
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
-		*s = '/';
-	}
-	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
-	free(p);
-}
-
-static void parent_dirs(const char *path)
-{
-	char *p = strdup(path), *s = strrchr(p, '/');
-
-	*s = '\0';
-	mkdirs(p);
-	free(p);
-}
-
-static void put_file(const char *path, const char *text, size_t len)
-{
-	FILE *f;
-
-	parent_dirs(path);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-	FILE *f = fopen(from, "r");
-	char *text = malloc(1 << 20);
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(text, 1, 1 << 20, f);
-	fclose(f);
-	put_file(to, text, n);
-	free(text);
-}
-
+/* A simulated tree from a capture directory (tests/data/captures/X). */
 static void load_tree(const char *cap, const char *root)
 {
-	char line[4096], *p;
-	FILE *f;
+	struct simtree t;
 
-	p = xasprintf("%s/iomem", cap);
-	{
-		char *to = xasprintf("%s/proc/iomem", root);
-
-		copy_file(p, to);
-		free(to);
-	}
-	free(p);
-	p = xasprintf("%s/zoneinfo", cap);
-	{
-		char *to = xasprintf("%s/proc/zoneinfo", root);
-
-		copy_file(p, to);
-		free(to);
-	}
-	free(p);
-	p = xasprintf("%s/proc/sys/kernel/random/boot_id", root);
-	put_file(p, "6d9fcd42-0000-4000-8000-000000000001\n", 37);
-	free(p);
-	p = xasprintf("%s/sysfs.txt", cap);
-	f = fopen(p, "r");
-	assert_non_null(f);
-	free(p);
-	while (fgets(line, sizeof(line), f)) {
-		char *nl = strchr(line, '\n'), *tab, *arrow;
-
-		if (nl)
-			*nl = '\0';
-		if (line[0] != '/')
-			continue;
-		arrow = strstr(line, " -> ");
-		tab = strchr(line, '\t');
-		if (arrow && (!tab || arrow < tab)) {
-			char *link, *dir, *target, real[PATH_MAX];
-
-			*arrow = '\0';
-			link = xasprintf("%s%s", root, line);
-			parent_dirs(link);
-			dir = strdup(link);
-			*strrchr(dir, '/') = '\0';
-			assert_non_null(realpath(dir, real));
-			target = xasprintf("%s/%s", real, arrow + 4);
-			mkdirs(target); /* the kernel object it points to */
-			assert_true(symlink(arrow + 4, link) == 0 ||
-				    errno == EEXIST);
-			free(target);
-			free(dir);
-			free(link);
-		} else if (tab) {
-			char *file, *val;
-
-			*tab = '\0';
-			file = xasprintf("%s%s", root, line);
-			val = xasprintf("%s\n", tab + 1);
-			put_file(file, val, strlen(val));
-			free(val);
-			free(file);
-		}
-	}
-	fclose(f);
-}
-
-static int rm_cb(const char *p, const struct stat *sb, int flag,
-		 struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
+	snprintf(t.root, sizeof(t.root), "%s", root);
+	st_from_capture(&t, cap);
+	st_boot_id(&t, "6d9fcd42-0000-4000-8000-000000000001");
 }
 
 static void load_capture(struct loaded *l, const char *name)
@@ -613,7 +481,7 @@ static void unload(struct loaded *l)
 {
 	mh_inv_free(&l->inv);
 	mh_root_close(&l->mroot);
-	nftw(l->root, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
+	nftw(l->root, st_rm_cb, 32, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Per node, KERNEL_EARLY + hotplugged kernel == zoneinfo kernel present -
