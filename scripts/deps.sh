@@ -2,7 +2,7 @@
 # Installs what building and testing memhotd needs on Debian 12, if missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
-PKGS="build-essential pkg-config libudev-dev libsystemd-dev libnuma-dev libinih-dev
+PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
 busybox-static cpio python3"
 missing=""
