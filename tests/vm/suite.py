@@ -18,8 +18,11 @@ and zone.  Any block whose (state, zone) differs between the two runs fails the 
 """
 
 import argparse
+import base64
+import gzip
 import json
 import os
+import re
 import sys
 import time
 
@@ -31,9 +34,12 @@ G = V.GIB
 
 class Scenario:
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
-                 expect=None, doc=""):
+                 expect=None, doc="", stop_memhotd=False):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
+        # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
+        # and memhotctl blocks must still list what sysfs shows
+        self.stop_memhotd = stop_memhotd
 
 
 def vm1(size=32 * G, requested=0):
@@ -96,7 +102,7 @@ SCENARIOS = [
                  "another added into the freed slot"),
     Scenario("dimm-vmem-mixed",
              [("dimm", "dimm0", 8 * G, 0), ("vmem", "vmem0", 8 * G), ("dimm", "dimm1", 4 * G, 0),
-              ("vmem", "vmem0", 14 * G)], vmems=vm1(24 * G),
+              ("vmem", "vmem0", 14 * G)], vmems=vm1(24 * G), stop_memhotd=True,
              doc="8 GiB DIMM, virtio-mem to 8 GiB, 4 GiB DIMM, virtio-mem to 14 GiB (TV11, TV13)"),
     Scenario("ratio0", [("vmem", "vmem0", 4 * G), ("dimm", "dimm0", 4 * G, 0)],
              vmems=vm1(16 * G), ratio=0, doc="ratio 0: everything in a kernel zone"),
@@ -220,8 +226,10 @@ def run_step(vm, step, mode, quiesce_timeout):
     return settle(vm, quiesce_timeout)
 
 
-def run_mode(s, mode, kernel, initrd, quiesce_timeout):
-    """Returns [(step description, {block: (state, node, zone, fw)}, owners)]."""
+def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None):
+    """Returns [(step description, {block: (state, node, zone, fw)}, owners)].  memhotd
+    runs append to ctl_errors what memhotctl reported differently from sysfs/zoneinfo."""
+    ctl_errors = [] if ctl_errors is None else ctl_errors
     vm = V.VM("%s-%s" % (s.name, mode), kernel, initrd, nodes=s.nodes,
               vmems=s.vmems, cmdline=kernel_cmdline(s, mode), timeout=600)
     snaps = []
@@ -240,9 +248,26 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout):
                 V.log("  %s %-8s %-28s %5.1fs" % (s.name, mode, snaps[-1][0], time.monotonic() - t))
                 if mode == "memhotd" and not memhotd_alive(vm):
                     raise Failure("memhotd died")
+                if mode == "memhotd" and (CTL_CHECK == "each" or
+                                          (CTL_CHECK == "last" and st is s.steps[-1])):
+                    tc = time.monotonic()
+                    where = "step %d (%s): memhotctl" % (len(snaps), snaps[-1][0])
+                    e = check_memhotctl(vm, s, where, explain_targets(blocks, owners))
+                    ctl_errors += e
+                    V.log("  %s %-8s memhotctl check: %s %5.1fs" % (
+                        s.name, mode, "%d disagreements" % len(e) if e else "agrees",
+                        time.monotonic() - tc))
             V.log("  %s %-8s steps took %.1fs" % (s.name, mode, time.monotonic() - t0))
             if mode == "memhotd" and not memhotd_alive(vm):
                 raise Failure("memhotd died")
+            if mode == "memhotd" and s.stop_memhotd and CTL_CHECK != "off":
+                stop_memhotd(vm)
+                e = check_memhotctl(vm, s, "memhotd stopped: memhotctl",
+                                    explain_targets(snaps[-1][1], snaps[-1][2])[:1],
+                                    daemon_running=False)
+                ctl_errors += e
+                V.log("  %s %-8s memhotd stopped; memhotctl check: %s" % (
+                    s.name, mode, "%d disagreements" % len(e) if e else "agrees"))
         finally:
             save_guest_state(vm, mode)
     return snaps
@@ -260,6 +285,400 @@ def save_guest_state(vm, mode):
                 vm.sh("memhotctl status 2>&1", check=False, timeout=30))
     except Exception as e:  # the guest may be dead: keep the original error
         V.log("  (could not save guest state: %s)" % e)
+
+
+# --------------------------------------------------------------------------
+# memhotctl against what the harness reads itself (sysfs, /proc/zoneinfo, /proc/iomem)
+# --------------------------------------------------------------------------
+
+CTL_CHECK = "each"  # --ctl-check: each (after every step), last (after the last), off
+PAGE = 4096
+KERNEL_ZONES = ("DMA", "DMA32", "Normal")
+
+
+def guest_bundle(vm, items):
+    """Runs [(name, shell command)] in one guest request; returns {name: (rc, stdout)} and
+    {name: stderr}.  The output travels gzip+base64: a 300-block JSON listing is ~100 KB and
+    the serial line is the slow part."""
+    parts = []
+    for name, cmd in items:
+        parts.append("echo '@@S %s'; { %s ; } 2>/tmp/ctl.err; rc=$?; echo; echo \"@@R $rc\"; "
+                     "echo '@@S %s.err'; cat /tmp/ctl.err; echo; echo '@@R 0'" % (name, cmd, name))
+    text = vm.sh("{ %s; } | gzip -c | base64" % "\n".join(parts), timeout=120)
+    data = gzip.decompress(base64.b64decode("".join(text.split()))).decode(errors="replace")
+    out, err, cur, lines = {}, {}, None, []
+    for line in data.split("\n"):
+        if cur is None and line.startswith("@@S "):
+            cur, lines = line[4:], []
+        elif cur is not None and line.startswith("@@R "):
+            body = "\n".join(lines[:-1] if lines and lines[-1] == "" else lines)
+            if cur.endswith(".err"):
+                err[cur[:-4]] = body
+            else:
+                out[cur] = (int(line[4:]), body)
+            cur = None
+        elif cur is not None:
+            lines.append(line)
+    missing = [n for n, _ in items if n not in out]
+    if missing:
+        raise Failure("guest bundle lost the output of %s" % ", ".join(missing))
+    return out, err
+
+
+def parse_zoneinfo(text):
+    """{node: {zone: {"present": pages, "cma": pages}}} (first occurrence of each key)."""
+    res, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^Node (\d+), zone\s+(\S+)", line)
+        if m:
+            cur = res.setdefault(int(m.group(1)), {}).setdefault(m.group(2), {})
+            continue
+        f = line.split()
+        if cur is not None and len(f) == 2 and f[0] in ("present", "cma", "spanned"):
+            cur.setdefault(f[0], int(f[1]))
+    return res
+
+
+def parse_memdump(text):
+    res = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 6 and f[0] == "B":
+            res[int(f[1])] = (f[2], f[3], f[4], f[5])
+    return res
+
+
+def explain_targets(blocks, owners):
+    """First and last block of each device, the first hot-added block online in a kernel
+    zone, and the last boot block."""
+    per, normal, boot = {}, None, []
+    for b in sorted(blocks):
+        st, nd, z, fw = blocks[b]
+        o = V.owner_of(b, fw, owners)
+        if o == "boot":
+            boot.append(b)
+            continue
+        per.setdefault(o, []).append(b)
+        if normal is None and st == "online" and z != "Movable":
+            normal = b
+    t = set()
+    for bl in per.values():
+        t.update((bl[0], bl[-1]))
+    if normal is not None:
+        t.add(normal)
+    if boot:
+        t.add(boot[-1])
+    return sorted(t)
+
+
+def _counts(rows):
+    """rows: [(state, zone)] -> the counts memhotctl reports."""
+    on = [z for st, z in rows if st == "online"]
+    c = {"total_memblocks": len(rows), "online_memblocks": len(on),
+         "offline_memblocks": sum(1 for st, _ in rows if st == "offline"),
+         "going_offline_memblocks": sum(1 for st, _ in rows if st == "going-offline"),
+         "movable_memblocks": sum(1 for z in on if z == "Movable"),
+         "kernel_memblocks": sum(1 for z in on if z != "Movable")}
+    zones = {}
+    for z in on:
+        zones[z] = zones.get(z, 0) + 1
+    return c, zones
+
+
+class CtlCheck:
+    def __init__(self, where):
+        self.where, self.errors = where, []
+
+    def err(self, msg):
+        self.errors.append("  %s: %s" % (self.where, msg))
+
+    def eq(self, what, got, want, why=""):
+        if got != want:
+            self.err("%s = %s, expected %s%s" % (what, json.dumps(got), json.dumps(want),
+                                                  " (%s)" % why if why else ""))
+            return False
+        return True
+
+    def parse(self, what, rc_out, want_rc=0):
+        rc, text = rc_out
+        self.eq("`%s` exit status" % what, rc, want_rc)
+        try:
+            return json.loads(text)
+        except ValueError as e:
+            self.err("`%s` output does not parse as JSON (%s): %r" % (what, e, text[:300]))
+            return None
+
+    def counts(self, what, obj, rows, zones_key=True):
+        want, zones = _counts(rows)
+        for k, v in want.items():
+            self.eq("%s.%s" % (what, k), obj.get(k), v, "sysfs")
+        if zones_key:
+            self.eq("%s.zones" % what, obj.get("zones"), zones, "sysfs valid_zones of online blocks")
+
+
+def check_memhotctl(vm, s, where, explain, daemon_running=True):
+    """Runs memhotctl --json status / blocks / explain in the guest and compares them with
+    sysfs, /proc/zoneinfo and /proc/iomem read in the same guest request.  Returns a list
+    of error lines (empty: all agree).  daemon_running=False: memhotd has been stopped;
+    status and explain must exit 3, blocks must still list what sysfs shows."""
+    items = [("memdump", "memdump"), ("zoneinfo", "cat /proc/zoneinfo"),
+             ("iomem", "cat /proc/iomem"),
+             ("bs", "cat /sys/devices/system/memory/block_size_bytes"),
+             ("pid", "cat /run/memhotd.pid"), ("status", "memhotctl --json status"), ("blocks", "memhotctl --json blocks")]
+    items += [("explain%d" % b, "memhotctl --json explain memory%d" % b) for b in explain]
+    if not daemon_running:
+        items += [("status-text", "memhotctl status"), ("blocks-text", "memhotctl blocks")]
+    out, errout = guest_bundle(vm, items)
+    for name in ("status", "blocks"):
+        open(os.path.join(vm.dir, "memhotctl-%s.json" % name), "w").write(out[name][1])
+    c = CtlCheck(where)
+    bs = int(out["bs"][1].strip(), 16)
+    mem = parse_memdump(out["memdump"][1])
+    owners = V.iomem_owners(out["iomem"][1])
+    zi = parse_zoneinfo(out["zoneinfo"][1])
+    node = {b: (None if v[1] == "-" else int(v[1])) for b, v in mem.items()}
+    owner = {b: V.owner_of(b, v[3], owners) for b, v in mem.items()}
+    zone = {b: (v[2] if v[0] == "online" else None) for b, v in mem.items()}
+    hot = {b: owner[b] != "boot" for b in mem}
+    if not mem:
+        c.err("memdump listed no block")
+        return c.errors
+
+    # ---- blocks (works with and without the daemon) ----
+    bl = c.parse("memhotctl --json blocks", out["blocks"])
+    if bl is not None:
+        blocks_json = check_blocks(c, bl, mem, node, owner, zone, hot, bs, daemon_running)
+    else:
+        blocks_json = {}
+
+    if not daemon_running:
+        c.eq("`memhotctl status` (memhotd stopped) exit status", out["status-text"][0], 3)
+        c.eq("`memhotctl --json status` (memhotd stopped) exit status", out["status"][0], 3)
+        for b in explain:
+            c.eq("`memhotctl --json explain memory%d` (memhotd stopped) exit status" % b,
+                 out["explain%d" % b][0], 3)
+        c.eq("`memhotctl blocks` (memhotd stopped) exit status", out["blocks-text"][0], 0)
+        txt = out["blocks-text"][1]
+        if "online" not in txt:
+            c.err("`memhotctl blocks` (memhotd stopped) lists nothing online: %r" % txt[:300])
+        return c.errors
+
+    # ---- status ----
+    st = c.parse("memhotctl --json status", out["status"])
+    if st is not None:
+        check_status(c, st, s, mem, node, owner, zone, hot, zi, bs, out["pid"][1].strip())
+
+    # ---- explain ----
+    for b in explain:
+        what = "explain memory%d" % b
+        ex = c.parse("memhotctl --json " + what, out["explain%d" % b])
+        if ex is None:
+            continue
+        if b not in mem:
+            c.err("%s: block vanished from sysfs" % what)
+            continue
+        blk = ex.get("block") or {}
+        if b in blocks_json:
+            for k in sorted(set(blk) | set(blocks_json[b])):
+                c.eq("%s .block.%s" % (what, k), blk.get(k, "<absent>"),
+                     blocks_json[b].get(k, "<absent>"), "memhotctl --json blocks")
+        c.eq("%s .block.state" % what, blk.get("state"), mem[b][0], "sysfs state")
+        c.eq("%s .block.zone" % what, blk.get("zone"), zone[b], "sysfs valid_zones")
+        c.eq("%s .block.node" % what, blk.get("node"), node[b], "sysfs nodeN link")
+        dec = ex.get("decision")
+        if hot[b] and mem[b][0] == "online":
+            c.eq("%s .decision_source" % what, ex.get("decision_source"), "recorded",
+                 "hot-added block onlined by memhotd")
+            want = "movable" if zone[b] == "Movable" else "kernel"
+            if not isinstance(dec, dict):
+                c.err("%s .decision = %s, expected a decision with target %s"
+                      % (what, json.dumps(dec), want))
+            else:
+                c.eq("%s .decision.target" % what, dec.get("target"), want,
+                     "the block is online in %s" % zone[b])
+                bd = (blocks_json.get(b) or {}).get("decision") or {}
+                c.eq("%s .decision.reason" % what, dec.get("reason"), bd.get("reason"),
+                     "memhotctl --json blocks")
+                if not dec.get("explanation"):
+                    c.err("%s .decision.explanation is empty" % what)
+        elif not hot[b]:
+            c.eq("%s .decision_source" % what, ex.get("decision_source"), "none", "boot memory")
+            c.eq("%s .decision" % what, dec, None, "boot memory")
+        c.eq("%s .waiting" % what, ex.get("waiting"), None, "quiescent")
+    return c.errors
+
+
+def check_blocks(c, bl, mem, node, owner, zone, hot, bs, daemon_running):
+    c.eq("blocks.block_size", bl.get("block_size"), bs, "sysfs block_size_bytes")
+    c.eq("blocks.decisions_known", bl.get("decisions_known"), daemon_running)
+    lst = bl.get("memory") or []
+    ids = [m.get("block") for m in lst]
+    if ids != sorted(ids):
+        c.err("blocks.memory[] is not in ascending order")
+    got = {m.get("block"): m for m in lst}
+    if len(got) != len(lst):
+        c.err("blocks.memory[] lists a block twice")
+    miss, extra = sorted(set(mem) - set(got)), sorted(set(got) - set(mem), key=str)
+    if miss:
+        c.err("blocks.memory[] lacks %d blocks sysfs has: %s" % (len(miss), miss[:20]))
+    if extra:
+        c.err("blocks.memory[] lists %d blocks sysfs does not have: %s" % (len(extra), extra[:20]))
+    nbad = 0
+    for b in sorted(set(mem) & set(got)):
+        m, before = got[b], len(c.errors)
+        w = "blocks memory%d" % b
+        c.eq(w + ".name", m.get("name"), "memory%d" % b)
+        c.eq(w + ".start", m.get("start"), b * bs)
+        c.eq(w + ".end", m.get("end"), (b + 1) * bs - 1)
+        c.eq(w + ".size", m.get("size"), bs)
+        c.eq(w + ".state", m.get("state"), mem[b][0], "sysfs state")
+        c.eq(w + ".zone", m.get("zone"), zone[b], "sysfs valid_zones")
+        c.eq(w + ".node", m.get("node"), node[b], "sysfs nodeN link")
+        o = owner[b]
+        c.eq(w + ".device", m.get("device"), None if o == "boot" else o,
+             "firmware_node / /proc/iomem")
+        c.eq(w + ".device_type", m.get("device_type"),
+             "boot" if o == "boot" else "virtio-mem" if o.startswith("virtio") else "dimm")
+        c.eq(w + ".hotplugged", m.get("hotplugged"), hot[b])
+        c.eq(w + ".pending", m.get("pending"), None, "quiescent")
+        c.eq(w + ".failed_errno", m.get("failed_errno"), None)
+        if mem[b][0] != "online":
+            c.eq(w + ".onlined_by", m.get("onlined_by"), None, "offline")
+        elif daemon_running:
+            c.eq(w + ".onlined_by", m.get("onlined_by"), "memhotd" if hot[b] else "boot")
+        if not daemon_running:
+            c.eq(w + ".decision", m.get("decision"), None, "decisions unknown without memhotd")
+        elif hot[b] and mem[b][0] == "online":
+            d = m.get("decision") or {}
+            c.eq(w + ".decision.target", d.get("target"),
+                 "movable" if zone[b] == "Movable" else "kernel", "online in %s" % zone[b])
+        elif not hot[b]:
+            c.eq(w + ".decision", m.get("decision"), None, "boot memory")
+        if len(c.errors) > before:
+            nbad += 1
+            if nbad >= 8:  # enough to see the pattern
+                c.err("(more blocks not compared)")
+                break
+    t = bl.get("totals") or {}
+    want, _ = _counts([(v[0], zone[b]) for b, v in mem.items()])
+    for k, v in want.items():
+        c.eq("blocks.totals." + k, t.get(k), v, "sysfs")
+    c.eq("blocks.totals.online_size", t.get("online_size"), want["online_memblocks"] * bs)
+    c.eq("blocks.totals.offline_size", t.get("offline_size"), want["offline_memblocks"] * bs)
+    # the listing's own totals
+    own, _ = _counts([(m.get("state"), m.get("zone")) for m in lst])
+    for k, v in own.items():
+        c.eq("blocks.totals." + k, t.get(k), v, "sum over blocks.memory[]")
+    return got
+
+
+def check_status(c, st, s, mem, node, owner, zone, hot, zi, bs, pid):
+    ratio = s.ratio if MEMHOTD_RATIO is None else MEMHOTD_RATIO
+    c.eq("status.block_size", st.get("block_size"), bs, "sysfs block_size_bytes")
+    c.eq("status.page_size", st.get("page_size"), PAGE)
+    d = st.get("daemon")
+    if not isinstance(d, dict):
+        c.err("status.daemon = %s, expected an object" % json.dumps(d))
+    else:
+        c.eq("status.daemon.pid", str(d.get("pid")), pid, "/run/memhotd.pid")
+        c.eq("status.daemon.policy", d.get("policy"), "auto-movable", "/etc/memhotd.conf")
+        c.eq("status.daemon.auto_movable_ratio", d.get("auto_movable_ratio"), ratio)
+        c.eq("status.daemon.auto_movable_numa_aware", d.get("auto_movable_numa_aware"),
+             s.numa_aware)
+        c.eq("status.daemon.blocks_pending", d.get("blocks_pending"), 0, "quiescent")
+        c.eq("status.daemon.blocks_failed", d.get("blocks_failed"), 0)
+        if isinstance(d.get("blocks_onlined"), int):
+            c.eq("status.daemon.blocks_onlined_movable + blocks_onlined_kernel",
+                 (d.get("blocks_onlined_movable") or 0) + (d.get("blocks_onlined_kernel") or 0),
+                 d.get("blocks_onlined"), "status.daemon.blocks_onlined")
+    # -- per node --
+    want_nodes = sorted(n for n, zs in zi.items() if sum(z.get("present", 0) for z in zs.values()))
+    nodes = st.get("nodes") or []
+    got_nodes = [x.get("node") for x in nodes]
+    c.eq("status.nodes[].node", got_nodes, want_nodes, "nodes with present pages in /proc/zoneinfo")
+    tot = dict(kernel_early=0, hotplugged_kernel=0, movable=0, hotplugged_movable=0, cma=0)
+    for x in nodes:
+        n = x.get("node")
+        zs = zi.get(n, {})
+        kz = [z for z in zs if z in KERNEL_ZONES]
+        kpres = sum(zs[z].get("present", 0) for z in kz)
+        kcma = sum(zs[z].get("cma", 0) for z in kz)
+        mpres = zs.get("Movable", {}).get("present", 0)
+        hk = sum(1 for b in mem if node[b] == n and hot[b] and zone[b] not in (None, "Movable"))
+        hm = sum(1 for b in mem if node[b] == n and hot[b] and zone[b] == "Movable")
+        w = "status.nodes[node %s]" % n
+        c.eq(w + ".movable", x.get("movable"), (mpres + kcma) * PAGE,
+             "zoneinfo Movable present %d + kernel zones' cma %d pages" % (mpres, kcma))
+        c.eq(w + ".cma", x.get("cma"), kcma * PAGE, "zoneinfo cma")
+        ke, hkg = x.get("kernel_early"), x.get("hotplugged_kernel")
+        if isinstance(ke, int) and isinstance(hkg, int):
+            c.eq(w + ".kernel_early + hotplugged_kernel", ke + hkg, (kpres - kcma) * PAGE,
+                 "zoneinfo kernel zones %s: present %d - cma %d pages" % ("+".join(kz), kpres, kcma))
+        c.eq(w + ".hotplugged_kernel", hkg, hk * bs,
+             "%d hot-added blocks online in kernel zones" % hk)
+        c.eq(w + ".hotplugged_movable", x.get("hotplugged_movable"), hm * bs,
+             "%d hot-added blocks online in Movable" % hm)
+        c.counts(w, x, [(mem[b][0], zone[b]) for b in mem if node[b] == n])
+        for k in tot:
+            if isinstance(x.get(k), int):
+                tot[k] += x[k]
+    # -- totals --
+    t = st.get("totals") or {}
+    for k, v in tot.items():
+        c.eq("status.totals." + k, t.get(k), v, "sum over status.nodes[]")
+    c.counts("status.totals", t, [(v[0], zone[b]) for b, v in mem.items()])
+    c.eq("status.totals.without_node_memblocks", t.get("without_node_memblocks"),
+         sum(1 for b in mem if node[b] is None), "sysfs nodeN links")
+    # -- devices --
+    want_dev = {}
+    for b in mem:
+        o = owner[b]
+        key = ("boot", None, node[b]) if o == "boot" else \
+              ("virtio-mem" if o.startswith("virtio") else "dimm", o, None)
+        want_dev.setdefault(key, []).append(b)
+    devs = st.get("devices") or []
+    seen = set()
+    for x in devs:
+        typ, name = x.get("type"), x.get("name")
+        key = (typ, None, x.get("target_node")) if typ == "boot" else (typ, name, None)
+        w = "status.devices[%s]" % ("boot node %s" % x.get("target_node") if typ == "boot" else name)
+        if key in seen:
+            c.err("%s listed twice" % w)
+            continue
+        seen.add(key)
+        bl = want_dev.get(key, [])
+        if not bl and (typ == "boot" or x.get("total_memblocks")):
+            c.err("%s (type %s, %s blocks) matches no block in sysfs" % (w, typ, x.get("total_memblocks")))
+            continue
+        rows = [(mem[b][0], zone[b]) for b in bl]
+        c.counts(w, x, rows)
+        wc, _ = _counts(rows)
+        if typ != "boot":
+            nds = sorted(set(node[b] for b in bl), key=str)
+            if len(nds) == 1:
+                c.eq(w + ".target_node", x.get("target_node"), nds[0], "nodeN links of its blocks")
+            elif nds:
+                c.err("%s: its blocks are on several nodes %s" % (w, nds))
+        c.eq(w + ".present_movable", x.get("present_movable"), wc["movable_memblocks"] * bs)
+        c.eq(w + ".present_kernel", x.get("present_kernel"), wc["kernel_memblocks"] * bs)
+        on, mv = wc["online_memblocks"], wc["movable_memblocks"]
+        if on and mv in (0, on):
+            c.eq(w + ".movable", x.get("movable", "<absent>"), mv > 0)
+        else:
+            c.eq(w + ".movable", x.get("movable", "<absent>"), "<absent>",
+                 "mixed zones or nothing online")
+    for key, bl in sorted(want_dev.items(), key=str):
+        if key not in seen:
+            c.err("status.devices[] lacks %s %s (%d blocks in sysfs, memory%d-memory%d)"
+                  % (key[0], key[1] or "node %s" % key[2], len(bl), min(bl), max(bl)))
+    c.eq("sum of status.devices[].total_memblocks",
+         sum(x.get("total_memblocks") or 0 for x in devs), len(mem), "sysfs")
+
+
+def stop_memhotd(vm):
+    vm.sh("p=$(cat /run/memhotd.pid); kill $p; i=0; "
+          "while kill -0 $p 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
+          "kill -0 $p 2>/dev/null && { echo 'memhotd does not stop'; exit 1; }; true")
 
 
 def compare(s, ksnaps, msnaps):
@@ -297,12 +716,16 @@ def main():
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--quiesce-timeout", type=int, default=90)
+    ap.add_argument("--ctl-check", choices=("each", "last", "off"), default="each",
+                    help="compare memhotctl --json status/blocks/explain with sysfs and "
+                         "/proc/zoneinfo after each step (default), after the last, or never")
     ap.add_argument("--memhotd-ratio", type=int,
                     help="self-test of the oracle: give memhotd this ratio instead of the "
                          "scenario's; the scenarios must then FAIL")
     a = ap.parse_args()
-    global MEMHOTD_RATIO
+    global MEMHOTD_RATIO, CTL_CHECK
     MEMHOTD_RATIO = a.memhotd_ratio
+    CTL_CHECK = a.ctl_check
     scen = [s for s in SCENARIOS if not a.k or any(k in s.name for k in a.k)]
     if a.list:
         for s in scen:
@@ -323,6 +746,9 @@ def main():
     initrd_k = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-kernel.cpio"))
     initrd_m = None
     if not a.kernel_only:
+        # absolute: build_initramfs copies a string that starts with "/" and would
+        # write a relative path as the file's content
+        a.memhotd, a.memhotctl = os.path.abspath(a.memhotd), os.path.abspath(a.memhotctl)
         for p in (a.memhotd, a.memhotctl):
             if not os.access(p, os.X_OK):
                 print("vm suite: %s not built (run make first)" % p, file=sys.stderr)
@@ -343,7 +769,11 @@ def main():
                     err.append("  kernel run does not match the reference: " + e)
             V.log("  kernel : " + summary(ks[-1]))
             if not a.kernel_only:
-                ms = run_mode(s, "memhotd", kernel, initrd_m, a.quiesce_timeout)
+                ctl_err = []
+                try:
+                    ms = run_mode(s, "memhotd", kernel, initrd_m, a.quiesce_timeout, ctl_err)
+                finally:
+                    err += ctl_err
                 V.log("  memhotd: " + summary(ms[-1]))
                 err += compare(s, ks, ms)
         except (V.VMError, Failure) as e:
