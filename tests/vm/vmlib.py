@@ -339,6 +339,12 @@ def build_initramfs(kernel, dest, extra_files=None):
     put("/etc/group", "root:x:0:\n", 0o644)
     elfs = []
     for gpath, src in (extra_files or {}).items():
+        if isinstance(src, str):
+            # A host path, relative ones included (make passes build/memhotd);
+            # a missing file is an error, never written as the file's text.
+            if not os.path.isfile(src):
+                raise VMError("%s: no such file (for %s in the guest)" % (src, gpath))
+            src = os.path.abspath(src)
         put(gpath, src, 0o755 if not gpath.startswith("/etc") else 0o644)
         if isinstance(src, str) and os.path.exists(src) and open(src, "rb").read(4) == b"\x7fELF":
             elfs.append(src)
