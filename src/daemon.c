@@ -34,10 +34,22 @@
 /* A failed block is tried again by the sweep after this long. */
 #define MH_FAILED_RETRY_USEC (60ULL * 1000 * 1000)
 #define MH_UNIT_MAX (1U << 20)
+/*
+ * The classification file is rewritten at most this long after it changed.
+ * With virtio-mem the queue empties after nearly every block, and saving
+ * whenever it does cost a tmpfs file create + rename per block.  A restart
+ * inside the window loses only the classification of blocks that changed
+ * in it: hotplugged blocks, which rules 2 and 3 of spec 5.4 (inside
+ * virtioN/daxX.Y/"System RAM (driver)", or a DIMM) classify again anyway.
+ * SIGTERM and a rescan still save at once.
+ */
+#define MH_SAVE_DELAY_USEC (1000ULL * 1000)
 
 #ifndef EHWPOISON
 #define EHWPOISON 133
 #endif
+
+static void process_queue(struct mh_daemon *d, size_t budget);
 
 static uint64_t now_usec(void)
 {
@@ -402,9 +414,24 @@ static void on_overflow(void *userdata)
 	mh_daemon_kick(d);
 }
 
+/*
+ * The uevents of one wake-up are handled: decide now if they made the queue
+ * ready (an "add"), instead of one more event-loop round trip through the
+ * queue timer.  virtio-mem stalls while > 512 MiB is offline (spec 7.7),
+ * so this latency is plug speed.
+ */
+static void on_drained(void *userdata)
+{
+	struct mh_daemon *d = userdata;
+
+	if (d->kick_pending && !d->exiting)
+		process_queue(d, MH_BATCH);
+}
+
 static const struct mh_uevent_ops uevent_ops = {
 	.event = on_uevent,
 	.overflow = on_overflow,
+	.drained = on_drained,
 };
 
 /* ---- rescan ---- */
@@ -582,7 +609,11 @@ static int check_ready(struct mh_daemon *d, struct mh_pending *e,
 	int r, nid;
 
 	if (b->nid < 0) {
-		r = mh_sysfs_block_node(&d->root, id, &nid);
+		const struct mh_block *prev =
+			id ? mh_inv_block(&d->inv, id - 1) : NULL;
+
+		r = mh_sysfs_block_node_hint(&d->root, id,
+					     prev ? prev->nid : -1, &nid);
 		if (r == -ENODEV) {
 			forget_block(d, id);
 			return -1;
@@ -629,7 +660,7 @@ static int check_ready(struct mh_daemon *d, struct mh_pending *e,
  * the lowest queued id may go. */
 static ssize_t pick_next(struct mh_daemon *d, uint64_t now)
 {
-	uint64_t *min_id = NULL;
+	uint64_t *min_id;
 	size_t nkeys, i;
 	ssize_t found = -1;
 
@@ -644,10 +675,10 @@ again:
 			i++;
 	}
 	nkeys = d->inv.nr_groups + 1;
-	free(min_id);
-	min_id = malloc(nkeys * sizeof(*min_id));
-	if (!min_id)
+	if (grow((void **)&d->key_buf, &d->key_cap, nkeys,
+		 sizeof(*d->key_buf)) < 0)
 		return -1;
+	min_id = d->key_buf;
 	for (i = 0; i < nkeys; i++)
 		min_id[i] = UINT64_MAX;
 	for (i = 0; i < d->nr_pending; i++) {
@@ -675,7 +706,6 @@ again:
 		if (r != 0)
 			goto again; /* the queue or a device changed */
 	}
-	free(min_id);
 	return found;
 }
 
@@ -762,7 +792,10 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 	out = mh_onliner_classify(err, st);
 	switch (out) {
 	case MH_WRITE_SUCCESS:
-		r = mh_sysfs_online_zone(&d->root, id, &z);
+		/* The write succeeded, so the block is online and its nodeN
+		 * link exists (check_ready): valid_zones is safe to read
+		 * without re-reading state first (spec 7.9). */
+		r = mh_sysfs_block_zone(&d->root, id, &z);
 		if (r < 0) {
 			mh_warn("memory%" PRIu64 ": cannot verify its zone: %s",
 				id, strerror(-r));
@@ -854,6 +887,39 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 	}
 }
 
+/* Saves the classification once it has been dirty for MH_SAVE_DELAY_USEC
+ * (see there); without the timer (unit tests), at once. */
+static void schedule_save(struct mh_daemon *d)
+{
+	int on = SD_EVENT_OFF;
+
+	if (!d->classification_dirty)
+		return;
+	if (!d->save_timer) {
+		if (mh_scan_save_classification(&d->root, &d->inv) == 0)
+			d->classification_dirty = false;
+		return;
+	}
+	if (sd_event_source_get_enabled(d->save_timer, &on) >= 0 &&
+	    on != SD_EVENT_OFF)
+		return;
+	sd_event_source_set_time(d->save_timer,
+				 now_usec() + MH_SAVE_DELAY_USEC);
+	sd_event_source_set_enabled(d->save_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_save_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct mh_daemon *d = ud;
+
+	(void)s;
+	(void)usec;
+	if (d->classification_dirty &&
+	    mh_scan_save_classification(&d->root, &d->inv) == 0)
+		d->classification_dirty = false;
+	return 0;
+}
+
 static void arm_queue_timer(struct mh_daemon *d, uint64_t when)
 {
 	if (!d->queue_timer)
@@ -864,7 +930,9 @@ static void arm_queue_timer(struct mh_daemon *d, uint64_t when)
 
 void mh_daemon_kick(struct mh_daemon *d)
 {
-	/* A time in the past: runs on the next loop iteration. */
+	/* A time in the past: runs on the next loop iteration, or at once
+	 * when the uevents that caused it have been handled (on_drained). */
+	d->kick_pending = true;
 	arm_queue_timer(d, 1);
 }
 
@@ -879,6 +947,7 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 	uint64_t next = UINT64_MAX, now = now_usec();
 	ssize_t idx;
 
+	d->kick_pending = false;
 	for (;;) {
 		/* Statistics must reflect every online/offline so far. */
 		mh_uevent_drain(d->uevents);
@@ -905,9 +974,8 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 		arm_queue_timer(d, next);
 	else if (d->queue_timer)
 		sd_event_source_set_enabled(d->queue_timer, SD_EVENT_OFF);
-	if (d->classification_dirty && d->nr_pending == 0 &&
-	    mh_scan_save_classification(&d->root, &d->inv) == 0)
-		d->classification_dirty = false;
+	if (d->nr_pending == 0)
+		schedule_save(d);
 out:
 	notify_status(d);
 }
@@ -962,9 +1030,8 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *ud)
 	n = queue_offline(d);
 	if (n)
 		mh_info("sweep: %zu offline blocks queued", n);
-	if (d->classification_dirty && d->nr_pending == 0 &&
-	    mh_scan_save_classification(&d->root, &d->inv) == 0)
-		d->classification_dirty = false;
+	if (d->nr_pending == 0)
+		schedule_save(d);
 	sd_event_source_set_time(s, usec + MH_SWEEP_USEC);
 	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
@@ -1172,6 +1239,15 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 				      CLOCK_MONOTONIC, now + MH_SWEEP_USEC, 1,
 				      on_sweep, d);
 	}
+	if (r >= 0) {
+		r = sd_event_add_time(d->event, &d->save_timer, CLOCK_MONOTONIC,
+				      UINT64_MAX, 1, on_save_timer, d);
+		if (r >= 0) {
+			sd_event_source_set_description(d->save_timer, "save");
+			sd_event_source_set_enabled(d->save_timer,
+						    SD_EVENT_OFF);
+		}
+	}
 	if (r < 0) {
 		mh_err("sd_event_add_time: %s", strerror(-r));
 		return 1;
@@ -1209,6 +1285,7 @@ void mh_daemon_free(struct mh_daemon *d)
 		mh_daemon_control_stop(d);
 	d->queue_timer = sd_event_source_disable_unref(d->queue_timer);
 	d->sweep_timer = sd_event_source_disable_unref(d->sweep_timer);
+	d->save_timer = sd_event_source_disable_unref(d->save_timer);
 	d->sig_term = sd_event_source_disable_unref(d->sig_term);
 	d->sig_int = sd_event_source_disable_unref(d->sig_int);
 	d->sig_hup = sd_event_source_disable_unref(d->sig_hup);
@@ -1221,6 +1298,9 @@ void mh_daemon_free(struct mh_daemon *d)
 	free(d->failed);
 	free(d->user_offlined);
 	free(d->unit_buf);
+	free(d->key_buf);
+	d->key_buf = NULL;
+	d->key_cap = 0;
 	d->pending = NULL;
 	d->failed = NULL;
 	d->user_offlined = NULL;

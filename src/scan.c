@@ -611,7 +611,11 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 		b->first_seen_usec = now_usec();
 	}
 	if (b->nid < 0) {
-		ret = mh_sysfs_block_node(r, id, &nid);
+		const struct mh_block *prev =
+			id ? mh_inv_block(inv, id - 1) : NULL;
+
+		ret = mh_sysfs_block_node_hint(r, id, prev ? prev->nid : -1,
+					       &nid);
 		if (ret == -ENODEV)
 			return -ENOENT;
 		if (ret == 0 && (ret = mh_inv_set_node(inv, b, nid)) < 0)

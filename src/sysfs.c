@@ -266,11 +266,38 @@ int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid)
 	return ret;
 }
 
-int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
+int mh_sysfs_block_node_hint(const struct mh_root *r, uint64_t id, int hint,
+			     int *nid)
+{
+	char path[BLOCK_PATH_MAX], attr[24];
+	struct stat st;
+
+	if (hint >= 0) {
+		snprintf(attr, sizeof(attr), "node%d", hint);
+		block_path(path, sizeof(path), id, attr);
+		if (fstatat(r->dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			*nid = hint;
+			return 0;
+		}
+	}
+	return mh_sysfs_block_node(r, id, nid);
+}
+
+int mh_sysfs_block_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
 {
 	char path[BLOCK_PATH_MAX], buf[128];
-	enum mh_block_state s;
 	ssize_t n;
+
+	block_path(path, sizeof(path), id, "valid_zones");
+	n = mh_read_small(r, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return mh_parse_valid_zones_first(buf, (size_t)n, z);
+}
+
+int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
+{
+	enum mh_block_state s;
 	int ret;
 
 	/* Spec 7.9: valid_zones of an offline block may crash 6.1. */
@@ -279,11 +306,7 @@ int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
 		return ret;
 	if (s != MH_BLOCK_ONLINE)
 		return -EBUSY;
-	block_path(path, sizeof(path), id, "valid_zones");
-	n = mh_read_small(r, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return mh_parse_valid_zones_first(buf, (size_t)n, z);
+	return mh_sysfs_block_zone(r, id, z);
 }
 
 static const char *base_name(const char *p)

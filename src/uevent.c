@@ -114,8 +114,12 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *ud)
 {
 	(void)es;
 	(void)fd;
+	struct mh_uevent_source *s = ud;
+
 	(void)revents;
-	mh_uevent_drain(ud);
+	mh_uevent_drain(s);
+	if (s->ops->drained)
+		s->ops->drained(s->userdata);
 	return 0;
 }
 

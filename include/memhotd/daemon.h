@@ -91,9 +91,12 @@ struct mh_daemon {
 	bool classification_dirty;
 	bool ready_sent;
 	int exit_status;
+	bool kick_pending; /* the queue wants a run now */
 	struct mh_unit_block *unit_buf;
 	size_t unit_cap;
-	sd_event_source *queue_timer, *sweep_timer;
+	uint64_t *key_buf; /* pick_next: lowest queued id per device */
+	size_t key_cap;
+	sd_event_source *queue_timer, *sweep_timer, *save_timer;
 	sd_event_source *sig_term, *sig_int, *sig_hup;
 };
 

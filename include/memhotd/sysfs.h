@@ -44,6 +44,15 @@ int mh_sysfs_block_state(const struct mh_root *r, uint64_t id,
 /* The nodeN link of memoryN: 0 and *nid, or -ENOENT while it is missing;
  * -ENODEV if memoryN itself is gone. */
 int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid);
+/* The same, trying the nodeN link for nid hint first (one fstatat instead
+ * of reading the directory; a hotplugged block has exactly one node link).
+ * hint < 0: no guess. */
+int mh_sysfs_block_node_hint(const struct mh_root *r, uint64_t id, int hint,
+			     int *nid);
+/* valid_zones of memoryN read without looking at its state first: only for
+ * a block known to be online (e.g. right after a successful online write)
+ * whose nodeN link exists, so spec 7.9 cannot bite. */
+int mh_sysfs_block_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z);
 /*
  * The zone of an ONLINE block (first valid_zones word).  Never call it for
  * an offline block whose nodeN link may be missing: that read crashes 6.1

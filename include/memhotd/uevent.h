@@ -37,6 +37,9 @@ struct mh_uevent_ops {
 	/* The socket overflowed (ENOBUFS): events were lost; rescan. Called
 	 * once the queue has been drained. */
 	void (*overflow)(void *userdata);
+	/* Optional: everything queued at a wake-up of the event loop has
+	 * been handled (not called for mh_uevent_drain() calls). */
+	void (*drained)(void *userdata);
 };
 
 struct mh_uevent_source;
