@@ -90,21 +90,6 @@ int mh_parse_block_arg(const char *s, uint64_t *id)
 	return 0;
 }
 
-static const char *pending_name(enum mh_pending_state s)
-{
-	switch (s) {
-	case MH_PENDING_QUEUED:
-		return "queued";
-	case MH_PENDING_WAIT_NODE:
-		return "wait-node";
-	case MH_PENDING_WAIT_GROUP:
-		return "wait-group";
-	case MH_PENDING_RETRY:
-		return "retry";
-	}
-	return "unknown";
-}
-
 static const struct mh_pending *find_pending(const struct mh_daemon *d,
 					     uint64_t id)
 {
@@ -353,7 +338,7 @@ static json_object *j_block(const struct mh_inventory *inv,
 	    online ? json_object_new_string(mh_onliner_name(b->onlined_by))
 		   : NULL);
 	add(o, "pending",
-	    p ? json_object_new_string(pending_name(p->state)) : NULL);
+	    p ? json_object_new_string(mh_pending_state_name(p->state)) : NULL);
 	add(o, "failed_errno", f ? json_object_new_int(f->err) : NULL);
 	if (d && b->has_decision) {
 		json_object *dec = json_object_new_object();
