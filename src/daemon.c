@@ -44,12 +44,29 @@
  * SIGTERM and a rescan still save at once.
  */
 #define MH_SAVE_DELAY_USEC (1000ULL * 1000)
+/*
+ * virtio-mem hold (spec 7.7).  The device's worker adds blocks under
+ * device_hotplug_lock (a blocking mutex_lock) until 1 GiB is offline; a
+ * sysfs state write only trylocks it and on failure sleeps 5 ms (3 jiffies
+ * at HZ=250) and restarts, so writing while the worker adds wastes most of
+ * a sleep per collision.  While a device's adds keep coming and it has less
+ * than its offline threshold offline, its writes wait: until the threshold
+ * is reached (the worker has stopped) or no add came for MH_HOLD_QUIET_USEC
+ * (the plug is complete).  Then its blocks go down to half the threshold
+ * (the write that gets there restarts the worker) and wait again for at
+ * most MH_HOLD_QUIET_USEC for the next burst.
+ */
+#define MH_HOLD_QUIET_USEC 5000ULL
+/* A state write slower than this probably slept on device_hotplug_lock. */
+#define MH_SLOW_WRITE_USEC 5000ULL
 
 #ifndef EHWPOISON
 #define EHWPOISON 133
 #endif
 
 static void process_queue(struct mh_daemon *d, size_t budget);
+static ssize_t device_key(const struct mh_inventory *inv,
+			  const struct mh_block *b);
 
 static uint64_t now_usec(void)
 {
@@ -282,6 +299,66 @@ static const char *competitor_hint(const struct mh_daemon *d)
 				 : "no competing onliner detected at start";
 }
 
+/* ---- virtio-mem hold ---- */
+
+/* The hold state of device key k if it is a virtio-mem device, else NULL. */
+static struct mh_vmem_hold *vmem_hold(struct mh_daemon *d, ssize_t k)
+{
+	size_t n = d->inv.nr_groups;
+
+	if (k < 0 || (size_t)k >= n ||
+	    d->inv.groups[k].kind != MH_GROUP_VIRTIO_MEM)
+		return NULL;
+	if (d->nr_holds < n) {
+		if (grow((void **)&d->holds, &d->cap_holds, n,
+			 sizeof(*d->holds)) < 0)
+			return NULL;
+		memset(d->holds + d->nr_holds, 0,
+		       (n - d->nr_holds) * sizeof(*d->holds));
+		d->nr_holds = n;
+	}
+	return &d->holds[k];
+}
+
+/* virtio-mem's offline_threshold in blocks: max(1 GiB, 2 blocks). */
+static size_t vmem_threshold_blocks(const struct mh_inventory *inv)
+{
+	uint64_t bs = inv->block_size_bytes, t = 1ULL << 30;
+
+	if (!bs)
+		return 2;
+	if (t < 2 * bs)
+		t = 2 * bs;
+	return (size_t)(t / bs);
+}
+
+/* Should the writes for virtio-mem device k (off blocks offline) wait? */
+static bool vmem_holding(struct mh_daemon *d, struct mh_vmem_hold *h,
+			 size_t off, uint64_t now)
+{
+	size_t thr = vmem_threshold_blocks(&d->inv);
+	uint64_t t;
+
+	if (off >= thr) {
+		h->draining = true; /* the worker has stopped */
+		return false;
+	}
+	if (h->draining) {
+		if (off > thr / 2)
+			return false;
+		/* The write that just got here restarted the worker. */
+		h->draining = false;
+		h->restart_usec = now;
+	}
+	t = h->last_add_usec > h->restart_usec ? h->last_add_usec
+					       : h->restart_usec;
+	if (now >= t + MH_HOLD_QUIET_USEC)
+		return false;
+	if (t + MH_HOLD_QUIET_USEC < d->hold_until)
+		d->hold_until = t + MH_HOLD_QUIET_USEC;
+	return true;
+}
+
 /* ---- uevents ---- */
 
 static void handle_add(struct mh_daemon *d, uint64_t id)
@@ -304,6 +381,10 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 	d->classification_dirty = true;
 	b = mh_inv_block(&d->inv, id);
 	if (b && b->state == MH_BLOCK_OFFLINE) {
+		struct mh_vmem_hold *h = vmem_hold(d, device_key(&d->inv, b));
+
+		if (h)
+			h->last_add_usec = now_usec();
 		if (enqueue(d, id) > 0)
 			mh_debug("memory%" PRIu64 ": added, queued", id);
 		mh_daemon_kick(d);
@@ -661,10 +742,12 @@ static int check_ready(struct mh_daemon *d, struct mh_pending *e,
 static ssize_t pick_next(struct mh_daemon *d, uint64_t now)
 {
 	uint64_t *min_id;
+	size_t *count;
 	size_t nkeys, i;
 	ssize_t found = -1;
 
 again:
+	d->hold_until = UINT64_MAX;
 	/* Drop entries whose block is gone or no longer offline. */
 	for (i = 0; i < d->nr_pending;) {
 		struct mh_block *b = mh_inv_block(&d->inv, d->pending[i].id);
@@ -676,16 +759,24 @@ again:
 	}
 	nkeys = d->inv.nr_groups + 1;
 	if (grow((void **)&d->key_buf, &d->key_cap, nkeys,
-		 sizeof(*d->key_buf)) < 0)
+		 sizeof(*d->key_buf)) < 0 ||
+	    grow((void **)&d->count_buf, &d->count_cap, nkeys,
+		 sizeof(*d->count_buf)) < 0)
 		return -1;
 	min_id = d->key_buf;
-	for (i = 0; i < nkeys; i++)
+	count = d->count_buf;
+	for (i = 0; i < nkeys; i++) {
 		min_id[i] = UINT64_MAX;
+		count[i] = 0;
+	}
 	for (i = 0; i < d->nr_pending; i++) {
 		struct mh_block *b = mh_inv_block(&d->inv, d->pending[i].id);
 		ssize_t k = device_key(&d->inv, b);
 
-		if (k >= 0 && d->pending[i].id < min_id[k])
+		if (k < 0)
+			continue;
+		count[k]++;
+		if (d->pending[i].id < min_id[k])
 			min_id[k] = d->pending[i].id;
 	}
 	for (i = 0; i < d->nr_pending; i++) {
@@ -700,6 +791,17 @@ again:
 			continue;
 		r = check_ready(d, e, b, now);
 		if (r == 1) {
+			struct mh_vmem_hold *h = vmem_hold(d, k);
+
+			if (h) {
+				const struct mh_group *g = &d->inv.groups[k];
+				size_t off = g->nr_blocks - g->nr_online;
+
+				if (count[k] > off)
+					off = count[k];
+				if (vmem_holding(d, h, off, now))
+					continue;
+			}
 			found = (ssize_t)i;
 			break;
 		}
@@ -754,6 +856,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 	enum mh_zone z;
 	const char *what;
 	char expl[768];
+	uint64_t t0;
 	int r, err;
 
 	if (d->inv.needs_calibration) {
@@ -783,7 +886,16 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 		return;
 	}
 
+	t0 = now_usec();
 	err = mh_onliner_write(&d->root, id, dec.target);
+	t0 = now_usec() - t0;
+	if (t0 > MH_SLOW_WRITE_USEC) {
+		d->slow_writes++;
+		mh_debug("memory%" PRIu64 ": state write took %" PRIu64
+			 " us (device_hotplug_lock busy?), %" PRIu64
+			 " slow so far",
+			 id, t0, d->slow_writes);
+	}
 	if (err == -EINVAL) {
 		r = mh_sysfs_block_state(&d->root, id, &st);
 		if (r == -ENOENT)
@@ -970,6 +1082,8 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 		if (d->pending[i].next_usec > now &&
 		    d->pending[i].next_usec < next)
 			next = d->pending[i].next_usec;
+	if (d->hold_until > now && d->hold_until < next)
+		next = d->hold_until; /* a virtio-mem hold ends */
 	if (next != UINT64_MAX)
 		arm_queue_timer(d, next);
 	else if (d->queue_timer)
@@ -1299,6 +1413,8 @@ void mh_daemon_free(struct mh_daemon *d)
 	free(d->user_offlined);
 	free(d->unit_buf);
 	free(d->key_buf);
+	free(d->count_buf);
+	free(d->holds);
 	d->key_buf = NULL;
 	d->key_cap = 0;
 	d->pending = NULL;

@@ -62,6 +62,16 @@ struct mh_failed {
 	uint64_t at_usec; /* CLOCK_MONOTONIC */
 };
 
+/*
+ * A virtio-mem device's add worker: memhotd holds its writes for the device
+ * while the worker is adding (spec 7.7; daemon.c, "hold").
+ */
+struct mh_vmem_hold {
+	uint64_t last_add_usec; /* last add uevent of the device */
+	uint64_t restart_usec;	/* our write that restarted the worker */
+	bool draining;		/* the worker stopped: write down to half */
+};
+
 struct mh_daemon {
 	struct mh_root root;
 	char config_path[4096];
@@ -96,6 +106,13 @@ struct mh_daemon {
 	size_t unit_cap;
 	uint64_t *key_buf; /* pick_next: lowest queued id per device */
 	size_t key_cap;
+	size_t *count_buf; /* pick_next: queued blocks per device */
+	size_t count_cap;
+	/* Per group index: virtio-mem burst tracking (daemon.c, "hold"). */
+	struct mh_vmem_hold *holds;
+	size_t nr_holds, cap_holds;
+	uint64_t hold_until;  /* earliest end of a hold; UINT64_MAX: none */
+	uint64_t slow_writes; /* state writes that took > 5 ms */
 	sd_event_source *queue_timer, *sweep_timer, *save_timer;
 	sd_event_source *sig_term, *sig_int, *sig_hup;
 };
