@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The state write and what its errno means (spec 2.4). */
+/* The state write and what its errno means (doc/errno.md). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

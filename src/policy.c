@@ -4,9 +4,9 @@
  *
  * auto-movable mirrors mm/memory_hotplug.c (auto_movable_zone_for_pfn,
  * auto_movable_can_online_movable, auto_movable_stats_account_group) line
- * by line, including its unsigned arithmetic; ../shared/kernel-policy.md
- * section 1 is the specification.  Every number the kernel would compute is
- * recorded in struct mh_decision so that `memhotctl explain` can show it.
+ * by line, including its unsigned arithmetic; doc/policy.md section 3
+ * describes it.  Every number the kernel would compute is recorded in
+ * struct mh_decision so that `memhotctl explain` can show it.
  *
  * Inputs the kernel cannot produce but a userspace snapshot can (they are
  * handled the way the kernel's arithmetic would handle them, not "fixed"):
@@ -297,7 +297,7 @@ static void decide_auto_movable(const struct mh_policy_view *view,
 	}
 	/*
 	 * req->nid is never -1 by contract (6.1 crashes on exactly that,
-	 * spec 7.9); if it were, this would repeat the global check.
+	 * doc/inputs.md 6.3); if it were, this would repeat the global check.
 	 */
 	if (cfg->numa_aware && !mh_policy_can_online_movable(
 				       view, req->nid, gidx, rest, &d->node)) {

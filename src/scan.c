@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Building the inventory from the tree (spec 3.3, 5.4): blocks from
+ * Building the inventory from the tree (doc/inputs.md): blocks from
  * sys/devices/system/memory, groups from /proc/iomem (virtioN, daxX.Y) and
  * firmware_node links (ACPI DIMMs), the early/hotplugged classification
  * (persisted per boot under run/memhotd) and the KERNEL_EARLY calibration
@@ -79,7 +79,7 @@ static bool is_pow2(uint64_t v)
 }
 
 /*
- * virtio-mem unit size (spec 3.1, 3.4): one block (SBM) unless
+ * virtio-mem unit size (doc/inputs.md 5.2): one block (SBM) unless
  * bbm_block_size is a power of two larger than the block size (then that)
  * or force_bbm=Y (then the block size: big block = max(device block size,
  * memory block size), the device block size being unknown).
@@ -216,7 +216,8 @@ static ssize_t group_for_addr(const struct mh_root *r, struct mh_inventory *inv,
 	return -1;
 }
 
-/* Spec 5.4 rule 2: inside virtioN, daxX.Y or "System RAM (driver)". */
+/* doc/inputs.md 4.1 rule 2: inside virtioN, daxX.Y or "System RAM (driver)".
+ */
 static bool in_hotplug_resource(const struct mh_iomem *io, uint64_t addr)
 {
 	int i = mh_iomem_find(io, addr);
@@ -297,7 +298,8 @@ static int resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 		mh_inv_set_group(inv, b, g);
 		return 0;
 	}
-	/* A DIMM's firmware_node link comes after its last add (7.11). */
+	/* A DIMM's firmware_node link comes after its last add
+	 * (doc/inputs.md 6.2). */
 	if (ret == -ENOENT && dimm_slots(r, ioc))
 		return -EAGAIN;
 	mh_inv_set_group(inv, b, -1);
@@ -697,7 +699,8 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 			goto out;
 		if (s == MH_BLOCK_ONLINE && read_online_zone(r, id, &z) < 0)
 			z = MH_ZONE_UNKNOWN;
-		/* Spec 5.4 rules 1, 2 and the persisted classification. */
+		/* Rules 1, 2 and 4 of doc/inputs.md 4.1 (4: the persisted
+		 * classification). */
 		hot = s == MH_BLOCK_OFFLINE || in_hotplug_resource(io, addr) ||
 		      (have_cls && class_has(&cls, id));
 		b = mh_inv_add_block(inv, id, hot);

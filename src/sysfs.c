@@ -300,7 +300,7 @@ int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
 	enum mh_block_state s;
 	int ret;
 
-	/* Spec 7.9: valid_zones of an offline block may crash 6.1. */
+	/* valid_zones of an offline block may crash 6.1 (doc/inputs.md 6.3). */
 	ret = mh_sysfs_block_state(r, id, &s);
 	if (ret < 0)
 		return ret;

@@ -9,7 +9,8 @@
  * (mh_inv_calibrate) and then moved by block transitions:
  *   - a hotplugged block going online Movable adds block_pages to movable;
  *   - a hotplugged block going online in a kernel zone adds to the node's
- *     hotplugged-kernel count H(n), never to kernel_early (spec 5.4);
+ *     hotplugged-kernel count H(n), never to kernel_early (doc/inputs.md
+ *     3.2);
  *   - an early (boot) block changing state marks the node for
  *     recalibration, since boot blocks may contain holes.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing a block's state and judging the result (spec 2.4, 6.1, 6.5).
+ * Writing a block's state and judging the result (doc/errno.md).
  * The classification and the back-off schedules are pure; only
  * mh_onliner_write does I/O.
  */
@@ -37,7 +37,7 @@ enum mh_write_outcome mh_onliner_classify(int err,
 const char *mh_onliner_state_string(enum mh_target t);
 
 /* The zone a successful write of t is expected to give (Normal for kernel:
- * the DMA zones only matter below 4 GiB, spec 6.8). */
+ * the DMA zones only matter below 4 GiB, doc/policy.md 3.7). */
 bool mh_onliner_zone_matches(enum mh_target t, enum mh_zone z);
 
 /* One open+write of the state string to memoryN/state; 0 or -errno. */
@@ -55,7 +55,8 @@ bool mh_onliner_may_retry(unsigned int attempts);
 /* Waiting for the nodeN link / the owning device: 1 ms doubling to 100 ms. */
 #define MH_WAIT_FIRST_USEC 1000ULL
 #define MH_WAIT_MAX_USEC 100000ULL
-/* A DIMM's links come late (spec 7.11): after this, treat as ungrouped. */
+/* A DIMM's links come late (doc/inputs.md 6.2): after this, treat as
+ * ungrouped. */
 #define MH_GROUP_GRACE_USEC 2000000ULL
 /* Delay before re-check number n (1-based; 0 is treated as 1). */
 uint64_t mh_onliner_wait_delay_usec(unsigned int n);

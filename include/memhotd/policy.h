@@ -3,10 +3,10 @@
  * The zone decision for one memory block: a pure function, no I/O.
  *
  * auto-movable follows mm/memory_hotplug.c (auto_movable_zone_for_pfn,
- * auto_movable_can_online_movable, auto_movable_stats_account_*) exactly;
- * ../shared/kernel-policy.md section 1 is the specification.  All
- * quantities are pages.  The caller (the inventory) supplies the numbers;
- * the policy only does the arithmetic and says why.
+ * auto_movable_can_online_movable, auto_movable_stats_account_*) exactly,
+ * as doc/policy.md section 3 describes.  All quantities are pages.  The
+ * caller (the inventory) supplies the numbers; the policy only does the
+ * arithmetic and says why.
  */
 #ifndef MEMHOTD_POLICY_H
 #define MEMHOTD_POLICY_H

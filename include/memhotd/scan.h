@@ -28,7 +28,7 @@
  * Classification: a block is hotplugged if it is offline, lies in a
  * virtioN/daxX.Y/"System RAM (driver)" resource, belongs to a PNP0C80
  * DIMM, or is listed in this boot's persisted classification; other
- * online blocks are early (spec 5.4).
+ * online blocks are early (doc/inputs.md 4).
  */
 int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv);
 /* The same, but writes nothing (memhotctl's fallback without a daemon). */
@@ -58,10 +58,10 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 int mh_scan_resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 			  struct mh_block *b);
 
-/* Re-read /proc/zoneinfo and calibrate every node (spec 5.4).  -ERANGE if
- * some node's KE would be negative (a misclassified block): its KE is then
- * 0 and the other nodes are calibrated all the same.  mh_scan_full
- * returns this result too, with the inventory complete. */
+/* Re-read /proc/zoneinfo and calibrate every node (doc/inputs.md 3).
+ * -ERANGE if some node's KE would be negative (a misclassified block): its
+ * KE is then 0 and the other nodes are calibrated all the same.
+ * mh_scan_full returns this result too, with the inventory complete. */
 int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv);
 
 /*

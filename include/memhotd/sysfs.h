@@ -51,13 +51,13 @@ int mh_sysfs_block_node_hint(const struct mh_root *r, uint64_t id, int hint,
 			     int *nid);
 /* valid_zones of memoryN read without looking at its state first: only for
  * a block known to be online (e.g. right after a successful online write)
- * whose nodeN link exists, so spec 7.9 cannot bite. */
+ * whose nodeN link exists, so doc/inputs.md 6.3 cannot bite. */
 int mh_sysfs_block_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z);
 /*
  * The zone of an ONLINE block (first valid_zones word).  Never call it for
  * an offline block whose nodeN link may be missing: that read crashes 6.1
- * kernels (spec 7.9).  Returns -EBUSY without reading if the block's state
- * is not online.
+ * kernels (doc/inputs.md 6.3).  Returns -EBUSY without reading if the
+ * block's state is not online.
  */
 int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z);
 /*

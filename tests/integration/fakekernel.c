@@ -218,7 +218,7 @@ static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 			fk_log(&K,
 			       "VIOLATION valid_zones of offline memory%" PRIu64
 			       " read before its nodeN link exists (crashes "
-			       "6.1, spec 7.9)",
+			       "6.1, doc/inputs.md 6.3)",
 			       id);
 		else
 			fk_log(&K, "read valid_zones of offline memory%" PRIu64,

@@ -601,7 +601,8 @@ int fk_block_create(struct fk *k, uint64_t id, int nid)
 	err = err ? err : block_attr(k, id, "removable", "1\n");
 	err = err ? err : block_attr(k, id, "online", "0\n");
 	err = err ? err : block_attr(k, id, "uevent", "");
-	/* Under the kernel's own contig-zones policy (section 7.2). */
+	/* What a fresh block reads under the kernel's default contig-zones
+	 * policy. */
 	err = err ? err : block_attr(k, id, "valid_zones", "Normal Movable\n");
 	err = err ? err : block_attr(k, id, "state", "offline\n");
 	if (!err && nid >= 0)
@@ -1100,7 +1101,8 @@ int fk_create(const char *root, const char *dir, enum fk_base base,
 	struct fk_zoneinfo zi;
 	memset(&zi, 0, sizeof(zi));
 	zi.nr_nodes = nr_nodes;
-	/* Section 7.2 holes: DMA 3998 pages from pfn 1, DMA32 to 0x7ffe0. */
+	/* q35 holes (doc/inputs.md 3.2): DMA 3998 pages from pfn 1, DMA32 to
+	 * 0x7ffe0. */
 	zi.z[0][FK_DMA] = (struct fk_zone){.free = 3584,
 					   .spanned = 4095,
 					   .present = 3998,

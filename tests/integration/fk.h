@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The simulated kernel of the integration tests: a tree that looks like a
- * Debian 6.1 q35 guest (kernel-policy.md section 7) and the operations the
+ * Debian 6.1 q35 guest (tests/data/captures/) and the operations the
  * kernel performs on it.  Shared by fakekernel.so (preloaded into the
  * daemon: state writes, libudev) and the test harness (hotplug driver).
  *
@@ -79,7 +79,8 @@ struct fk {
 int fk_open(struct fk *k, const char *root, const char *dir);
 void fk_close(struct fk *k);
 
-/* Base trees (section 7.2): 4 GiB q35, one node or two nodes (2G each). */
+/* Base trees (doc/inputs.md 3.2): 4 GiB q35, one node or two nodes (2G
+ * each). */
 enum fk_base { FK_BASE_Q35_4G = 0, FK_BASE_Q35_4G_2NODES };
 /* Creates root and dir (both must exist and be empty) with the base tree. */
 int fk_create(const char *root, const char *dir, enum fk_base base,

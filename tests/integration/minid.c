@@ -30,7 +30,7 @@ static int online(const char *root, const char *name)
 {
 	char p[4096], link[4200];
 
-	/* wait for the nodeN link (section 7.9) */
+	/* wait for the nodeN link (doc/inputs.md 6.1, 6.3) */
 	for (int i = 0; i < 200; i++) {
 		snprintf(link, sizeof(link), "%s/sys/devices/system/memory/%s",
 			 root, name);

@@ -5,9 +5,10 @@
  * preloaded.  Each scenario builds a fresh tree, starts the daemon, drives
  * hotplug like the kernel does, waits (bounded) until the blocks settle and
  * compares the per-block zones with the layout the kernel would produce.
- * Expected layouts come from the spec's vectors (kernel-policy.md 7.5,
- * 7.11, 8) and from ref_*() below, a separate implementation of section 1
- * written for these tests; memhotd's own policy code is never called.
+ * Expected layouts come from the test vectors of doc/policy.md section 8
+ * and from ref_*() below, a separate implementation of doc/policy.md
+ * section 3 written for these tests; memhotd's own policy code is never
+ * called.
  *
  * Environment: MEMHOTD_BIN (daemon), FAKEKERNEL_SO, MINID_BIN (the
  * fake's self-test driver), MEMHOTD_WRAPPER (e.g. "valgrind ..."),
@@ -599,7 +600,7 @@ static void remove_block(struct env *e, uint64_t id)
 	fk_unlock(&e->k);
 }
 
-/* ---- the reference: kernel-policy.md section 1, independently ---------- */
+/* ---- the reference: doc/policy.md section 3, independently ------------ */
 
 struct ref_group {
 	bool dynamic;
@@ -629,7 +630,8 @@ static void ref_init(struct ref *r, enum fk_base base, unsigned ratio,
 		r->ke[1] = 524288;
 	} else {
 		r->nr_nodes = 1;
-		r->ke[0] = 3998 + 520160 + 524288; /* 1 048 446, spec 7.11 */
+		/* 1 048 446 (doc/inputs.md 3.2) */
+		r->ke[0] = 3998 + 520160 + 524288;
 	}
 }
 
@@ -735,7 +737,7 @@ static void rep(char *out, char c, int times)
 
 #define CONF_DEFAULT "[policy]\nonline_policy = auto-movable\n"
 
-/* The reference agrees with the spec's measured vectors. */
+/* The reference agrees with the measured vectors (doc/policy.md 8.2). */
 static void ref_matches_spec(void **state)
 {
 	(void)state;
@@ -891,7 +893,8 @@ static void virtio_rv1(void **state)
 	env_fini(ep, true);
 }
 
-/* Cover letter / section 7.11: five 4 GiB DIMMs, links late. */
+/* Cover letter (doc/policy.md 5.3, 8.2): five 4 GiB DIMMs, links late
+ * (doc/inputs.md 6.2). */
 static void dimms_in_turn(void **state)
 {
 	(void)state;
@@ -1024,7 +1027,8 @@ static void ratio_100(void **state)
 	ratio_run(100, 40);
 }
 
-/* Section 6.12: blocks present and offline at start, ascending per device. */
+/* Coldplug (doc/policy.md 4): blocks present and offline at start,
+ * ascending per device. */
 static void coldplug(void **state)
 {
 	(void)state;
@@ -1069,7 +1073,7 @@ static void coldplug_dimms(void **state)
 	env_fini(ep, true);
 }
 
-/* Section 2.4 / 9: what each errno of a state write must lead to. */
+/* doc/errno.md: what each errno of a state write must lead to. */
 static void errno_injection(void **state)
 {
 	(void)state;
@@ -1171,7 +1175,7 @@ static void enobufs_overflow(void **state)
 	env_fini(ep, true);
 }
 
-/* Section 7.9: the nodeN link comes 80 ms after the add uevent. */
+/* doc/inputs.md 6.1: the nodeN link comes 80 ms after the add uevent. */
 static void node_link_late(void **state)
 {
 	(void)state;
@@ -1189,7 +1193,8 @@ static void node_link_late(void **state)
 }
 
 /* An early block goes offline (admin); later one hotplugged block is
- * offlined too: neither is onlined again, and KE shrinks (5.4). */
+ * offlined too: neither is onlined again, and KE shrinks (doc/inputs.md
+ * 3.3). */
 static void offline_not_reonlined(void **state)
 {
 	(void)state;
@@ -1225,8 +1230,8 @@ static void offline_not_reonlined(void **state)
 }
 
 /* virtio-mem unplug while the daemon runs: offline + remove of online
- * blocks from the top (7.8); the daemon must neither re-online nor write
- * to them, and later blocks reuse the freed budget. */
+ * blocks from the top (doc/kernels.md 11); the daemon must neither
+ * re-online nor write to them, and later blocks reuse the freed budget. */
 static void shrink_and_regrow(void **state)
 {
 	(void)state;
@@ -1427,7 +1432,7 @@ static void lockstep_devices(void **state)
 		assert_true(wait_settled(ep, 240 + i, 1, NULL, 10000));
 		ref_run(&r, gb, 0, 1, rb);
 	}
-	/* the spec's description of TV8's start */
+	/* TV8's start as doc/policy.md 8.1 describes it */
 	for (int i = 0; i < 48; i++)
 		assert_int_equal(ra[i], 'M');
 	assert_memory_equal(ra + 48, "NMNMNM", 6);
@@ -1438,10 +1443,10 @@ static void lockstep_devices(void **state)
 }
 
 /*
- * ACPI eject that fails (7.11): the kernel offlines a Movable DIMM's
- * blocks, hits an unmovable page and re-onlines them with their previous
- * zone, all under the hotplug lock.  The offline/online uevents are the
- * kernel's: memhotd must not write to any of those blocks.
+ * ACPI eject that fails (doc/kernels.md 11): the kernel offlines a Movable
+ * DIMM's blocks, hits an unmovable page and re-onlines them with their
+ * previous zone, all under the hotplug lock.  The offline/online uevents
+ * are the kernel's: memhotd must not write to any of those blocks.
  */
 static void dimm_eject_rollback(void **state)
 {

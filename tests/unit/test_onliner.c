@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* onliner.c: errno classification (spec 2.4), back-off schedules, the
+/* onliner.c: errno classification (doc/errno.md), back-off schedules, the
  * state strings and the write itself on a simulated tree. */
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the pure policy (src/policy.c) against ../shared/kernel-policy.md:
- * the branches and arithmetic of section 1, and the layouts of section 8
- * (test vectors), the series' cover letter and patch 9, and the layouts
- * measured on a real 6.1 guest (section 7.5, RV1-RV3).
+ * Tests of the pure policy (src/policy.c) against doc/policy.md: the
+ * branches and arithmetic of section 3, and the layouts of section 8 (test
+ * vectors TV1-TV13, the series' cover letter and patch 9, and the layouts
+ * measured on a real 6.1 guest, RV1-RV3).
  *
  * Layouts come from a small simulator over plain policy structs: onlining
  * a block asks mh_policy_decide() and then moves the counters the way the
@@ -29,7 +29,8 @@
 #define BLK 32768ULL /* one 128 MiB memory block, in pages */
 #define MIB(x) ((uint64_t)(x)*256ULL)
 #define GIB(x) ((uint64_t)(x)*262144ULL)
-/* q35 with 4 GiB: holes keep boot kernel memory at 1 048 446 pages (7.11) */
+/* q35 with 4 GiB: holes keep boot kernel memory at 1 048 446 pages
+ * (doc/inputs.md 3.2) */
 #define Q35_4G_KE 1048446ULL
 #define Q35_HOLES (GIB(4) - Q35_4G_KE) /* 130 pages, all below 2 GiB */
 
@@ -972,7 +973,7 @@ static void test_global_sums_present_nodes(void **state)
 	assert_false(mh_policy_can_online_movable(&v, -1, -1, 1008, &chk));
 }
 
-/* CMA: MOVABLE, not KERNEL_EARLY (1.2) */
+/* CMA: MOVABLE, not KERNEL_EARLY (doc/policy.md 3.1) */
 static void test_cma(void **state)
 {
 	const struct zone_fig z[] = {
@@ -1262,7 +1263,7 @@ static void test_explain_partial_mib(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Section 8 test vectors                                                   */
+/* Test vectors: doc/policy.md section 8                                   */
 
 /* TV1: KE = 4 GiB - delta, six 4 GiB DIMMs */
 static void tv1_run(uint64_t delta, const char *want)
@@ -1507,13 +1508,13 @@ static void test_tv8_lockstep(void **state)
 		dev_online_next(&b);
 	}
 
-	/* the exact interleaving, as simulated from section 1 */
+	/* the exact interleaving, as simulated from doc/policy.md section 3 */
 	assert_layout("TV8 A", a.zone, 300,
 		      "M48 (N M)*24 (N M3)*21 N M99 (N M3)*5");
 	assert_layout("TV8 B", b.zone, 300,
 		      "M96 (N M3)*22 (N M)*47 (N M3)*5 N M");
 
-	/* the spec's description of it */
+	/* doc/policy.md 8.1's description of it */
 	assert_layout("TV8 A 0-47", a.zone, 48, "M48");
 	assert_layout("TV8 A 48-95", a.zone + 48, 48, "(N M)*24");
 	assert_int_equal(a.zone[96], 'N');
@@ -1710,7 +1711,7 @@ static void test_patch9_ratio_3_to_1(void **state)
 
 /*
  * RV2: two nodes with 2 GiB boot memory each, numa_aware=1, one 8 GiB
- * virtio-mem device per node.  The spec gives only the single-node KE of
+ * virtio-mem device per node.  Only the single-node KE was measured on
  * the 4 GiB q35 guest (1 048 446 = 4 GiB - 130 pages of holes: the first
  * 4 KiB, 639 KiB - 1 MiB, and 128 KiB below 2 GiB).  All three holes lie
  * below 2 GiB, in node 0's boot range (blocks 0-15); node 1's boot memory

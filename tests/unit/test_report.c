@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report.c: the JSON of status / blocks / explain / plan and the text
- * renderers.  Hand-built inventories (the spec's test vectors, plan
+ * renderers.  Hand-built inventories (doc/policy.md test vectors, plan
  * against sequential onlining) and real captures loaded into simulated
  * trees (status numbers against /proc/zoneinfo, explain against the
  * kernel's valid_zones oracle).
@@ -361,7 +361,7 @@ static void test_headroom(void **state)
 	assert_int_equal(h, 301ULL * 4 * GIB_PAGES / 100);
 
 	/* 10 Movable blocks of a virtio-mem device: its requirement is
-	 * set aside, its MOVABLE paid for (spec 1.3, 1.4). */
+	 * set aside, its MOVABLE paid for (doc/policy.md 3.3). */
 	g = add_virtio(&inv, "virtio0", 0, 48, 10, 1);
 	for (uint64_t id = 48; id < 58; id++)
 		mh_inv_set_online(&inv, mh_inv_block(&inv, id), MH_ZONE_MOVABLE,
@@ -608,7 +608,7 @@ static void test_status_devices_capture_a(void **state)
 	assert_int_equal(ju(n0, "kernel_early"), 1048446ULL * 4096);
 	assert_int_equal(ju(n0, "movable"), 2097152ULL * 4096);
 	/* For ungrouped memory, virtio0's 8 GiB Movable is paid for by
-	 * the early kernel memory it requires (spec 1.3, 1.4): 1 page more
+	 * the early kernel memory it requires (doc/policy.md 3.3): 1 page more
 	 * than the naive 301% x KE - MOVABLE. */
 	{
 		uint64_t req = 2097152ULL * 100 / 301;

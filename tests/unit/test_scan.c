@@ -421,7 +421,7 @@ static void test_scan_virtio(void **state)
 	mh_inv_free(&inv);
 
 	/* a virtioN resource of another device type is no group, but its
-	 * blocks are still hotplugged (spec 5.4 rule 2) */
+	 * blocks are still hotplugged (doc/inputs.md 4.1 rule 2) */
 	st_virtio(&t, "virtio0", 0x1);
 	assert_int_equal(mh_scan_full(&r, &inv), 0);
 	assert_int_equal(mh_inv_group_find(&inv, "virtio0"), -1);
@@ -470,7 +470,7 @@ static void test_scan_dimm(void **state)
 	assert_int_equal(inv.totals[0].kernel_early, KE_Q35);
 	assert_int_equal(inv.totals[0].movable, 32 * BP);
 
-	/* DIMM 1 arrives: its blocks come without links (7.11) */
+	/* DIMM 1 arrives: its blocks come without links (doc/inputs.md 6.2) */
 	for (id = 80; id < 112; id++) {
 		st_block(&t, id, "offline", NULL, -1);
 		assert_int_equal(mh_scan_block(&r, &inv, id, true), 0);
