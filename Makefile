@@ -49,20 +49,20 @@ $(B)/memhotctl: $(B)/obj/memhotctl.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/obj/%.o: src/%.c $(HDRS) | $(B)/obj
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 $(A)/obj/%.o: src/%.c $(HDRS) | $(A)/obj
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 # Sanitized daemon and client, for the integration tests.
 $(A)/memhotd: $(A)/obj/memhotd.o $(LIB_OBJS_ASAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(A)/memhotctl: $(A)/obj/memhotctl.o $(LIB_OBJS_ASAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
 $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
 	mkdir -p $@
@@ -90,7 +90,7 @@ clang-check:
 
 CHECK_TARGETS ?=
 check: deps
-	@$(MAKE) --no-print-directory all format-check man-check install-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
+	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
 FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h)
 format:
@@ -129,6 +129,12 @@ install-check: all
 	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
 	grep -qx '# local' $$d$(SYSCONFDIR)/memhotd.conf; \
 	echo "install-check: ok"
+
+# Every configuration example (README.md, memhotd.conf(5), memhotd.conf,
+# conf/*.conf) must pass memhotd --check-config.
+.PHONY: config-examples-check
+config-examples-check: $(B)/memhotd
+	python3 tests/config/check_examples.py $(B)/memhotd .
 
 clean:
 	rm -rf $(B)
