@@ -564,6 +564,10 @@ static ssize_t client_flush(struct client *c)
 {
 	size_t start = c->out_off;
 
+	if (c->fd < 0) { /* mh_control_feed(): the reader takes it all */
+		c->ctl->pending_output -= c->out_len - c->out_off;
+		c->out_off = c->out_len;
+	}
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off,
 				 c->out_len - c->out_off,
@@ -849,6 +853,35 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		}
 		client_arm(c);
 	}
+	return 0;
+}
+
+int mh_control_feed(struct mh_control *ctl, const struct mh_control_peer *peer,
+		    const char *data, size_t len)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->ctl = ctl;
+	c->fd = -1;
+	c->peer = *peer;
+	c->accepted_usec = c->progress_usec = ev_now(ctl);
+	/* The way client_io() takes bytes: at most the request bound. */
+	while (len > 0 && !c->close_after) {
+		size_t room = ctl->max_request - c->in_len;
+
+		if (buf_reserve(&c->in, &c->in_cap, ctl->max_request) < 0)
+			break;
+		if (room > len)
+			room = len;
+		memcpy(c->in + c->in_len, data, room);
+		c->in_len += room;
+		data += room;
+		len -= room;
+		client_process(c);
+	}
+	client_free(c);
 	return 0;
 }
 

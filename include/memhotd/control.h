@@ -136,6 +136,17 @@ uint64_t mh_control_refusals(const struct mh_control *c,
 			     enum mh_control_refusal kind);
 /* Unsent reply bytes held for all clients. */
 size_t mh_control_pending_output(const struct mh_control *c);
+/*
+ * For the fuzzer and tests: data as if one client with credentials peer had
+ * sent it on a fresh connection, handled exactly as the socket's bytes are
+ * (framing, size bound, parsing, permissions, dispatch); the replies are
+ * discarded.  0 or -ENOMEM.
+ */
+int mh_control_feed(struct mh_control *ctl, const struct mh_control_peer *peer,
+		    const char *data, size_t len);
+/* The daemon's method table (daemon-control.c; userdata: struct mh_daemon),
+ * for the control-protocol fuzzer. */
+const struct mh_control_method *mh_daemon_control_methods(size_t *nr);
 
 /*
  * Client: one request, blocking, timeout_ms for connect/send/receive.
