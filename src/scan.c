@@ -622,7 +622,8 @@ int mh_scan_save_classification(const struct mh_root *r,
 		return ret;
 	}
 	snprintf(tmp, sizeof(tmp), CLASS_FILE ".%ld.tmp", (long)getpid());
-	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	fd = openat(r->dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		    0644);
 	if (fd < 0) {
 		free(s.buf);

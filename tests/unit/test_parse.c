@@ -1039,6 +1039,31 @@ static void test_classification_corrupt_kept(void **state)
 	st_destroy(&t);
 }
 
+/* A symlink planted at the temporary file's name is not written through. */
+static void test_classification_tmp_symlink(void **state)
+{
+	struct mh_inventory inv;
+	struct simtree t;
+	struct mh_root r;
+	char rel[128], *s;
+
+	(void)state;
+	mini_tree(&t);
+	assert_int_equal(mh_root_open(&r, t.root), 0);
+	assert_int_equal(mh_scan_full_readonly(&r, &inv), 0);
+	st_put(&t, "victim", "untouched\n");
+	snprintf(rel, sizeof(rel), "run/memhotd/classification.%ld.tmp",
+		 (long)getpid());
+	st_symlink(&t, "../../victim", rel);
+	assert_int_equal(mh_scan_save_classification(&r, &inv), -ELOOP);
+	s = tree_file(&t, "victim");
+	assert_string_equal(s, "untouched\n");
+	free(s);
+	mh_inv_free(&inv);
+	mh_root_close(&r);
+	st_destroy(&t);
+}
+
 /* FIFOs where memhotd expects files: an error, never a hang. */
 static void test_fifo_never_blocks(void **state)
 {
@@ -1169,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_zoneinfo_present_over_spanned),
 		cmocka_unit_test(test_classification_long_token),
 		cmocka_unit_test(test_classification_corrupt_kept),
+		cmocka_unit_test(test_classification_tmp_symlink),
 		cmocka_unit_test(test_fifo_never_blocks),
 		cmocka_unit_test(test_symlink_stays_in_root),
 	};
