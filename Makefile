@@ -90,6 +90,7 @@ valgrind-check: $(UNIT_BINS)
 # Further test suites hook in here (integration, VM).
 -include tests/integration/integration.mk
 -include tests/vm/vm.mk
+-include fuzz/fuzz.mk
 
 # The whole tree must also build warning-free with clang.
 clang-check:
@@ -99,7 +100,7 @@ CHECK_TARGETS ?=
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h)
+FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -143,53 +143,15 @@ static int open_in_root(const struct mh_root *r, const char *path, int flags)
 		      flags | O_CLOEXEC | O_NOFOLLOW);
 }
 
-/* Reads a whole file (at most cap bytes) into a malloc'd string. */
+/* Reads a whole file (at most cap bytes) into a malloc'd string: the
+ * common reader (non-blocking open, regular files only, bounded). */
 static char *read_file(const struct mh_root *r, const char *path, size_t cap,
 		       size_t *len_out)
 {
-	size_t len = 0, size = 4096;
-	char *buf;
-	int fd;
+	char *buf = NULL;
 
-	fd = open_in_root(r, path, O_RDONLY | O_NOCTTY);
-	if (fd < 0)
+	if (mh_read_file(r, path, cap, &buf, len_out) < 0)
 		return NULL;
-	buf = malloc(size + 1);
-	while (buf) {
-		ssize_t k;
-
-		if (len == size) {
-			char *nb;
-
-			if (size >= cap)
-				break;
-			size *= 2;
-			nb = realloc(buf, size + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		k = read(fd, buf + len, size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	close(fd);
-	if (!buf)
-		return NULL;
-	buf[len] = '\0';
-	if (len_out)
-		*len_out = len;
 	return buf;
 }
 

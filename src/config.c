@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "memhotd/config.h"
+#include "memhotd/sysfs.h"
 
 #define CFG_MAX_FILE (1024 * 1024)
 #define CFG_MAX_LINE 1024
@@ -500,61 +501,28 @@ int mh_config_parse_string(const char *text, const char *name,
 static int cfg_parse_file(const char *path, struct mh_config *c, char *err,
 			  size_t err_len)
 {
-	struct stat st;
 	char *buf;
 	size_t n = 0;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 1;
-		cfg_put_err(err, err_len, "%s: cannot open: %s", path,
-			    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		cfg_put_err(err, err_len, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_size > CFG_MAX_FILE) {
-		cfg_put_err(err, err_len, "%s: too large (more than %d bytes)",
-			    path, CFG_MAX_FILE);
-		close(fd);
-		return -1;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		cfg_put_err(err, err_len, "%s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	for (;;) {
-		ssize_t k = read(fd, buf + n, (size_t)st.st_size + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			cfg_put_err(err, err_len, "%s: cannot read: %s", path,
-				    strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > (size_t)st.st_size) {
-			cfg_put_err(err, err_len, "%s: grew while reading",
+	/* Non-blocking open, regular files only, bounded: a FIFO or a
+	 * device here is an error, never a hang. */
+	r = mh_read_file(NULL, path, CFG_MAX_FILE, &buf, &n);
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0) {
+		if (r == -EISDIR || r == -EINVAL)
+			cfg_put_err(err, err_len, "%s: not a regular file",
 				    path);
-			free(buf);
-			close(fd);
-			return -1;
-		}
+		else if (r == -EFBIG)
+			cfg_put_err(err, err_len,
+				    "%s: too large (more than %d bytes)", path,
+				    CFG_MAX_FILE);
+		else
+			cfg_put_err(err, err_len, "%s: cannot read: %s", path,
+				    strerror(-r));
+		return -1;
 	}
-	close(fd);
-	buf[n] = '\0';
 	r = cfg_parse_buf(buf, n, path, c, err, err_len);
 	free(buf);
 	return r;

@@ -4,6 +4,7 @@
  * doc/control-protocol.md.
  */
 #include "memhotd/control.h"
+#include "memhotd/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,10 @@
 
 #define VARLINK_SERVICE "org.varlink.service."
 #define IN_INITIAL 4096
+/* Refusal log lines: at most RL_BURST per RL_WINDOW_USEC and kind, then
+ * one line with the number suppressed. */
+#define RL_BURST 5
+#define RL_WINDOW_USEC (10ULL * 1000 * 1000)
 
 struct client {
 	struct mh_control *ctl;
@@ -40,6 +45,8 @@ struct client {
 	size_t out_len, out_off, out_cap;
 	bool read_eof;	  /* peer shut down its writing side */
 	bool close_after; /* framing lost: close once the output is flushed */
+	uint64_t accepted_usec; /* the absolute deadline counts from here */
+	uint64_t progress_usec; /* last byte read or written */
 };
 
 struct mh_control {
@@ -54,12 +61,20 @@ struct mh_control {
 	gid_t group;
 	size_t max_request;
 	uint64_t idle_usec;
+	uint64_t deadline_usec;
 	size_t max_clients;
+	size_t max_output;
+	size_t pending_output; /* unsent reply bytes over all clients */
+	struct ratelimit {
+		uint64_t window_start;
+		unsigned int count, suppressed;
+	} rl[MH_CONTROL_REFUSAL_KINDS];
 	const struct mh_control_method *methods;
 	size_t nr_methods;
 	void *userdata;
 	struct client *clients;
 	size_t nr_clients;
+	uint64_t refusals[MH_CONTROL_REFUSAL_KINDS];
 };
 
 int mh_control_socket_path(const struct mh_root *r, char *buf, size_t len)
@@ -121,6 +136,7 @@ static void client_free(struct client *c)
 			break;
 		}
 	}
+	ctl->pending_output -= c->out_len - c->out_off;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->timer);
 	if (c->fd >= 0)
@@ -131,14 +147,77 @@ static void client_free(struct client *c)
 	free(c);
 }
 
-static void client_touch(struct client *c)
+static uint64_t ev_now(const struct mh_control *ctl)
 {
 	uint64_t now = 0;
 
-	if (sd_event_now(c->ctl->event, CLOCK_MONOTONIC, &now) < 0)
-		return;
-	sd_event_source_set_time(c->timer, now + c->ctl->idle_usec);
+	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000 +
+		      (uint64_t)ts.tv_nsec / 1000;
+	}
+	return now;
+}
+
+/* The timer: the idle time after the last progress, but never later than
+ * the absolute deadline counted from accept (a client trickling one byte
+ * at a time cannot keep its slot). */
+static void client_arm(struct client *c)
+{
+	uint64_t t = c->progress_usec + c->ctl->idle_usec;
+	uint64_t dl = c->accepted_usec + c->ctl->deadline_usec;
+
+	sd_event_source_set_time(c->timer, t < dl ? t : dl);
 	sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static void client_touch(struct client *c)
+{
+	c->progress_usec = ev_now(c->ctl);
+	client_arm(c);
+}
+
+static const char *const refusal_names[MH_CONTROL_REFUSAL_KINDS] = {
+	[MH_CONTROL_REFUSED_PERMISSION] = "permission denied",
+	[MH_CONTROL_REFUSED_TOO_LARGE] = "request too large",
+	[MH_CONTROL_REFUSED_LIMIT] = "connection limit reached",
+	[MH_CONTROL_REFUSED_DEADLINE] = "deadline passed",
+	[MH_CONTROL_REFUSED_OUTPUT] = "replies not read",
+	[MH_CONTROL_REFUSED_EVICTED] = "evicted for root",
+};
+
+/* Logs one refusal with the peer's credentials, rate-limited per kind. */
+static void refusal(struct mh_control *ctl, enum mh_control_refusal kind,
+		    const struct mh_control_peer *peer, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void refusal(struct mh_control *ctl, enum mh_control_refusal kind,
+		    const struct mh_control_peer *peer, const char *fmt, ...)
+{
+	struct ratelimit *rl = &ctl->rl[kind];
+	uint64_t now = ev_now(ctl);
+	char detail[256];
+	va_list ap;
+
+	ctl->refusals[kind]++;
+	if (now - rl->window_start >= RL_WINDOW_USEC) {
+		if (rl->suppressed)
+			mh_warn("control: %u more \"%s\" refusals not logged",
+				rl->suppressed, refusal_names[kind]);
+		rl->window_start = now;
+		rl->count = rl->suppressed = 0;
+	}
+	if (rl->count >= RL_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->count++;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	mh_warn("control: %s: uid %u pid %ld: %s", refusal_names[kind],
+		(unsigned int)peer->uid, (long)peer->pid, detail);
 }
 
 static bool peer_in_group(const struct client *c, gid_t g)
@@ -191,6 +270,7 @@ static int client_queue(struct client *c, json_object *msg)
 	memcpy(c->out + c->out_len, s, len);
 	c->out[c->out_len + len] = '\0';
 	c->out_len += len + 1;
+	c->ctl->pending_output += len + 1;
 	return 0;
 }
 
@@ -371,6 +451,13 @@ static void handle_message(struct client *c, const char *text, size_t len)
 		goto out;
 	}
 	method = json_object_get_string(jmethod);
+	/* Exact names: "io.memhotd.GetStatus\u0000junk" is not GetStatus. */
+	if ((size_t)json_object_get_string_len(jmethod) != strlen(method)) {
+		queue_error(c, MH_CONTROL_ERR_METHOD_NOT_FOUND, NULL, NULL,
+			    "unknown method: the name contains a NUL "
+			    "character");
+		goto out;
+	}
 
 	memset(&reply, 0, sizeof(reply));
 	if (strcmp(method, VARLINK_SERVICE "GetInfo") == 0) {
@@ -386,6 +473,8 @@ static void handle_message(struct client *c, const char *text, size_t len)
 	if (c->peer.uid != 0 &&
 	    (m->access == MH_CONTROL_ROOT || !ctl->group_set ||
 	     !peer_in_group(c, ctl->group))) {
+		refusal(ctl, MH_CONTROL_REFUSED_PERMISSION, &c->peer, "%.128s",
+			method);
 		queue_error(c, MH_CONTROL_ERR_PERMISSION_DENIED, "method",
 			    method, "%s is not allowed for uid %u%s", method,
 			    (unsigned int)c->peer.uid,
@@ -463,11 +552,22 @@ out:
 	json_object_put(req);
 }
 
+/* Forgets the unsent output (the client is going away). */
+static void out_discard(struct client *c)
+{
+	c->ctl->pending_output -= c->out_len - c->out_off;
+	c->out_len = c->out_off = 0;
+}
+
 /* Writes what it can: bytes written, or <0: drop the client. */
 static ssize_t client_flush(struct client *c)
 {
 	size_t start = c->out_off;
 
+	if (c->fd < 0) { /* mh_control_feed(): the reader takes it all */
+		c->ctl->pending_output -= c->out_len - c->out_off;
+		c->out_off = c->out_len;
+	}
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off,
 				 c->out_len - c->out_off,
@@ -481,6 +581,7 @@ static ssize_t client_flush(struct client *c)
 			return -errno;
 		}
 		c->out_off += (size_t)n;
+		c->ctl->pending_output -= (size_t)n;
 	}
 	start = c->out_off - start;
 	c->out_off = c->out_len = 0;
@@ -491,6 +592,39 @@ static ssize_t client_flush(struct client *c)
 		c->out_cap = 0;
 	}
 	return (ssize_t)start;
+}
+
+/*
+ * Unsent replies over all clients stay below max_output: past it, the
+ * clients that have gone longest without taking a byte (non-root ones
+ * first) are dropped, never the one just answered.  So clients that ask and
+ * never read cannot make the daemon hold more than max_output plus one
+ * reply.
+ */
+static void enforce_output_budget(struct client *self)
+{
+	struct mh_control *ctl = self->ctl;
+
+	while (ctl->pending_output > ctl->max_output) {
+		struct client *v = NULL;
+
+		for (struct client *o = ctl->clients; o; o = o->next) {
+			if (o == self || o->out_off >= o->out_len)
+				continue;
+			if (!v || (v->peer.uid == 0 && o->peer.uid != 0) ||
+			    ((v->peer.uid == 0) == (o->peer.uid == 0) &&
+			     o->progress_usec < v->progress_usec))
+				v = o;
+		}
+		if (!v)
+			break;
+		refusal(ctl, MH_CONTROL_REFUSED_OUTPUT, &v->peer,
+			"%zu reply bytes not read; %zu pending in all, bound "
+			"%zu",
+			v->out_len - v->out_off, ctl->pending_output,
+			ctl->max_output);
+		client_free(v);
+	}
 }
 
 /* Handles buffered complete messages while nothing waits to be written. */
@@ -509,11 +643,15 @@ static void client_process(struct client *c)
 		c->in_len = rest;
 		if (client_flush(c) < 0) {
 			c->close_after = true;
-			c->out_len = c->out_off = 0;
+			out_discard(c);
 		}
+		enforce_output_budget(c);
 	}
 	if (!c->close_after && c->in_len >= c->ctl->max_request &&
 	    !memchr(c->in, '\0', c->in_len)) {
+		refusal(c->ctl, MH_CONTROL_REFUSED_TOO_LARGE, &c->peer,
+			"more than %zu bytes without a NUL terminator",
+			c->ctl->max_request);
 		queue_error(c, MH_CONTROL_ERR_REQUEST_TOO_LARGE, NULL, NULL,
 			    "request exceeds %zu bytes without a NUL "
 			    "terminator; closing the connection",
@@ -592,9 +730,20 @@ drop:
 
 static int client_timeout(sd_event_source *s, uint64_t usec, void *ud)
 {
+	struct client *c = ud;
+	struct mh_control *ctl = c->ctl;
+
 	(void)s;
-	(void)usec;
-	client_free(ud);
+	if (usec >= c->accepted_usec + ctl->deadline_usec)
+		refusal(ctl, MH_CONTROL_REFUSED_DEADLINE, &c->peer,
+			"connection open for %llu ms, limit %llu ms",
+			(unsigned long long)(usec - c->accepted_usec) / 1000,
+			(unsigned long long)ctl->deadline_usec / 1000);
+	else
+		refusal(ctl, MH_CONTROL_REFUSED_DEADLINE, &c->peer,
+			"idle for %llu ms",
+			(unsigned long long)ctl->idle_usec / 1000);
+	client_free(c);
 	return 0;
 }
 
@@ -619,6 +768,29 @@ static void pause_listening(struct mh_control *ctl)
 	sd_event_source_set_enabled(ctl->listen_src, SD_EVENT_OFF);
 }
 
+/*
+ * Every slot is taken: root still gets in, in place of the non-root
+ * connection that has been open longest.  false: refuse the newcomer.
+ */
+static bool make_room(struct mh_control *ctl, const struct ucred *cred)
+{
+	struct client *v = NULL;
+
+	if (cred->uid != 0)
+		return false;
+	for (struct client *o = ctl->clients; o; o = o->next)
+		if (o->peer.uid != 0 &&
+		    (!v || o->accepted_usec <= v->accepted_usec))
+			v = o;
+	if (!v)
+		return false;
+	refusal(ctl, MH_CONTROL_REFUSED_EVICTED, &v->peer,
+		"all %zu slots taken, root (pid %ld) connects",
+		ctl->max_clients, (long)cred->pid);
+	client_free(v);
+	return true;
+}
+
 static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct mh_control *ctl = ud;
@@ -639,8 +811,17 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 				pause_listening(ctl);
 			return 0; /* EAGAIN, or a transient error */
 		}
-		if (ctl->nr_clients >= ctl->max_clients ||
-		    getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+			close(cfd);
+			continue;
+		}
+		if (ctl->nr_clients >= ctl->max_clients &&
+		    !make_room(ctl, &cred)) {
+			struct mh_control_peer p = {cred.pid, cred.uid,
+						    cred.gid};
+
+			refusal(ctl, MH_CONTROL_REFUSED_LIMIT, &p,
+				"%zu connections open", ctl->nr_clients);
 			close(cfd);
 			continue;
 		}
@@ -654,23 +835,53 @@ static int listen_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		c->peer.pid = cred.pid;
 		c->peer.uid = cred.uid;
 		c->peer.gid = cred.gid;
+		c->accepted_usec = c->progress_usec = ev_now(ctl);
 		c->next = ctl->clients;
 		ctl->clients = c;
 		ctl->nr_clients++;
 		read_peer_groups(c);
 		if (sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, client_io,
 				    c) < 0 ||
-		    sd_event_add_time_relative(
-			    ctl->event, &c->timer, CLOCK_MONOTONIC,
-			    ctl->idle_usec,
-			    /* accuracy 0 would make sd-event
-			     * read the real boot_id to
-			     * perturb it: not under --root */
-			    1, client_timeout, c) < 0) {
+		    sd_event_add_time(ctl->event, &c->timer, CLOCK_MONOTONIC,
+				      c->accepted_usec + ctl->idle_usec,
+				      /* accuracy 0 would make sd-event
+				       * read the real boot_id to
+				       * perturb it: not under --root */
+				      1, client_timeout, c) < 0) {
 			client_free(c);
 			continue;
 		}
+		client_arm(c);
 	}
+	return 0;
+}
+
+int mh_control_feed(struct mh_control *ctl, const struct mh_control_peer *peer,
+		    const char *data, size_t len)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->ctl = ctl;
+	c->fd = -1;
+	c->peer = *peer;
+	c->accepted_usec = c->progress_usec = ev_now(ctl);
+	/* The way client_io() takes bytes: at most the request bound. */
+	while (len > 0 && !c->close_after) {
+		size_t room = ctl->max_request - c->in_len;
+
+		if (buf_reserve(&c->in, &c->in_cap, ctl->max_request) < 0)
+			break;
+		if (room > len)
+			room = len;
+		memcpy(c->in + c->in_len, data, room);
+		c->in_len += room;
+		data += room;
+		len -= room;
+		client_process(c);
+	}
+	client_free(c);
 	return 0;
 }
 
@@ -740,6 +951,11 @@ int mh_control_open(struct mh_control **out, sd_event *e, const char *path,
 						 : MH_CONTROL_IDLE_USEC;
 	ctl->max_clients = opts && opts->max_clients ? opts->max_clients
 						     : MH_CONTROL_MAX_CLIENTS;
+	ctl->deadline_usec = opts && opts->deadline_usec
+				     ? opts->deadline_usec
+				     : MH_CONTROL_DEADLINE_USEC;
+	ctl->max_output = opts && opts->max_output ? opts->max_output
+						   : MH_CONTROL_MAX_OUTPUT;
 	ctl->methods = methods;
 	ctl->nr_methods = nr_methods;
 	ctl->userdata = userdata;
@@ -827,6 +1043,18 @@ int mh_control_set_group(struct mh_control *c, bool group_set, gid_t group)
 size_t mh_control_nr_clients(const struct mh_control *c)
 {
 	return c->nr_clients;
+}
+
+uint64_t mh_control_refusals(const struct mh_control *c,
+			     enum mh_control_refusal kind)
+{
+	return (unsigned int)kind < MH_CONTROL_REFUSAL_KINDS ? c->refusals[kind]
+							     : 0;
+}
+
+size_t mh_control_pending_output(const struct mh_control *c)
+{
+	return c->pending_output;
 }
 
 /* ---- client ------------------------------------------------------------- */

@@ -156,6 +156,12 @@ static const struct mh_control_method methods[] = {
 	{"io.memhotd.Reload", MH_CONTROL_ROOT, NULL, m_reload},
 };
 
+const struct mh_control_method *mh_daemon_control_methods(size_t *nr)
+{
+	*nr = sizeof(methods) / sizeof(methods[0]);
+	return methods;
+}
+
 int mh_daemon_control_start(struct mh_daemon *d)
 {
 	struct mh_control_options o = {

@@ -6,6 +6,8 @@
  * buffers.  Malformed input yields -EINVAL.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,18 +500,56 @@ static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 	return 0; /* every other statistic is ignored */
 }
 
-static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen)
+static void zi_msg(char *msg, size_t msg_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void zi_msg(char *msg, size_t msg_len, const char *fmt, ...)
 {
-	if ((seen & ZI_REQUIRED) != ZI_REQUIRED)
+	va_list ap;
+
+	if (!msg || !msg_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, msg_len, fmt, ap);
+	va_end(ap);
+}
+
+static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
+		     size_t msg_len)
+{
+	const char *bad = NULL;
+	uint64_t a = 0, b = 0;
+
+	if ((seen & ZI_REQUIRED) != ZI_REQUIRED) {
+		zi_msg(msg, msg_len,
+		       "Node %d, zone %s: spanned, present or managed missing",
+		       z->nid, z->name);
 		return -EINVAL;
-	if (z->present > z->spanned || z->managed > z->present ||
-	    z->cma > z->present)
+	}
+	if (z->present > z->spanned)
+		bad = "present", a = z->present, b = z->spanned;
+	else if (z->managed > z->present)
+		bad = "managed", a = z->managed, b = z->present;
+	else if (z->cma > z->present)
+		bad = "cma", a = z->cma, b = z->present;
+	if (bad) {
+		zi_msg(msg, msg_len,
+		       "Node %d, zone %s: %s %llu exceeds %s %llu "
+		       "(inconsistent "
+		       "zone)",
+		       z->nid, z->name, bad, (unsigned long long)a,
+		       bad[0] == 'p' ? "spanned" : "present",
+		       (unsigned long long)b);
 		return -EINVAL;
+	}
 	z->populated = z->present != 0;
 	/* start_pfn closes every populated stanza: its absence means a
 	 * truncated read. */
-	if (z->populated && !(seen & ZI_START_PFN))
+	if (z->populated && !(seen & ZI_START_PFN)) {
+		zi_msg(msg, msg_len,
+		       "Node %d, zone %s: no start_pfn (truncated)", z->nid,
+		       z->name);
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -531,6 +571,13 @@ static int zi_push(struct mh_zoneinfo *zi, size_t *cap,
 
 int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out)
 {
+	return mh_parse_zoneinfo_msg(text, len, out, NULL, 0);
+}
+
+int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
+			  char *msg, size_t msg_len)
+{
+	unsigned int lineno = 0;
 	struct mh_zoneinfo zi = {0};
 	struct mh_zoneinfo_zone cur = {0};
 	unsigned int seen = 0;
@@ -538,6 +585,8 @@ int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out)
 	size_t cap = 0, pos = 0;
 	int ret = -EINVAL, r;
 
+	if (msg && msg_len)
+		msg[0] = '\0';
 	if (!out || (!text && len))
 		return -EINVAL;
 	while (pos < len) {
@@ -545,19 +594,26 @@ int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out)
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t llen;
 
-		if (!nl)
-			goto fail; /* a truncated final line */
+		lineno++;
+		if (!nl) {
+			zi_msg(msg, msg_len, "line %u: truncated", lineno);
+			goto fail;
+		}
 		llen = (size_t)(nl - line);
 		pos += llen + 1;
 		if (llen < 5 || memcmp(line, "Node ", 5) != 0) {
 			if (in_zone &&
-			    zi_field_line(line, llen, &cur, &seen) < 0)
+			    zi_field_line(line, llen, &cur, &seen) < 0) {
+				zi_msg(msg, msg_len,
+				       "line %u: malformed or repeated field",
+				       lineno);
 				goto fail;
+			}
 			continue;
 		}
 		/* A new stanza: close the current zone. */
 		if (in_zone) {
-			if (zi_finish(&cur, seen) < 0)
+			if (zi_finish(&cur, seen, msg, msg_len) < 0)
 				goto fail;
 			if ((r = zi_push(&zi, &cap, &cur)) < 0) {
 				ret = r;
@@ -565,22 +621,27 @@ int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out)
 			}
 		}
 		r = zi_header(line, llen, &cur);
-		if (r < 0)
+		if (r < 0) {
+			zi_msg(msg, msg_len, "line %u: malformed Node line",
+			       lineno);
 			goto fail;
+		}
 		/* "Node N, per-node stats": ignored up to the next header */
 		in_zone = r > 0;
 		seen = 0;
 	}
 	if (in_zone) {
-		if (zi_finish(&cur, seen) < 0)
+		if (zi_finish(&cur, seen, msg, msg_len) < 0)
 			goto fail;
 		if ((r = zi_push(&zi, &cap, &cur)) < 0) {
 			ret = r;
 			goto fail;
 		}
 	}
-	if (zi.nr == 0)
+	if (zi.nr == 0) {
+		zi_msg(msg, msg_len, "no zone");
 		goto fail;
+	}
 	*out = zi;
 	return 0;
 fail:
@@ -595,6 +656,15 @@ void mh_zoneinfo_free(struct mh_zoneinfo *zi)
 	free(zi->zones);
 	zi->zones = NULL;
 	zi->nr = 0;
+}
+
+/* Page counts from a hostile file must not wrap around to small values;
+ * the cap leaves room for the callers' own sums and page->byte shifts. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	if (a > MH_ZONEINFO_MAX_PAGES || b > MH_ZONEINFO_MAX_PAGES - a)
+		return MH_ZONEINFO_MAX_PAGES;
+	return a + b;
 }
 
 void mh_zoneinfo_node_sums(const struct mh_zoneinfo *zi, int nid,
@@ -614,10 +684,12 @@ void mh_zoneinfo_node_sums(const struct mh_zoneinfo *zi, int nid,
 		 * ZONE_MOVABLE counts as kernel (ZONE_DEVICE is never
 		 * populated). */
 		if (z->zone == MH_ZONE_MOVABLE) {
-			out->movable_present += z->present;
+			out->movable_present =
+				sat_add(out->movable_present, z->present);
 		} else {
-			out->kernel_present += z->present;
-			out->kernel_cma += z->cma;
+			out->kernel_present =
+				sat_add(out->kernel_present, z->present);
+			out->kernel_cma = sat_add(out->kernel_cma, z->cma);
 		}
 	}
 }

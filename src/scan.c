@@ -6,6 +6,7 @@
  * (persisted per boot under run/memhotd) and the KERNEL_EARLY calibration
  * from /proc/zoneinfo.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memhotd/log.h"
 #include "memhotd/parse.h"
 #include "memhotd/scan.h"
 
@@ -360,6 +362,10 @@ int mh_scan_parse_classification(const char *text, size_t len,
 	if (!nl || bl == 0 || (size_t)(nl - text) != bl ||
 	    memcmp(text, boot_id, bl) != 0)
 		return nl ? -ESTALE : -EINVAL;
+	/* Every line the daemon writes ends in a newline: without one the
+	 * file was cut short. */
+	if (text[len - 1] != '\n')
+		return -EINVAL;
 	pos = bl + 1;
 	while (pos < len) {
 		struct mh_id_range x;
@@ -371,10 +377,14 @@ int mh_scan_parse_classification(const char *text, size_t len,
 			pos++;
 			continue;
 		}
+		/* The whole token, however long: a longer one than any
+		 * "first-last" of two 20-digit numbers is rejected, never
+		 * split into two tokens. */
 		while (pos + l < len && text[pos + l] != '\n' &&
-		       text[pos + l] != ',' && text[pos + l] != ' ' &&
-		       l < sizeof(tmp) - 1)
+		       text[pos + l] != ',' && text[pos + l] != ' ')
 			l++;
+		if (l >= sizeof(tmp))
+			goto bad;
 		memcpy(tmp, text + pos, l);
 		tmp[l] = '\0';
 		pos += l;
@@ -416,21 +426,87 @@ bad:
 	return -EINVAL;
 }
 
+/* Moves a damaged classification file aside (as .corrupt) so that the next
+ * save does not silently replace the evidence. */
+static void set_aside(const struct mh_root *r, const char *why)
+{
+	if (renameat(r->dirfd, CLASS_FILE, r->dirfd, CLASS_FILE ".corrupt") <
+	    0) {
+		mh_err("classification file %s/%s is %s and cannot be moved "
+		       "aside: %s; hotplugged memory is classified afresh",
+		       r->path, CLASS_FILE, why, strerror(errno));
+		return;
+	}
+	mh_err("classification file %s/%s is %s: kept as %s.corrupt, "
+	       "hotplugged memory is classified afresh (online blocks of no "
+	       "device count as boot memory)",
+	       r->path, CLASS_FILE, why, CLASS_FILE);
+}
+
+/* Removes classification.<pid>.tmp files that a killed run left behind. */
+static void remove_stale_tmp(const struct mh_root *r)
+{
+	char self[64], name[300];
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(r->dirfd, MH_RUNTIME_DIR,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	snprintf(self, sizeof(self), "classification.%ld.tmp", (long)getpid());
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "classification.", 15) != 0 || l < 20 ||
+		    strcmp(de->d_name + l - 4, ".tmp") != 0 ||
+		    strcmp(de->d_name, self) == 0)
+			continue;
+		snprintf(name, sizeof(name), "%s", de->d_name);
+		if (unlinkat(dirfd(d), name, 0) == 0)
+			mh_notice("removed %s/%s/%s left by an earlier run",
+				  r->path, MH_RUNTIME_DIR, name);
+	}
+	closedir(d);
+}
+
+/* Largest classification file accepted: far more than any real one. */
+#define CLASS_MAX_BYTES (16u * 1024 * 1024)
+
 static int load_classification(const struct mh_root *r, const char *boot_id,
-			       struct classification *c)
+			       struct classification *c, bool persist)
 {
 	char *text;
 	size_t len;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
+	if (persist)
+		remove_stale_tmp(r);
 	if (!*boot_id)
 		return -ESTALE;
-	ret = mh_read_all(r, CLASS_FILE, &text, &len);
-	if (ret < 0)
+	ret = mh_read_file(r, CLASS_FILE, CLASS_MAX_BYTES, &text, &len);
+	if (ret == -ENOENT)
 		return ret;
+	if (ret < 0) {
+		if (persist)
+			set_aside(r, ret == -EISDIR   ? "a directory"
+				     : ret == -EINVAL ? "not a regular file"
+				     : ret == -EFBIG  ? "too large"
+						      : "unreadable");
+		return ret;
+	}
 	ret = mh_scan_parse_classification(text, len, boot_id, &c->r, &c->nr);
 	free(text);
+	/* -ESTALE: an earlier boot's file, replaced as a matter of course */
+	if (ret == -EINVAL && persist)
+		set_aside(r, "truncated or malformed");
 	return ret;
 }
 
@@ -548,7 +624,8 @@ int mh_scan_save_classification(const struct mh_root *r,
 		return ret;
 	}
 	snprintf(tmp, sizeof(tmp), CLASS_FILE ".%ld.tmp", (long)getpid());
-	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	fd = openat(r->dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		    0644);
 	if (fd < 0) {
 		free(s.buf);
@@ -676,7 +753,7 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 		return ret;
 	if (mh_sysfs_boot_id(r, boot_id, sizeof(boot_id)) < 0)
 		boot_id[0] = '\0';
-	have_cls = load_classification(r, boot_id, &cls) == 0;
+	have_cls = load_classification(r, boot_id, &cls, persist) == 0;
 	io = iomem_get(r, &ioc);
 	for (i = 0; i < io->nr; i++)
 		group_for_entry(r, inv, io, i);
@@ -757,7 +834,7 @@ int mh_scan_full_readonly(const struct mh_root *r, struct mh_inventory *inv)
 int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
 {
 	struct mh_zoneinfo zi;
-	char *text;
+	char *text, msg[160];
 	size_t len;
 	int ret, max, nid, result = 0;
 
@@ -766,10 +843,12 @@ int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
 	ret = mh_read_all(r, "proc/zoneinfo", &text, &len);
 	if (ret < 0)
 		return ret;
-	ret = mh_parse_zoneinfo(text, len, &zi);
+	ret = mh_parse_zoneinfo_msg(text, len, &zi, msg, sizeof(msg));
 	free(text);
-	if (ret < 0)
+	if (ret < 0) {
+		mh_err("%s/proc/zoneinfo: %s", r->path, msg);
 		return ret;
+	}
 	max = mh_zoneinfo_max_nid(&zi);
 	for (nid = 0; nid <= max; nid++) {
 		struct mh_zoneinfo_node_sums sums;

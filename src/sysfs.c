@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "memhotd/parse.h"
@@ -52,107 +54,295 @@ static const char *rel_path(const char *rel)
 	return *rel ? rel : ".";
 }
 
+/* The root is "/": nothing to confine, the kernel's own lookup is exact. */
+static bool root_is_slash(const struct mh_root *r)
+{
+	const char *p = r->path;
+
+	while (*p == '/')
+		p++;
+	return *p == '\0';
+}
+
+static bool use_openat2 = true;
+
+void mh_sysfs_force_resolve_fallback(bool on)
+{
+	use_openat2 = !on;
+}
+
+/*
+ * Fallback for kernels without openat2(2): resolves rel below the root by
+ * hand.  done holds the resolved prefix (no symlinks, relative to the root),
+ * todo what is left; a symlink's target replaces the component (an absolute
+ * one restarts at the root) and ".." never climbs above the root.  0 and
+ * the resolved path in out, or -errno.
+ */
+static int walk_in_root(int dirfd, const char *rel, char *out, size_t out_len)
+{
+	char todo[PATH_MAX], done[PATH_MAX] = "", target[PATH_MAX];
+	size_t dl = 0;
+	int links = 0;
+
+	if (snprintf(todo, sizeof(todo), "%s", rel) >= (int)sizeof(todo))
+		return -ENAMETOOLONG;
+	for (;;) {
+		char *p = todo, *slash, comp[NAME_MAX + 1];
+		size_t cl, save = dl;
+		ssize_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		slash = strchr(p, '/');
+		cl = slash ? (size_t)(slash - p) : strlen(p);
+		if (cl > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, cl);
+		comp[cl] = '\0';
+		memmove(todo, p + cl, strlen(p + cl) + 1);
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			while (dl > 0 && done[dl - 1] != '/')
+				dl--;
+			if (dl > 0)
+				dl--;
+			done[dl] = '\0';
+			continue;
+		}
+		if (dl + 1 + cl + 1 > sizeof(done))
+			return -ENAMETOOLONG;
+		if (dl)
+			done[dl++] = '/';
+		memcpy(done + dl, comp, cl + 1);
+		dl += cl;
+		n = readlinkat(dirfd, done, target, sizeof(target) - 1);
+		if (n < 0) {
+			if (errno == EINVAL || errno == ENOENT)
+				continue; /* not a link, or the end */
+			return -errno;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		target[n] = '\0';
+		dl = save;
+		done[dl] = '\0';
+		if (target[0] == '/')
+			dl = 0, done[0] = '\0';
+		if (strlen(target) + 1 + strlen(todo) + 1 > sizeof(todo))
+			return -ENAMETOOLONG;
+		memmove(todo + n + 1, todo, strlen(todo) + 1);
+		memcpy(todo, target, (size_t)n);
+		todo[n] = '/';
+	}
+	if (snprintf(out, out_len, "%s", dl ? done : ".") >= (int)out_len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * An O_PATH fd of rel with every symlink resolved inside the root (an
+ * absolute link means the root, ".." stops at it): openat2(2) with
+ * RESOLVE_IN_ROOT, or the walker above where that is missing.
+ */
+static int open_in_root(const struct mh_root *r, const char *rel)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (use_openat2) {
+		struct open_how how = {
+			.flags = O_PATH | O_CLOEXEC,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+
+		fd = (int)syscall(SYS_openat2, r->dirfd, rel, &how,
+				  sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+	}
+	ret = walk_in_root(r->dirfd, rel, path, sizeof(path));
+	if (ret < 0)
+		return ret;
+	fd = openat(r->dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Every open below the root.  With root "/" a plain openat().  Otherwise
+ * the path is first resolved inside the root; where a plain openat() would
+ * reach the same file it is the call that opens (so an LD_PRELOAD fake
+ * kernel still sees every access by its path), where it would not (an
+ * absolute symlink, ".." above the root) the file found inside the root is
+ * opened through /proc/self/fd.  Nothing outside the root is ever opened,
+ * not even for a moment.
+ */
 static int open_rel(const struct mh_root *r, const char *rel, int flags)
 {
-	int fd = openat(r->dirfd, rel_path(rel), flags | O_CLOEXEC);
+	struct stat a, b;
+	char proc[64];
+	int fd, pfd;
 
-	return fd < 0 ? -errno : fd;
+	rel = rel_path(rel);
+	if (root_is_slash(r)) {
+		fd = openat(r->dirfd, rel, flags | O_CLOEXEC | O_NOCTTY);
+		return fd < 0 ? -errno : fd;
+	}
+	pfd = open_in_root(r, rel);
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &b) < 0) {
+		fd = -errno;
+		close(pfd);
+		return fd;
+	}
+	if (fstatat(r->dirfd, rel, &a, 0) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino) {
+		fd = openat(r->dirfd, rel, flags | O_CLOEXEC | O_NOCTTY);
+	} else {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+		fd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 && errno == ENOENT)
+			errno = EXDEV; /* no /proc to reopen through */
+	}
+	if (fd < 0)
+		fd = -errno;
+	close(pfd);
+	return fd;
+}
+
+/*
+ * The one whole-file reader.  Opens without blocking (a FIFO never waits
+ * for a writer), requires a regular file (sysfs attributes and /proc files
+ * are regular files, too): -EISDIR for a directory, -EINVAL for any other
+ * kind; reads at most max bytes (-EFBIG beyond).  buf: the caller's buffer
+ * of len bytes (NUL-terminated) or, if *out is wanted, a malloc'd one.
+ */
+static int read_fd(int fd, size_t max, char *ubuf, size_t ulen, char **out,
+		   size_t *got_out)
+{
+	size_t cap = ubuf ? ulen : 4096, got = 0;
+	char *buf = ubuf;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (ubuf)
+		max = ulen - 1;
+	else if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	if (!buf) {
+		if (st.st_size > 0 && (size_t)st.st_size + 1 > cap)
+			cap = (size_t)st.st_size + 1;
+		buf = malloc(cap);
+		if (!buf)
+			return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (got == max) {
+			char extra;
+
+			/* the bound is reached: is there more? */
+			n = read(fd, &extra, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n != 0) {
+				int e = n > 0 ? -EFBIG : -errno;
+
+				if (buf != ubuf)
+					free(buf);
+				return e;
+			}
+			break;
+		}
+		if (!ubuf && cap - got < 2) {
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *p = realloc(buf, ncap);
+
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		n = read(fd, buf + got,
+			 (cap - 1 - got) < (max - got) ? cap - 1 - got
+						       : max - got);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			if (buf != ubuf)
+				free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (out)
+		*out = buf;
+	*got_out = got;
+	return 0;
+}
+
+int mh_read_file(const struct mh_root *r, const char *path, size_t max,
+		 char **out, size_t *len)
+{
+	size_t got = 0;
+	int fd, ret;
+
+	if (!path || !out || max == 0 || max >= SIZE_MAX)
+		return -EINVAL;
+	if (r)
+		fd = open_rel(r, path, O_RDONLY | O_NONBLOCK);
+	else
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return r ? fd : -errno;
+	ret = read_fd(fd, max, NULL, 0, out, &got);
+	close(fd);
+	if (ret == 0 && len)
+		*len = got;
+	return ret;
 }
 
 ssize_t mh_read_small(const struct mh_root *r, const char *rel, char *buf,
 		      size_t len)
 {
 	size_t got = 0;
-	int fd, err = 0;
+	int fd, ret;
 
 	if (!r || !rel || !buf || len == 0)
 		return -EINVAL;
-	fd = open_rel(r, rel, O_RDONLY);
+	buf[0] = '\0';
+	fd = open_rel(r, rel, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (got == len - 1) {
-			char extra;
-
-			/* the buffer is full: is there more? */
-			n = read(fd, &extra, 1);
-			if (n > 0)
-				err = -EFBIG;
-			else if (n < 0 && errno == EINTR)
-				continue;
-			else if (n < 0)
-				err = -errno;
-			break;
-		}
-		n = read(fd, buf + got, len - 1 - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	ret = read_fd(fd, len - 1, buf, len, NULL, &got);
 	close(fd);
-	buf[got] = '\0';
-	return err ? err : (ssize_t)got;
+	return ret < 0 ? ret : (ssize_t)got;
 }
 
 int mh_read_all(const struct mh_root *r, const char *rel, char **out,
 		size_t *len)
 {
-	size_t cap = 16384, got = 0;
-	char *buf;
-	int fd, err = 0;
-
 	if (!r || !rel || !out)
 		return -EINVAL;
-	fd = open_rel(r, rel, O_RDONLY);
-	if (fd < 0)
-		return fd;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (cap - got < 4096) {
-			char *p = realloc(buf, cap * 2);
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + got, cap - got - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	if (len)
-		*len = got;
-	return 0;
+	return mh_read_file(r, rel, MH_READ_MAX, out, len);
 }
 
 int mh_write_attr(const struct mh_root *r, const char *rel, const char *s)

@@ -6,10 +6,13 @@
  *
  * Server: non-blocking in sd-event.  Every client has a bounded input
  * buffer, an output buffer drained on EPOLLOUT (a client that does not read
- * never blocks the daemon: it stops being read, then times out) and an idle
- * timeout.  Callers are identified with SO_PEERCRED (and SO_PEERGROUPS):
- * read-only methods are open to root and to the configured control group,
- * methods that change state to root only.
+ * never blocks the daemon: it stops being read, then times out, or is
+ * dropped once all unsent replies pass a bound), an idle timeout and an
+ * absolute deadline from accept.  When every slot is taken, root gets in
+ * by evicting the oldest non-root connection.  Every refusal is logged
+ * with the peer's uid and pid, rate-limited.  Callers are identified with
+ * SO_PEERCRED (and SO_PEERGROUPS): read-only methods are open to root and to
+ * the configured control group, methods that change state to root only.
  *
  * Client: mh_control_call(), one blocking request with a timeout.
  */
@@ -33,7 +36,11 @@
 #define MH_CONTROL_MAX_REQUEST (64u * 1024)	   /* bytes, incl. the NUL */
 #define MH_CONTROL_MAX_REPLY (256u * 1024 * 1024)  /* client side cap */
 #define MH_CONTROL_IDLE_USEC (30ULL * 1000 * 1000) /* per client */
-#define MH_CONTROL_MAX_CLIENTS 64
+/* Absolute, from accept: no trickle of bytes extends a connection. */
+#define MH_CONTROL_DEADLINE_USEC (60ULL * 1000 * 1000)
+#define MH_CONTROL_MAX_CLIENTS 64 /* root evicts a non-root one past it */
+/* Unsent reply bytes over all clients (plus the reply just made). */
+#define MH_CONTROL_MAX_OUTPUT (16u * 1024 * 1024)
 
 /* Error names (the "error" member of a reply). */
 #define MH_CONTROL_ERR_INVALID_REQUEST "io.memhotd.InvalidRequest"
@@ -84,9 +91,23 @@ struct mh_control_method {
 struct mh_control_options {
 	bool group_set; /* control group: read-only access, socket 0660 */
 	gid_t group;
-	size_t max_request; /* 0: MH_CONTROL_MAX_REQUEST */
-	uint64_t idle_usec; /* 0: MH_CONTROL_IDLE_USEC */
-	size_t max_clients; /* 0: MH_CONTROL_MAX_CLIENTS */
+	size_t max_request;	/* 0: MH_CONTROL_MAX_REQUEST */
+	uint64_t idle_usec;	/* 0: MH_CONTROL_IDLE_USEC */
+	size_t max_clients;	/* 0: MH_CONTROL_MAX_CLIENTS */
+	uint64_t deadline_usec; /* 0: MH_CONTROL_DEADLINE_USEC */
+	size_t max_output;	/* 0: MH_CONTROL_MAX_OUTPUT */
+};
+
+/* Why the server refused or dropped a client; each is logged with the
+ * peer's uid and pid (rate-limited) and counted. */
+enum mh_control_refusal {
+	MH_CONTROL_REFUSED_PERMISSION = 0,
+	MH_CONTROL_REFUSED_TOO_LARGE,
+	MH_CONTROL_REFUSED_LIMIT,    /* every slot taken */
+	MH_CONTROL_REFUSED_DEADLINE, /* idle time or absolute deadline */
+	MH_CONTROL_REFUSED_OUTPUT,   /* replies not read past max_output */
+	MH_CONTROL_REFUSED_EVICTED,  /* made room for root */
+	MH_CONTROL_REFUSAL_KINDS
 };
 
 struct mh_control;
@@ -111,6 +132,21 @@ void mh_control_close(struct mh_control *c);
 /* After a reload: the new control group (socket mode and access). */
 int mh_control_set_group(struct mh_control *c, bool group_set, gid_t group);
 size_t mh_control_nr_clients(const struct mh_control *c);
+uint64_t mh_control_refusals(const struct mh_control *c,
+			     enum mh_control_refusal kind);
+/* Unsent reply bytes held for all clients. */
+size_t mh_control_pending_output(const struct mh_control *c);
+/*
+ * For the fuzzer and tests: data as if one client with credentials peer had
+ * sent it on a fresh connection, handled exactly as the socket's bytes are
+ * (framing, size bound, parsing, permissions, dispatch); the replies are
+ * discarded.  0 or -ENOMEM.
+ */
+int mh_control_feed(struct mh_control *ctl, const struct mh_control_peer *peer,
+		    const char *data, size_t len);
+/* The daemon's method table (daemon-control.c; userdata: struct mh_daemon),
+ * for the control-protocol fuzzer. */
+const struct mh_control_method *mh_daemon_control_methods(size_t *nr);
 
 /*
  * Client: one request, blocking, timeout_ms for connect/send/receive.

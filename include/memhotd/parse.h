@@ -74,9 +74,16 @@ struct mh_zoneinfo {
 };
 
 int mh_parse_zoneinfo(const char *text, size_t len, struct mh_zoneinfo *out);
+/* The same; on failure msg (if not NULL) says where and why, e.g.
+ * "Node 0, zone Normal: present 9 exceeds spanned 8 (inconsistent zone)". */
+int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
+			  char *msg, size_t msg_len);
 void mh_zoneinfo_free(struct mh_zoneinfo *zi);
 
-/* Per-node sums the calibration needs, over populated zones of nid. */
+/* Per-node sums the calibration needs, over populated zones of nid; each
+ * saturates at MH_ZONEINFO_MAX_PAGES (the pages of a 64-bit address space
+ * with 4 KiB pages) instead of wrapping. */
+#define MH_ZONEINFO_MAX_PAGES (UINT64_MAX >> 12)
 struct mh_zoneinfo_node_sums {
 	uint64_t kernel_present; /* DMA + DMA32 + Normal present */
 	uint64_t kernel_cma;

@@ -25,12 +25,30 @@ struct mh_root {
 int mh_root_open(struct mh_root *r, const char *path);
 void mh_root_close(struct mh_root *r);
 
+/*
+ * Every file memhotd reads goes through one reader: opened with
+ * O_NONBLOCK|O_CLOEXEC|O_NOCTTY (a FIFO never blocks), checked with fstat
+ * to be a regular file (-EISDIR for a directory, -EINVAL for a FIFO,
+ * socket or device), read up to a bound (-EFBIG beyond it).  Below a root
+ * other than "/", symlinks resolve inside the root (openat2(2)
+ * RESOLVE_IN_ROOT, or a user-space walk where the kernel lacks it); a path
+ * that openat() would resolve elsewhere gives -EXDEV.
+ */
+#define MH_READ_MAX (64u * 1024 * 1024) /* mh_read_all's bound */
+
+/* Whole file at path (below r, or as given if r is NULL), at most max
+ * bytes; *out malloc'd, NUL-terminated.  0 or -errno. */
+int mh_read_file(const struct mh_root *r, const char *path, size_t max,
+		 char **out, size_t *len);
+/* For tests: resolve symlinks with the user-space walk, not openat2. */
+void mh_sysfs_force_resolve_fallback(bool on);
+
 /* Reads a whole small file (sysfs attribute) into buf, NUL-terminated.
- * Returns bytes read or -errno. */
+ * Returns bytes read or -errno (-EFBIG: more than len - 1 bytes). */
 ssize_t mh_read_small(const struct mh_root *r, const char *rel, char *buf,
 		      size_t len);
-/* Reads a file of any size (/proc/iomem, /proc/zoneinfo); *out malloc'd,
- * NUL-terminated. 0 or -errno. */
+/* Reads a file up to MH_READ_MAX (/proc/iomem, /proc/zoneinfo); *out
+ * malloc'd, NUL-terminated. 0 or -errno. */
 int mh_read_all(const struct mh_root *r, const char *rel, char **out,
 		size_t *len);
 /* One write(2) of s to rel; 0 or -errno (the errno of open or write). */

@@ -823,6 +823,248 @@ static void test_socket_path(void **state)
 			 -ENAMETOOLONG);
 }
 
+/* ---- hostile clients ---------------------------------------------------- */
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A NUL inside the method name is not the method. */
+static void test_method_nul_suffix(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static const char req[] =
+			"{\"method\":\"io.memhotd.Echo\\u0000junk\"}";
+		static const char req2[] =
+			"{\"method\":\"io.memhotd.Reload\\u0000\"}";
+
+		expect_error(f->path, req, sizeof(req) - 1,
+			     MH_CONTROL_ERR_METHOD_NOT_FOUND);
+		expect_error(f->path, req2, sizeof(req2) - 1,
+			     MH_CONTROL_ERR_METHOD_NOT_FOUND);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, pid), 0);
+	assert_int_equal(f->reloads, 0);
+}
+
+/* One byte every 100 ms keeps resetting the idle timer (0.7 s), but not
+ * the absolute deadline (1.5 s from accept). */
+static void test_trickle_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct mh_control_options o = {.idle_usec = 700 * 1000,
+				       .deadline_usec = 1500 * 1000};
+	pid_t pid;
+
+	mh_control_close(f->ctl);
+	assert_int_equal(open_server(f, &o), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd = raw_connect(f->path);
+		int64_t t0 = ms_now();
+		char c;
+
+		CHECK(fd >= 0);
+		for (;;) {
+			if (send(fd, " ", 1, MSG_NOSIGNAL) < 0)
+				break;
+			if (recv(fd, &c, 1, MSG_DONTWAIT) == 0)
+				break;
+			CHECK(ms_now() - t0 < 5000);
+			usleep(100 * 1000);
+		}
+		/* dropped at the deadline, not later */
+		CHECK(ms_now() - t0 >= 1300);
+		CHECK(ms_now() - t0 < 3000);
+		close(fd);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, pid), 0);
+	assert_int_equal(mh_control_nr_clients(f->ctl), 0);
+	assert_true(mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_DEADLINE) >=
+		    1);
+}
+
+/* Every slot held by non-root clients: root still gets in, the oldest
+ * non-root connection makes room; non-root newcomers are refused. */
+static void test_root_gets_in(void **state)
+{
+	struct fixture *f = *state;
+	struct mh_control_options o = {.max_clients = 3,
+				       .idle_usec = 20 * 1000 * 1000};
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_root_gets_in: skipped, needs root\n");
+		skip();
+	}
+	mh_control_close(f->ctl);
+	assert_int_equal(open_server(f, &o), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	pid = fork();
+	if (pid == 0) {
+		int fd[4], root[2];
+		char c;
+
+		/* connect as uid 65534 (the effective uid is what
+		 * SO_PEERCRED reports), then back to root */
+		CHECK(setegid(NOBODY) == 0 && seteuid(NOBODY) == 0);
+		for (int i = 0; i < 4; i++) {
+			fd[i] = raw_connect(f->path);
+			CHECK(fd[i] >= 0);
+			usleep(50 * 1000);
+		}
+		/* the fourth found no slot */
+		CHECK(recv(fd[3], &c, 1, 0) == 0);
+		CHECK(seteuid(0) == 0 && setegid(0) == 0);
+		/* two root connections at once: each evicts one */
+		for (int i = 0; i < 2; i++) {
+			static const char req[] =
+				"{\"method\":\"io.memhotd.Echo\"}";
+			json_object *r;
+
+			root[i] = raw_connect(f->path);
+			CHECK(root[i] >= 0);
+			raw_send(root[i], req, sizeof(req));
+			r = raw_reply(root[i]);
+			CHECK(r != NULL && reply_error(r) == NULL);
+			json_object_put(r);
+		}
+		/* the two oldest made room, the third is still served */
+		CHECK(recv(fd[0], &c, 1, 0) == 0);
+		CHECK(recv(fd[1], &c, 1, 0) == 0);
+		CHECK(recv(fd[2], &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN);
+		close(root[0]);
+		close(root[1]);
+		for (int i = 0; i < 4; i++)
+			close(fd[i]);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, pid), 0);
+	assert_int_equal(mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_LIMIT),
+			 1);
+	assert_int_equal(
+		mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_EVICTED), 2);
+}
+
+/* Clients that ask for big replies and never read: the server keeps at
+ * most max_output of unsent replies (plus the one just made), dropping
+ * the stalled ones, and keeps serving. */
+static void test_unread_replies_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct mh_control_options o = {.idle_usec = 60 * 1000 * 1000,
+				       .deadline_usec = 120 * 1000 * 1000,
+				       .max_output = 2 * 1024 * 1024};
+	int sync[2], done[2];
+	pid_t pid, other;
+	int64_t t0;
+	char c;
+
+	mh_control_close(f->ctl);
+	assert_int_equal(open_server(f, &o), 0);
+	assert_int_equal(pipe(sync), 0);
+	assert_int_equal(pipe(done), 0);
+	pid = fork();
+	if (pid == 0) {
+		static const char req[] = "{\"method\":\"io.memhotd.Big\"}";
+		int fd[16];
+
+		close(done[1]);
+		for (int i = 0; i < 16; i++) {
+			fd[i] = raw_connect(f->path);
+			CHECK(fd[i] >= 0);
+			raw_send(fd[i], req, sizeof(req));
+		}
+		CHECK(write(sync[1], "x", 1) == 1);
+		/* never read; wait for the parent */
+		CHECK(read(done[0], &c, 1) >= 0);
+		_exit(0);
+	}
+	close(sync[1]);
+	close(done[0]);
+	while (read(sync[0], &c, 1) != 1)
+		;
+	close(sync[0]);
+	/* The bound holds all along. 16 replies of 1 MiB: without it ~14 MiB
+	 * would wait (less what the socket buffers took, ~200 KiB each);
+	 * with it at most 2 MiB plus one reply, so at least 10 clients go. */
+	t0 = ms_now();
+	while (mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_OUTPUT) < 10) {
+		serve_for(f, 50);
+		assert_true(mh_control_pending_output(f->ctl) <=
+			    o.max_output + 1024 * 1024 + 4096);
+		assert_true(ms_now() - t0 < 60000);
+	}
+	serve_for(f, 200);
+	assert_true(mh_control_pending_output(f->ctl) <=
+		    o.max_output + 1024 * 1024 + 4096);
+	assert_true(mh_control_nr_clients(f->ctl) <= 6);
+	other = fork();
+	if (other == 0) {
+		echo_ok(f->path);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, other), 0);
+	assert_int_equal(write(done[1], "x", 1), 1);
+	close(done[1]);
+	assert_int_equal(serve_until(f, pid), 0);
+	serve_for(f, 100);
+	assert_int_equal(mh_control_nr_clients(f->ctl), 0);
+	assert_int_equal(mh_control_pending_output(f->ctl), 0);
+}
+
+/* Refusals are counted (and logged): permission, size. */
+static void test_refusals_counted(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(f->path, 0666), 0);
+	pid = fork();
+	if (pid == 0) {
+		json_object *out = NULL;
+		char err[128];
+
+		CHECK(setegid(NOBODY) == 0 && seteuid(NOBODY) == 0);
+		CHECK(mh_control_call(f->path, "io.memhotd.Reload", NULL, 3000,
+				      &out, err, sizeof(err)) == 1);
+		CHECK(strcmp(err, MH_CONTROL_ERR_PERMISSION_DENIED) == 0);
+		json_object_put(out);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, pid), 0);
+	assert_int_equal(
+		mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_PERMISSION), 1);
+	pid = fork();
+	if (pid == 0) {
+		size_t n = MH_CONTROL_MAX_REQUEST + 10;
+		char *big = malloc(n);
+		int fd = raw_connect(f->path);
+
+		CHECK(big && fd >= 0);
+		memset(big, 'x', n);
+		send(fd, big, n, MSG_NOSIGNAL);
+		free(big);
+		json_object_put(raw_reply(fd));
+		close(fd);
+		_exit(0);
+	}
+	assert_int_equal(serve_until(f, pid), 0);
+	assert_int_equal(
+		mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_TOO_LARGE), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -851,6 +1093,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_running, setup,
 						teardown),
 		cmocka_unit_test(test_socket_path),
+		cmocka_unit_test_setup_teardown(test_method_nul_suffix, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_trickle_deadline, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_root_gets_in, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unread_replies_bounded,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_counted, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

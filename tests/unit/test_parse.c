@@ -12,7 +12,11 @@
 #include <cmocka.h>
 #include <dirent.h>
 
+#include "memhotd/config.h"
 #include "memhotd/parse.h"
+#include "memhotd/scan.h"
+#include "memhotd/sysfs.h"
+#include "simtree.h"
 
 static const char *data_dir(void)
 {
@@ -882,6 +886,286 @@ static void test_capture_all(void **state)
 	assert_true(seen >= 4);
 }
 
+/* ---- hostile input: issue 9 findings, each failed before its fix ---- */
+
+/* Per-node sums saturate instead of wrapping to a small number. */
+static void test_zoneinfo_sums_saturate(void **state)
+{
+	struct st_zone z[] = {
+		{0, "Normal", 4096, UINT64_MAX - 1, UINT64_MAX - 2, 10, 0},
+		{0, "DMA32", 1, UINT64_MAX - 1, 1000, 10, 0},
+		{0, "Movable", 1, UINT64_MAX, UINT64_MAX - 5, 10, 0},
+		{0, "Movable", 1, UINT64_MAX, 100, 10, 0},
+	};
+	struct mh_zoneinfo_node_sums s;
+	struct mh_zoneinfo zi;
+	char *text = st_zoneinfo_text(z, 4);
+
+	(void)state;
+	assert_int_equal(mh_parse_zoneinfo(text, strlen(text), &zi), 0);
+	mh_zoneinfo_node_sums(&zi, 0, &s);
+	assert_true(s.kernel_present == MH_ZONEINFO_MAX_PAGES);
+	assert_true(s.movable_present == MH_ZONEINFO_MAX_PAGES);
+	assert_true(s.kernel_cma <= s.kernel_present);
+	mh_zoneinfo_free(&zi);
+	free(text);
+}
+
+/* present > spanned: -EINVAL with a message that names the zone. */
+static void test_zoneinfo_present_over_spanned(void **state)
+{
+	struct st_zone z[] = {{0, "Normal", 4096, 100, 200, 100, 0}};
+	struct mh_zoneinfo zi;
+	char *text = st_zoneinfo_text(z, 1), msg[160];
+
+	(void)state;
+	assert_int_equal(mh_parse_zoneinfo_msg(text, strlen(text), &zi, msg,
+					       sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "Node 0, zone Normal"));
+	assert_non_null(strstr(msg, "present 200 exceeds spanned 100"));
+	free(text);
+}
+
+#define TBOOT "8d3a6f0c-2b7e-4c41-9a55-0f1e2d3c4b5a"
+
+/* A token longer than the scratch buffer is rejected whole, not split. */
+static void test_classification_long_token(void **state)
+{
+	struct mh_id_range *rg = NULL;
+	char text[256];
+	size_t n = 0;
+
+	(void)state;
+	/* 48 characters: zero-padded 48 used to read as blocks 0 and 48 */
+	snprintf(text, sizeof(text), "%s\n%048d\n", TBOOT, 48);
+	assert_int_equal(mh_scan_parse_classification(text, strlen(text), TBOOT,
+						      &rg, &n),
+			 -EINVAL);
+	/* 47 characters still fit and mean 48 */
+	snprintf(text, sizeof(text), "%s\n%047d\n", TBOOT, 48);
+	assert_int_equal(mh_scan_parse_classification(text, strlen(text), TBOOT,
+						      &rg, &n),
+			 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rg[0].first, 48);
+	free(rg);
+	/* cut short in the middle of a line */
+	snprintf(text, sizeof(text), "%s\n40-4", TBOOT);
+	assert_int_equal(mh_scan_parse_classification(text, strlen(text), TBOOT,
+						      &rg, &n),
+			 -EINVAL);
+}
+
+/* A minimal tree: 4 boot blocks, two more online, one offline. */
+static void mini_tree(struct simtree *t)
+{
+	struct st_zone z[] = {
+		{0, "Normal", 0, 7 * 32768, 6 * 32768, 6 * 32768, 0}};
+
+	st_init(t);
+	st_block_size(t, 128ull << 20);
+	st_boot_id(t, TBOOT);
+	st_blocks(t, 0, 5, "online", "Normal", 0);
+	st_block(t, 6, "offline", "Movable Normal", 0);
+	st_put(t, "proc/iomem", "00000000-ffffffff : System RAM\n");
+	st_zoneinfo(t, z, 1);
+}
+
+static char *tree_file(const struct simtree *t, const char *rel)
+{
+	char p[PATH_MAX];
+	struct mh_root r;
+	char *text = NULL;
+
+	(void)p;
+	assert_int_equal(mh_root_open(&r, t->root), 0);
+	if (mh_read_file(&r, rel, 1 << 20, &text, NULL) < 0)
+		text = NULL;
+	mh_root_close(&r);
+	return text;
+}
+
+/* A damaged classification file is moved aside, never silently replaced;
+ * stale temp files of a killed run are removed. */
+static void test_classification_corrupt_kept(void **state)
+{
+	static const char *bad[] = {
+		TBOOT "\n4-5\ngarbage\n", /* garbage */
+		TBOOT "\n4-",		  /* truncated */
+	};
+	struct mh_inventory inv;
+	struct simtree t;
+	struct mh_root r;
+	char *s, p[PATH_MAX];
+
+	(void)state;
+	mini_tree(&t);
+	assert_int_equal(mh_root_open(&r, t.root), 0);
+	for (size_t i = 0; i < 2; i++) {
+		st_put(&t, "run/memhotd/classification", bad[i]);
+		st_put(&t, "run/memhotd/classification.99999.tmp", "x");
+		assert_int_equal(mh_scan_full(&r, &inv), 0);
+		mh_inv_free(&inv);
+		s = tree_file(&t, "run/memhotd/classification.corrupt");
+		assert_non_null(s);
+		assert_string_equal(s, bad[i]);
+		free(s);
+		s = tree_file(&t, "run/memhotd/classification");
+		assert_non_null(s);
+		assert_string_equal(s, TBOOT "\n6\n");
+		free(s);
+		assert_false(mh_path_exists(
+			&r, "run/memhotd/classification.99999.tmp"));
+	}
+	/* a directory: moved aside as well, then a fresh file written */
+	st_rm(&t, "run/memhotd/classification.corrupt");
+	st_rm(&t, "run/memhotd/classification");
+	st_mkdirs(&t, "run/memhotd/classification");
+	assert_int_equal(mh_scan_full(&r, &inv), 0);
+	mh_inv_free(&inv);
+	st_abs(&t, "run/memhotd/classification.corrupt", p, sizeof(p));
+	{
+		struct stat st;
+
+		assert_int_equal(stat(p, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+	}
+	s = tree_file(&t, "run/memhotd/classification");
+	assert_non_null(s);
+	assert_string_equal(s, TBOOT "\n6\n");
+	free(s);
+	mh_root_close(&r);
+	st_destroy(&t);
+}
+
+/* A symlink planted at the temporary file's name is not written through. */
+static void test_classification_tmp_symlink(void **state)
+{
+	struct mh_inventory inv;
+	struct simtree t;
+	struct mh_root r;
+	char rel[128], *s;
+
+	(void)state;
+	mini_tree(&t);
+	assert_int_equal(mh_root_open(&r, t.root), 0);
+	assert_int_equal(mh_scan_full_readonly(&r, &inv), 0);
+	st_put(&t, "victim", "untouched\n");
+	snprintf(rel, sizeof(rel), "run/memhotd/classification.%ld.tmp",
+		 (long)getpid());
+	st_symlink(&t, "../../victim", rel);
+	assert_int_equal(mh_scan_save_classification(&r, &inv), -ELOOP);
+	s = tree_file(&t, "victim");
+	assert_string_equal(s, "untouched\n");
+	free(s);
+	mh_inv_free(&inv);
+	mh_root_close(&r);
+	st_destroy(&t);
+}
+
+/* FIFOs where memhotd expects files: an error, never a hang. */
+static void test_fifo_never_blocks(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_config c;
+	struct simtree t;
+	struct mh_root r;
+	char p[PATH_MAX], err[512], buf[64], *text;
+
+	(void)state;
+	mini_tree(&t);
+	assert_int_equal(mh_root_open(&r, t.root), 0);
+	st_mkdirs(&t, "run/memhotd");
+	st_abs(&t, "run/memhotd/classification", p, sizeof(p));
+	assert_int_equal(mkfifo(p, 0600), 0);
+	alarm(20); /* a hang fails the test instead of stalling it */
+	assert_int_equal(mh_read_file(&r, "run/memhotd/classification", 100,
+				      &text, NULL),
+			 -EINVAL);
+	assert_int_equal(mh_read_small(&r, "run/memhotd/classification", buf,
+				       sizeof(buf)),
+			 -EINVAL);
+	/* start-up with a FIFO at the classification path */
+	assert_int_equal(mh_scan_full(&r, &inv), 0);
+	mh_inv_free(&inv);
+	/* config file and drop-in */
+	st_abs(&t, "etc/memhotd.conf", p, sizeof(p));
+	st_mkdirs(&t, "etc/memhotd.conf.d");
+	assert_int_equal(mkfifo(p, 0600), 0);
+	mh_config_defaults(&c);
+	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(p);
+	st_put(&t, "etc/memhotd.conf", "# empty\n");
+	{
+		char d[PATH_MAX];
+
+		st_abs(&t, "etc/memhotd.conf.d/10-x.conf", d, sizeof(d));
+		assert_int_equal(mkfifo(d, 0600), 0);
+	}
+	mh_config_defaults(&c);
+	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	alarm(0);
+	mh_root_close(&r);
+	st_destroy(&t);
+}
+
+/* An absolute symlink inside --root resolves inside the root: writes
+ * cannot leave it.  Both with openat2 and with the fallback walk. */
+static void test_symlink_stays_in_root(void **state)
+{
+	struct simtree t, out;
+	struct mh_root r;
+	char target[PATH_MAX], buf[64], *s;
+
+	(void)state;
+	for (int fallback = 0; fallback < 2; fallback++) {
+		mh_sysfs_force_resolve_fallback(fallback);
+		mini_tree(&t);
+		st_init(&out);
+		st_put(&out, "victim", "untouched\n");
+		assert_int_equal(mh_root_open(&r, t.root), 0);
+		/* absolute link to a file outside the root */
+		snprintf(target, sizeof(target), "%s/victim", out.root);
+		st_symlink(&t, target,
+			   "sys/devices/system/memory/memory6/"
+			   "state");
+		assert_true(mh_write_attr(&r,
+					  "sys/devices/system/memory/"
+					  "memory6/state",
+					  "online") < 0);
+		s = tree_file(&out, "victim");
+		assert_string_equal(s, "untouched\n");
+		free(s);
+		/* an absolute link to a path inside the root works, the
+		 * root standing for "/" */
+		st_put(&t, "elsewhere/state", "offline\n");
+		st_symlink(&t, "/elsewhere/state",
+			   "sys/devices/system/memory/memory6/state");
+		assert_int_equal(mh_read_small(&r,
+					       "sys/devices/system/memory/"
+					       "memory6/state",
+					       buf, sizeof(buf)),
+				 8);
+		/* relative links with ".." resolve as before */
+		assert_int_equal(mh_read_small(&r,
+					       "sys/devices/system/memory/"
+					       "memory0/node0/../../memory/"
+					       "memory0/state",
+					       buf, sizeof(buf)),
+				 7);
+		/* ".." cannot climb above the root */
+		assert_true(mh_read_small(&r, "../../../../../../../etc/passwd",
+					  buf, sizeof(buf)) < 0);
+		mh_root_close(&r);
+		st_destroy(&t);
+		st_destroy(&out);
+	}
+	mh_sysfs_force_resolve_fallback(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +1190,13 @@ int main(void)
 		cmocka_unit_test(test_capture_iomem),
 		cmocka_unit_test(test_capture_sysfs_attrs),
 		cmocka_unit_test(test_capture_all),
+		cmocka_unit_test(test_zoneinfo_sums_saturate),
+		cmocka_unit_test(test_zoneinfo_present_over_spanned),
+		cmocka_unit_test(test_classification_long_token),
+		cmocka_unit_test(test_classification_corrupt_kept),
+		cmocka_unit_test(test_classification_tmp_symlink),
+		cmocka_unit_test(test_fifo_never_blocks),
+		cmocka_unit_test(test_symlink_stays_in_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
