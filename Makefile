@@ -80,6 +80,7 @@ $(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) 
 bench-coldplug: $(B)/bench/coldplug
 	@uptime
 	$(B)/bench/coldplug $(COLDPLUG_ARGS)
+	$(B)/bench/coldplug -l virtio $(COLDPLUG_ARGS)
 bench: bench-coldplug
 
 $(B)/bench $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
