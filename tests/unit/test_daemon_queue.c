@@ -504,6 +504,43 @@ static void test_dry_run_agrees_with_plan(void **state)
 	mh_inv_free(&inv);
 }
 
+/* The virtio-mem throttle the scheduler's hold assumes, from the tree:
+ * 5.10 has no force_bbm parameter; without the module, the release. */
+static void test_vmem_throttle_detection(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *param, *release;
+		enum mh_vmem_throttle want;
+	} cases[] = {
+		{"unplug_online", NULL, MH_VMEM_THROTTLE_BLOCKS_5_10},
+		{"force_bbm", NULL, MH_VMEM_THROTTLE_BYTES},
+		{NULL, "5.10.0-33-amd64\n", MH_VMEM_THROTTLE_BLOCKS_5_10},
+		{NULL, "6.1.0-57-amd64\n", MH_VMEM_THROTTLE_BYTES},
+		{NULL, NULL, MH_VMEM_THROTTLE_BYTES},
+	};
+	char rel[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st_destroy(&f->t);
+		base_tree(f);
+		if (cases[i].param) {
+			snprintf(rel, sizeof(rel),
+				 "sys/module/virtio_mem/parameters/%s",
+				 cases[i].param);
+			st_put(&f->t, rel, "N\n");
+		}
+		if (cases[i].release)
+			st_put(&f->t, "proc/sys/kernel/osrelease",
+			       cases[i].release);
+		start(f);
+		assert_int_equal(f->d->sched.throttle, cases[i].want);
+		mh_daemon_free(f->d);
+		free(f->d);
+		f->d = NULL;
+	}
+}
+
 /* SIGHUP-style reload with a bad file keeps the old configuration. */
 static void test_reload(void **state)
 {
@@ -536,6 +573,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_agrees_with_plan,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmem_throttle_detection,
 						setup, teardown),
 	};
 
