@@ -38,8 +38,8 @@
  * With virtio-mem the queue empties after nearly every block, and saving
  * whenever it does cost a tmpfs file create + rename per block.  A restart
  * inside the window loses only the classification of blocks that changed
- * in it: hotplugged blocks, which rules 2 and 3 of spec 5.4 (inside
- * virtioN/daxX.Y/"System RAM (driver)", or a DIMM) classify again anyway.
+ * in it: hotplugged blocks, which the classification recognises again
+ * anyway (inside virtioN/daxX.Y/"System RAM (driver)", or a DIMM).
  * SIGTERM and a rescan still save at once.
  */
 #define MH_SAVE_DELAY_USEC (1000ULL * 1000)
@@ -994,7 +994,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		mh_warn("control socket: %s; continuing without it",
 			strerror(-r));
 
-	/* Coldplug (spec 6.12): every offline hotplugged block, ascending. */
+	/* Coldplug: every offline hotplugged block, ascending. */
 	i = queue_offline(d);
 	mh_info("coldplug: %zu offline hotplugged blocks queued", i);
 	process_queue(d, 0);
