@@ -90,31 +90,12 @@ int mh_parse_block_arg(const char *s, uint64_t *id)
 	return 0;
 }
 
-static const struct mh_pending *find_pending(const struct mh_daemon *d,
-					     uint64_t id)
+/* The scheduler's state of block id (none without a daemon). */
+static enum mh_sched_state sched_state(const struct mh_daemon *d, uint64_t id,
+				       int *err)
 {
-	for (size_t i = 0; d && d->pending && i < d->nr_pending; i++)
-		if (d->pending[i].id == id)
-			return &d->pending[i];
-	return NULL;
-}
-
-static const struct mh_failed *find_failed(const struct mh_daemon *d,
-					   uint64_t id)
-{
-	for (size_t i = 0; d && d->failed && i < d->nr_failed; i++)
-		if (d->failed[i].id == id)
-			return &d->failed[i];
-	return NULL;
-}
-
-static bool user_offlined(const struct mh_daemon *d, uint64_t id)
-{
-	for (size_t i = 0; d && d->user_offlined && i < d->nr_user_offlined;
-	     i++)
-		if (d->user_offlined[i] == id)
-			return true;
-	return false;
+	*err = 0;
+	return d ? mh_sched_state_of(&d->sched, id, err) : MH_SCHED_NONE;
 }
 
 static const struct mh_group *group_of(const struct mh_inventory *inv,
@@ -316,8 +297,8 @@ static json_object *j_block(const struct mh_inventory *inv,
 {
 	json_object *o = json_object_new_object();
 	const struct mh_group *g = group_of(inv, b);
-	const struct mh_pending *p = find_pending(d, b->id);
-	const struct mh_failed *f = find_failed(d, b->id);
+	int ferr;
+	enum mh_sched_state st = sched_state(d, b->id, &ferr);
 	char name[32];
 	bool online = b->state == MH_BLOCK_ONLINE;
 
@@ -338,8 +319,13 @@ static json_object *j_block(const struct mh_inventory *inv,
 	    online ? json_object_new_string(mh_onliner_name(b->onlined_by))
 		   : NULL);
 	add(o, "pending",
-	    p ? json_object_new_string(mh_pending_state_name(p->state)) : NULL);
-	add(o, "failed_errno", f ? json_object_new_int(f->err) : NULL);
+	    mh_sched_is_pending(st)
+		    ? json_object_new_string(mh_sched_state_name(st))
+		    : NULL);
+	add(o, "failed_errno",
+	    st == MH_SCHED_FAILED || st == MH_SCHED_POISONED
+		    ? json_object_new_int(-ferr)
+		    : NULL);
 	if (d && b->has_decision) {
 		json_object *dec = json_object_new_object();
 
@@ -559,7 +545,7 @@ static json_object *j_daemon(const struct mh_config *cfg,
 	add(o, "blocks_onlined_movable", j_u64(k->onlined_movable));
 	add(o, "blocks_onlined_kernel", j_u64(k->onlined_kernel));
 	add(o, "blocks_failed", j_u64(k->failed));
-	add(o, "blocks_pending", j_u64(d->nr_pending));
+	add(o, "blocks_pending", j_u64(d->sched.nr_queued));
 	add(o, "retries", j_u64(k->retried));
 	add(o, "lost_races", j_u64(k->lost_races));
 	add(o, "vanished", j_u64(k->vanished));
@@ -813,13 +799,15 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 			json_object *e;
 			struct mh_decision dec;
 			const char *skip;
+			int ferr;
 			ssize_t bdev = group_of(inv, b) ? b->group : -1;
 
 			if (b->state != MH_BLOCK_OFFLINE || bdev != dev)
 				continue;
 			e = j_block(inv, d, b);
 			skip = waiting_for(b);
-			if (!skip && user_offlined(d, b->id))
+			if (!skip &&
+			    sched_state(d, b->id, &ferr) == MH_SCHED_OFFLINED)
 				skip = "offlined-by-other";
 			if (!skip && decide(inv, &view, b, sim + sim_start,
 					    nsim - sim_start, &dec) < 0)

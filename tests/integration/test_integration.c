@@ -1374,6 +1374,63 @@ static void dry_run(void **state)
 }
 
 /*
+ * Dry run and real run agree where the ratio bites (ratio 100: an 8 GiB
+ * coldplug over 4 GiB of boot memory).  The dry run simulates every write,
+ * so each decision sees the ones before it, exactly as in the real run;
+ * the real run then produces the dry run's layout block for block.  (The
+ * plan's side is test_daemon_queue's test_dry_run_agrees_with_plan.)
+ */
+static void dry_run_agrees_with_real_run(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	const uint64_t n = 64;
+	char want[MAXB + 1] = "", needle[128];
+	size_t movable = 0, kernel = 0;
+
+	env_init(ep, FK_BASE_Q35_4G, 8,
+		 CONF_DEFAULT "auto_movable_ratio = 100\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&ep->k);
+	for (uint64_t b = 48; b < 48 + n; b++)
+		assert_int_equal(fk_block_create(&ep->k, b, 0), 0);
+	assert_int_equal(fk_iomem_update(&ep->k), 0);
+	fk_unlock(&ep->k);
+	daemon_start_bin(ep, bin_daemon, true);
+	snprintf(needle, sizeof(needle), "memory%" PRIu64 ": would write",
+		 48 + n - 1);
+	assert_true(wait_log(ep, needle, 10000));
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle),
+			 "memory%" PRIu64 ": would write online_movable ",
+			 48 + i);
+		if (file_contains(ep->log, needle)) {
+			want[i] = 'M';
+			movable++;
+			continue;
+		}
+		snprintf(needle, sizeof(needle),
+			 "memory%" PRIu64 ": would write online_kernel ",
+			 48 + i);
+		assert_true(file_contains(ep->log, needle));
+		want[i] = 'N';
+		kernel++;
+	}
+	want[n] = '\0';
+	assert_true(movable > 0 && kernel > 0);
+	assert_int_equal(count_lines(ep, "write memory"), 0);
+	expect_layout(ep, "dry run wrote nothing", 48,
+		      "................................................"
+		      "................");
+	daemon_stop(ep);
+	daemon_start(ep);
+	assert_true(wait_settled(ep, 48, n, NULL, 10000));
+	expect_layout(ep, "real run as the dry run said", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
  * A restart keeps the early/hotplugged classification (5.4, persisted
  * under run/memhotd for this boot): hotplugged blocks online at the second
  * start must not count as boot memory.  Blocks added while the daemon was
@@ -1605,6 +1662,8 @@ int main(void)
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
+		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
+					  teardown),
 		cmocka_unit_test_teardown(noise_and_remove_offline, teardown),
 		cmocka_unit_test_teardown(restart_keeps_classification,
 					  teardown),
