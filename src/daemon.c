@@ -389,6 +389,7 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 			mh_debug("memory%" PRIu64 ": added, queued", id);
 		mh_daemon_kick(d);
 	}
+	mh_kernel_block_onlined(d, id); /* online already: kernel auto-online */
 }
 
 static void handle_online(struct mh_daemon *d, uint64_t id)
@@ -408,6 +409,7 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 				": onlined to %s by someone else (block "
 				"unknown before)",
 				id, mh_zone_name(b->zone));
+			mh_kernel_block_onlined(d, id);
 		}
 		d->classification_dirty = true;
 		return;
@@ -427,6 +429,7 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 	failed_remove(d, id);
 	offlined_remove(d, id);
 	mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
+	mh_kernel_block_onlined(d, id);
 	if (was_pending) {
 		d->counters.lost_races++;
 		mh_warn("memory%" PRIu64
@@ -876,6 +879,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 	mh_policy_decide(&view, &req, &dec);
 	mh_decision_explain(&dec, MH_PAGE_SIZE, expl, sizeof(expl));
 	what = mh_onliner_state_string(dec.target);
+	mh_kernel_before_write(d, id, &dec, expl);
 
 	if (d->dry_run) {
 		b->has_decision = true;
@@ -940,6 +944,7 @@ static void decide_and_write(struct mh_daemon *d, size_t i, uint64_t now)
 		pending_remove_at(d, i);
 		if (mh_sysfs_online_zone(&d->root, id, &z) == 0) {
 			mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
+			mh_kernel_block_onlined(d, id);
 			mh_warn("memory%" PRIu64 ": lost a race: already "
 				"online in %s, put there "
 				"by someone else (memhotd wanted %s; %s)",
@@ -1183,6 +1188,12 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 		mh_err("reload: %s; keeping the previous configuration", e);
 		return -1;
 	}
+	if (mh_kernel_reload(d, &c, e, sizeof(e)) < 0) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s", e);
+		mh_err("reload: %s; keeping the previous configuration", e);
+		return -1;
+	}
 	d->config = c;
 	log_config(d, "reloaded");
 	/* SIGHUP and memhotctl reload alike: the socket follows [control]. */
@@ -1293,6 +1304,9 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		return 1;
 	}
 	lock_memory();
+	r = mh_kernel_start(d); /* kernel.c: before the scan (page size) */
+	if (r != 0)
+		return r;
 
 	r = sd_event_new(&d->event);
 	if (r < 0) {
@@ -1327,6 +1341,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		return 1;
 	}
 	log_config(d, "configuration");
+	mh_kernel_after_scan(d);
 	mh_inv_for_each_block(&d->inv, coldplug_log_cb, counts);
 	for (i = 0; i < d->inv.nr_groups; i++)
 		groups += d->inv.gstats[i].alive;
@@ -1337,6 +1352,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 
 	d->nr_competitors = mh_competitors_detect(&d->root, d->competitors,
 						  MH_MAX_COMPETITORS);
+	d->nr_competitors = mh_kernel_filter_competitors(d, d->competitors,
+							 d->nr_competitors);
 	for (i = 0; i < d->nr_competitors; i++)
 		mh_warn("competing onliner: %s", d->competitors[i]);
 
@@ -1407,6 +1424,7 @@ void mh_daemon_free(struct mh_daemon *d)
 	d->uevents = NULL;
 	d->event = sd_event_unref(d->event);
 	mh_inv_free(&d->inv);
+	mh_kernel_free(&d->kernel);
 	mh_root_close(&d->root);
 	free(d->pending);
 	free(d->failed);

@@ -23,7 +23,10 @@
 
 #include "memhotd/policy.h"
 
-#define MH_PAGE_SIZE 4096ULL
+/* The running system's page size (kernel.c: sysconf, or a simulated
+ * tree's); never a constant: 64 KiB-page kernels exist. */
+uint64_t mh_page_size(void);
+#define MH_PAGE_SIZE mh_page_size()
 #define MH_MAX_NODES 1024
 #define MH_GROUP_NAME_MAX 64
 
