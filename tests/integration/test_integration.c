@@ -309,6 +309,8 @@ static void daemon_start(struct env *e)
 	daemon_start_bin(e, bin_daemon, false);
 }
 
+static void status_get(struct env *e, char *buf, size_t len);
+
 static int count_lines(struct env *e, const char *needle)
 {
 	static char buf[1 << 20];
@@ -1135,6 +1137,11 @@ static void errno_injection(void **state)
 	virtio_plug(ep, 48, 72, 4, 0, NULL);
 	assert_true(wait_settled(ep, 72, 4, NULL, 10000));
 	expect_layout(ep, "after errors", 72, "MMMM");
+	/* and status lists it as poisoned */
+	static char st[1 << 16];
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"poisoned\":[52]"))
+		fail_msg("memory52 not poisoned in status: %s", st);
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
