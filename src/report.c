@@ -769,7 +769,20 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 	o = json_object_new_object();
 	add(o, "block", j_block(inv, d, b));
 	wait = b->state == MH_BLOCK_OFFLINE ? waiting_for(b) : NULL;
-	if (b->has_decision) {
+	const struct mh_kernel_onlined *ko =
+		d ? mh_kernel_find_onlined(&d->kernel, block) : NULL;
+
+	if (b->has_decision && ko && ko->verified &&
+	    b->state == MH_BLOCK_ONLINE) {
+		source = "verified";
+		dec = b->decision;
+		snprintf(note, sizeof(note),
+			 "the kernel onlined this block to %s itself; this is "
+			 "memhotd's own decision with the state before it, "
+			 "which %s",
+			 mh_zone_name(ko->zone),
+			 ko->agrees ? "agrees" : "DISAGREES");
+	} else if (b->has_decision) {
 		source = "recorded";
 		dec = b->decision;
 		snprintf(note, sizeof(note), "%s",

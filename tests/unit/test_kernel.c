@@ -588,6 +588,37 @@ static void test_status_keys(void **state)
 	assert_non_null(strstr(text, "left offline: memory50\n"));
 	free(text);
 	json_object_put(st);
+	/* explain: a kernel-onlined block with its verification */
+	{
+		struct mh_kernel_onlined *ko =
+			mh_kernel_find_onlined(&d->kernel, 48);
+		struct mh_block *b = mh_inv_block(&d->inv, 48);
+		json_object *ex;
+
+		assert_non_null(ko);
+		assert_non_null(b);
+		ko->verified = true;
+		ko->expected = MH_ZONE_MOVABLE;
+		ko->agrees = false;
+		b->has_decision = true;
+		memset(&b->decision, 0, sizeof(b->decision));
+		b->decision.target = MH_TARGET_MOVABLE;
+		ex = mh_report_explain(&d->inv, &d->config, d, 48);
+		assert_non_null(ex);
+		assert_string_equal(
+			json_object_get_string(
+				json_object_object_get(ex, "decision_source")),
+			"verified");
+		assert_non_null(
+			strstr(json_object_get_string(
+				       json_object_object_get(ex, "note")),
+			       "onlined this block to Normal itself"));
+		assert_non_null(
+			strstr(json_object_get_string(
+				       json_object_object_get(ex, "note")),
+			       "DISAGREES"));
+		json_object_put(ex);
+	}
 	d->failed = NULL;
 	mh_inv_free(&d->inv);
 	stop(d);
