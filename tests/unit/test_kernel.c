@@ -475,6 +475,45 @@ static void test_start_612_auto_online(void **state)
 	st_destroy(&t);
 }
 
+/* Reload: [policy] re-mirrored; a mode change refused. */
+static void test_reload(void **state)
+{
+	struct simtree t;
+	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct mh_config c;
+	char err[256];
+
+	(void)state;
+	assert_non_null(d);
+	tree(&t, K61);
+	assert_int_equal(start(&t, d, NULL), 0);
+	assert_true(d->kernel.mirrored);
+	c = d->config;
+	c.policy.ratio = 150;
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), 0);
+	expect_file(&t, PARAMS "/auto_movable_ratio", "150\n");
+	assert_true(d->kernel.cross_check);
+	c.mode = MH_MODE_DELEGATE;
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot change on reload"));
+	c.mode = MH_MODE_ONLINE;
+	c.policy.policy = MH_POLICY_MOVABLE;
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), 0);
+	assert_false(d->kernel.mirrored);
+	assert_false(d->kernel.cross_check);
+	expect_file(&t, PARAMS "/online_policy", "auto-movable\n");
+	stop(d);
+	/* delegate: a reload to something inexpressible is refused */
+	assert_int_equal(start(&t, d, "[policy]\nmode = delegate\n"), 0);
+	c = d->config;
+	c.policy.policy = MH_POLICY_KERNEL;
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot express"));
+	stop(d);
+	free(d);
+	st_destroy(&t);
+}
+
 /* ---- kernel_onlined and the status keys ---- */
 
 static void test_onlined_list(void **state)
@@ -690,6 +729,7 @@ int main(void)
 		cmocka_unit_test(test_start_510),
 		cmocka_unit_test(test_start_61),
 		cmocka_unit_test(test_start_612_auto_online),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_onlined_list),
 		cmocka_unit_test(test_status_keys),
 		cmocka_unit_test(test_config_keys),
