@@ -148,6 +148,7 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 		return;
 	if (b->state != MH_BLOCK_OFFLINE) {
 		mh_sched_forget(&d->sched, id);
+		mh_kernel_block_onlined(d, id); /* kernel auto-online */
 		return;
 	}
 	r = mh_sched_added(&d->sched, id, now_usec());
@@ -174,6 +175,7 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 				": onlined to %s by someone else (block "
 				"unknown before)",
 				id, mh_zone_name(b->zone));
+			mh_kernel_block_onlined(d, id);
 		}
 		d->classification_dirty = true;
 		return;
@@ -190,6 +192,7 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 		return;
 	}
 	mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
+	mh_kernel_block_onlined(d, id);
 	if (mh_sched_onlined(&d->sched, id)) {
 		d->counters.lost_races++;
 		mh_warn("memory%" PRIu64
@@ -463,6 +466,7 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 	int r, err = 0;
 
 	mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
+	mh_kernel_before_write(d, id, dec, expl);
 	if (!d->dry_run) {
 		t0 = now_usec();
 		err = mh_onliner_write(&d->root, id, dec->target);
@@ -519,6 +523,7 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 		d->counters.lost_races++;
 		if (mh_sysfs_online_zone(&d->root, id, &z) == 0) {
 			mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
+			mh_kernel_block_onlined(d, id);
 			mh_warn("memory%" PRIu64 ": lost a race: already "
 				"online in %s, put there "
 				"by someone else (memhotd wanted %s; %s)",
@@ -776,6 +781,12 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 		mh_err("reload: %s; keeping the previous configuration", e);
 		return -1;
 	}
+	if (mh_kernel_reload(d, &c, e, sizeof(e)) < 0) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s", e);
+		mh_err("reload: %s; keeping the previous configuration", e);
+		return -1;
+	}
 	d->config = c;
 	log_config(d, "reloaded");
 	/* SIGHUP and memhotctl reload alike: the socket follows [control]. */
@@ -910,6 +921,9 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		return 1;
 	}
 	lock_memory();
+	r = mh_kernel_start(d); /* kernel.c: before the scan (page size) */
+	if (r != 0)
+		return r;
 
 	r = sd_event_new(&d->event);
 	if (r < 0) {
@@ -946,6 +960,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 		return 1;
 	}
 	log_config(d, "configuration");
+	mh_kernel_after_scan(d);
 	mh_debug("virtio-mem throttle: %s",
 		 mh_vmem_throttle_name(d->sched.throttle));
 	mh_inv_for_each_block(&d->inv, coldplug_log_cb, counts);
@@ -958,6 +973,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 
 	d->nr_competitors = mh_competitors_detect(&d->root, d->competitors,
 						  MH_MAX_COMPETITORS);
+	d->nr_competitors = mh_kernel_filter_competitors(d, d->competitors,
+							 d->nr_competitors);
 	for (i = 0; i < d->nr_competitors; i++)
 		mh_warn("competing onliner: %s", d->competitors[i]);
 
@@ -1028,6 +1045,7 @@ void mh_daemon_free(struct mh_daemon *d)
 	d->uevents = NULL;
 	d->event = sd_event_unref(d->event);
 	mh_inv_free(&d->inv);
+	mh_kernel_free(&d->kernel);
 	mh_root_close(&d->root);
 	mh_sched_free(&d->sched);
 }

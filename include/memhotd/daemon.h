@@ -12,6 +12,7 @@
 
 #include "memhotd/config.h"
 #include "memhotd/inventory.h"
+#include "memhotd/kernel.h"
 #include "memhotd/sched.h"
 #include "memhotd/sysfs.h"
 
@@ -43,6 +44,7 @@ struct mh_daemon {
 	struct mh_config config;
 	struct mh_inventory inv;
 	struct mh_counters counters;
+	struct mh_kernel kernel; /* kernel.c: facts and cooperation */
 	sd_event *event;
 	struct mh_uevent_source *uevents;
 	struct mh_control *control;
