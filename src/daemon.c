@@ -162,6 +162,7 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 static void handle_online(struct mh_daemon *d, uint64_t id)
 {
 	struct mh_block *b = mh_inv_block(&d->inv, id);
+	enum mh_sched_state was;
 	enum mh_zone z;
 	int r;
 
@@ -191,14 +192,19 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 			 strerror(-r));
 		return;
 	}
+	was = mh_sched_state_of(&d->sched, id, NULL);
 	mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
 	mh_kernel_block_onlined(d, id);
-	if (mh_sched_onlined(&d->sched, id)) {
+	if (mh_sched_onlined(&d->sched, id, now_usec())) {
 		d->counters.lost_races++;
 		mh_warn("memory%" PRIu64
 			": onlined to %s by someone else before memhotd "
 			"(%s)",
 			id, mh_zone_name(z), competitor_hint(d));
+	} else if (was == MH_SCHED_AWAIT_KERNEL) {
+		mh_debug("memory%" PRIu64 ": onlined to %s by the kernel "
+			 "inside its add, as awaited",
+			 id, mh_zone_name(z));
 	} else {
 		mh_info("memory%" PRIu64
 			": onlined to %s by someone else (e.g. the kernel "
@@ -432,6 +438,30 @@ static void probe_block(struct mh_daemon *d, uint64_t id, uint64_t now)
 				 mh_sched_state_of(&d->sched, id, NULL)));
 }
 
+/* A block that awaited the kernel's auto-online (sched.h): did the kernel
+ * online it?  Online: as an online uevent; else memhotd decides it. */
+static void check_block(struct mh_daemon *d, uint64_t id, uint64_t now)
+{
+	enum mh_block_state st;
+	int r = mh_sysfs_block_state(&d->root, id, &st);
+
+	if (r == -ENOENT || r == -ENODEV) {
+		mh_debug("memory%" PRIu64 ": gone while awaiting the kernel",
+			 id);
+		forget_block(d, id);
+		return;
+	}
+	if (r == 0 && st == MH_BLOCK_ONLINE)
+		handle_online(d, id);
+	if (mh_sched_state_of(&d->sched, id, NULL) != MH_SCHED_AWAIT_KERNEL)
+		return;
+	mh_info("memory%" PRIu64 ": the kernel did not online it inside its "
+		"add (auto_online_blocks '%s'); memhotd decides it",
+		id, d->kernel.aob);
+	if (mh_sched_still_offline(&d->sched, id, now) < 0)
+		mh_err("memory%" PRIu64 ": out of memory", id);
+}
+
 static void count_online(struct mh_daemon *d, uint64_t id, enum mh_zone z)
 {
 	d->counters.onlined++;
@@ -663,6 +693,9 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 		switch (a.kind) {
 		case MH_SCHED_PROBE:
 			probe_block(d, a.id, now);
+			break;
+		case MH_SCHED_CHECK:
+			check_block(d, a.id, now);
 			break;
 		case MH_SCHED_WRITE:
 			write_block(d, &a, now);
@@ -950,6 +983,10 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 
 	mh_sched_init(&d->sched, &d->inv, &d->config.policy,
 		      detect_throttle(&d->root));
+	/* Delegate mode, or auto-onlining left on: added blocks await the
+	 * kernel's online first (no lost race against it). */
+	mh_sched_set_kernel_onlines(&d->sched,
+				    mh_kernel_auto_onlines(&d->kernel));
 	r = mh_scan_full(&d->root, &d->inv);
 	if (r == -ERANGE) {
 		mh_warn("calibration: kernel-zone memory below the hotplugged "

@@ -318,6 +318,11 @@ static bool auto_onlines(const char *aob)
 	return aob[0] && strcmp(aob, "offline") != 0;
 }
 
+bool mh_kernel_auto_onlines(const struct mh_kernel *k)
+{
+	return auto_onlines(k->aob);
+}
+
 static int set_auto_online(struct mh_daemon *d, const char *want,
 			   const char *why)
 {

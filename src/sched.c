@@ -17,7 +17,7 @@
 #define MH_SCHED_DEV_REF 0x80000000U
 #define MH_UNIT_MAX (1U << 20)
 
-enum rec_list { IN_NONE = 0, IN_DEV, IN_PROBE };
+enum rec_list { IN_NONE = 0, IN_DEV, IN_PROBE, IN_CHECK };
 
 struct mh_sched_rec {
 	uint64_t id;
@@ -41,6 +41,7 @@ struct mh_sched_dev {
 	bool draining; /* the worker stopped: write down to `resume` */
 	size_t count;  /* records on the list */
 	uint64_t last_add_usec, restart_usec, hold_until;
+	uint64_t kernel_usec; /* last add or online by others (kernel grace) */
 };
 
 const char *mh_sched_state_name(enum mh_sched_state s)
@@ -48,6 +49,7 @@ const char *mh_sched_state_name(enum mh_sched_state s)
 	static const char *const n[] = {
 		[MH_SCHED_NONE] = "none",
 		[MH_SCHED_QUEUED] = "queued",
+		[MH_SCHED_AWAIT_KERNEL] = "await-kernel",
 		[MH_SCHED_WAIT_NODE] = "wait-node",
 		[MH_SCHED_WAIT_GROUP] = "wait-group",
 		[MH_SCHED_HELD] = "held",
@@ -357,6 +359,9 @@ static void list_unlink(struct mh_sched *s, uint32_t r)
 		head = &s->devs[e->dev].head;
 		tail = &s->devs[e->dev].tail;
 		s->devs[e->dev].count--;
+	} else if (e->list == IN_CHECK) {
+		head = &s->check_head;
+		tail = &s->check_tail;
 	} else {
 		head = &s->probe_head;
 		tail = &s->probe_tail;
@@ -375,18 +380,21 @@ static void list_unlink(struct mh_sched *s, uint32_t r)
 		dev_update(s, e->dev);
 }
 
-static void probe_append(struct mh_sched *s, uint32_t r)
+/* Appends r to the probe list or the check list (FIFO). */
+static void list_append(struct mh_sched *s, uint32_t r, enum rec_list which)
 {
 	struct mh_sched_rec *e = &s->recs[r];
+	uint32_t *head = which == IN_CHECK ? &s->check_head : &s->probe_head;
+	uint32_t *tail = which == IN_CHECK ? &s->check_tail : &s->probe_tail;
 
-	e->prev = s->probe_tail;
+	e->prev = *tail;
 	e->next = NIL;
-	if (s->probe_tail != NIL)
-		s->recs[s->probe_tail].next = r;
+	if (*tail != NIL)
+		s->recs[*tail].next = r;
 	else
-		s->probe_head = r;
-	s->probe_tail = r;
-	e->list = IN_PROBE;
+		*head = r;
+	*tail = r;
+	e->list = (uint8_t)which;
 }
 
 /* Sorted insert from the tail: O(1) for ascending arrivals. */
@@ -425,7 +433,7 @@ static int file_rec(struct mh_sched *s, uint32_t r)
 	list_unlink(s, r);
 	e->dev = NIL;
 	if (slot == NIL) {
-		probe_append(s, r);
+		list_append(s, r, IN_PROBE);
 		return 0;
 	}
 	if (dev_ensure(s, slot) < 0)
@@ -515,6 +523,12 @@ void mh_sched_init(struct mh_sched *s, struct mh_inventory *inv,
 	s->free_rec = NIL;
 	s->ready_head = s->ready_tail = NIL;
 	s->probe_head = s->probe_tail = NIL;
+	s->check_head = s->check_tail = NIL;
+}
+
+void mh_sched_set_kernel_onlines(struct mh_sched *s, bool on)
+{
+	s->kernel_onlines = on;
 }
 
 void mh_sched_free(struct mh_sched *s)
@@ -528,6 +542,7 @@ void mh_sched_free(struct mh_sched *s)
 	s->free_rec = NIL;
 	s->ready_head = s->ready_tail = NIL;
 	s->probe_head = s->probe_tail = NIL;
+	s->check_head = s->check_tail = NIL;
 }
 
 /* ---- events ---- */
@@ -574,6 +589,62 @@ int mh_sched_enqueue(struct mh_sched *s, uint64_t id, uint64_t now)
 	return queue_rec(s, r, now);
 }
 
+/* The device slot of block id if known, with its record ensured; NIL
+ * for an unknown device (or no memory). */
+static uint32_t known_dev(struct mh_sched *s, uint64_t id)
+{
+	const struct mh_block *b = mh_inv_block(s->inv, id);
+	uint32_t slot = b ? dev_slot(s->inv, b) : NIL;
+
+	return slot != NIL && dev_ensure(s, slot) == 0 ? slot : NIL;
+}
+
+/*
+ * When an awaiting record is to be checked: once its device has been quiet
+ * (no add, no online by others) for MH_SCHED_KERNEL_QUIET_USEC, at the
+ * latest MH_SCHED_KERNEL_GRACE_USEC after its own add (queued_usec).
+ */
+static uint64_t await_due(struct mh_sched *s, const struct mh_sched_rec *e)
+{
+	uint32_t slot = known_dev(s, e->id);
+	uint64_t t = e->queued_usec;
+
+	if (slot != NIL && s->devs[slot].kernel_usec > t)
+		t = s->devs[slot].kernel_usec;
+	t += MH_SCHED_KERNEL_QUIET_USEC;
+	if (t > e->queued_usec + MH_SCHED_KERNEL_GRACE_USEC)
+		t = e->queued_usec + MH_SCHED_KERNEL_GRACE_USEC;
+	return t;
+}
+
+/* A new record for block id awaiting the kernel (MH_SCHED_AWAIT_KERNEL):
+ * on no list, a timer at its first possible check.  As enqueue. */
+static int await_kernel(struct mh_sched *s, uint64_t id, uint64_t now)
+{
+	const struct mh_block *b = mh_inv_block(s->inv, id);
+	struct mh_sched_rec *e;
+	uint32_t r;
+
+	if (!b->hotplugged || b->state != MH_BLOCK_OFFLINE)
+		return 0;
+	if (hfind(s, id, NULL) != NIL)
+		return 0; /* queued already */
+	r = rec_new(s, id);
+	if (r == NIL)
+		return -ENOMEM;
+	e = &s->recs[r];
+	e->state = MH_SCHED_AWAIT_KERNEL;
+	e->queued_usec = now;
+	e->next_usec = await_due(s, e);
+	s->nr_queued++;
+	if (heap_push(s, r, e->next_usec) < 0) {
+		/* No memory for the timer: decide it now. */
+		s->nr_queued--;
+		return queue_rec(s, r, now);
+	}
+	return 1;
+}
+
 int mh_sched_added(struct mh_sched *s, uint64_t id, uint64_t now)
 {
 	const struct mh_block *b = mh_inv_block(s->inv, id);
@@ -590,19 +661,40 @@ int mh_sched_added(struct mh_sched *s, uint64_t id, uint64_t now)
 			return -ENOMEM;
 		s->devs[slot].last_add_usec = now;
 	}
-	return mh_sched_enqueue(s, id, now);
+	if (!s->kernel_onlines)
+		return mh_sched_enqueue(s, id, now);
+	slot = known_dev(s, id);
+	if (slot != NIL)
+		s->devs[slot].kernel_usec = now;
+	return await_kernel(s, id, now);
 }
 
-bool mh_sched_onlined(struct mh_sched *s, uint64_t id)
+bool mh_sched_onlined(struct mh_sched *s, uint64_t id, uint64_t now)
 {
-	uint32_t r = hfind(s, id, NULL);
+	uint32_t r = hfind(s, id, NULL), slot;
 	bool queued;
 
+	if (s->kernel_onlines && (slot = known_dev(s, id)) != NIL)
+		s->devs[slot].kernel_usec =
+			now; /* its device's burst goes on */
 	if (r == NIL)
 		return false;
-	queued = is_queued_state(s->recs[r].state);
+	queued = is_queued_state(s->recs[r].state) &&
+		 s->recs[r].state != MH_SCHED_AWAIT_KERNEL;
 	rec_free(s, r);
 	return queued;
+}
+
+int mh_sched_still_offline(struct mh_sched *s, uint64_t id, uint64_t now)
+{
+	uint32_t r = hfind(s, id, NULL);
+
+	if (r == NIL || s->recs[r].state != MH_SCHED_AWAIT_KERNEL)
+		return 0;
+	list_unlink(s, r);
+	heap_remove(s, r);
+	s->nr_queued--;
+	return queue_rec(s, r, now) < 0 ? -ENOMEM : 0;
 }
 
 int mh_sched_offlined(struct mh_sched *s, uint64_t id, uint64_t now)
@@ -667,7 +759,10 @@ int mh_sched_rebuild(struct mh_sched *s, uint64_t now)
 			rec_free(s, r);
 			continue;
 		}
-		if (is_queued_state(e->state)) {
+		/* Awaiting the kernel: on no device list; its timer or its
+		 * place on the check list stays. */
+		if (is_queued_state(e->state) &&
+		    e->state != MH_SCHED_AWAIT_KERNEL) {
 			list_unlink(s, r);
 			e->dev = NIL;
 			order[n++] = r;
@@ -700,6 +795,17 @@ static void fire_timers(struct mh_sched *s, uint64_t now)
 
 			s->devs[slot].hold_until = 0;
 			dev_update(s, slot);
+		} else if (s->recs[ref].state == MH_SCHED_AWAIT_KERNEL) {
+			struct mh_sched_rec *e = &s->recs[ref];
+			uint64_t due = await_due(s, e);
+
+			/* Its device is still busy: later (the heap's top
+			 * is now > now, so this loop ends). */
+			if (due > now && heap_push(s, ref, due) == 0) {
+				e->next_usec = due;
+				continue;
+			}
+			list_append(s, ref, IN_CHECK);
 		} else if (s->recs[ref].dev != NIL) {
 			dev_update(s, s->recs[ref].dev);
 		}
@@ -775,6 +881,12 @@ void mh_sched_next(struct mh_sched *s, uint64_t now, struct mh_sched_action *a)
 
 	memset(a, 0, sizeof(*a));
 	fire_timers(s, now);
+	/* Blocks that awaited the kernel long enough: did it online them? */
+	if (s->check_head != NIL) {
+		a->kind = MH_SCHED_CHECK;
+		a->id = s->recs[s->check_head].id;
+		return;
+	}
 	/* Blocks of an unknown device: the first one due is probed. */
 	for (r = s->probe_head; r != NIL; r = s->recs[r].next) {
 		if (s->recs[r].heap == NIL) {
@@ -874,7 +986,8 @@ void mh_sched_probed(struct mh_sched *s, uint64_t id, enum mh_probe_result pr,
 	uint32_t r = hfind(s, id, NULL);
 	struct mh_sched_rec *e;
 
-	if (r == NIL || !is_queued_state(s->recs[r].state))
+	if (r == NIL || !is_queued_state(s->recs[r].state) ||
+	    s->recs[r].state == MH_SCHED_AWAIT_KERNEL)
 		return;
 	e = &s->recs[r];
 	if (pr == MH_PROBE_OK) {

@@ -86,6 +86,9 @@ int mh_kernel_parse_release(const char *s, unsigned int *major,
 bool mh_kernel_has_policy(const struct mh_root *r);
 /* First word of auto_online_blocks; 0 or -errno (-ENOENT: absent). */
 int mh_kernel_auto_online(const struct mh_root *r, char *buf, size_t len);
+/* auto_online_blocks, as memhotd left it, makes the kernel online new
+ * blocks inside their add (anything but "offline" or absent). */
+bool mh_kernel_auto_onlines(const struct mh_kernel *k);
 
 /*
  * Can the kernel's online_policy express p exactly?  Only auto-movable and

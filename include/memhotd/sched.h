@@ -20,6 +20,9 @@
  *   - EPERM/EBUSY/ENOMEM/EINTR/EAGAIN are retried with back-off (10 ms
  *     doubling to 2 s, 10 attempts), the block keeping its device's turn;
  *   - the virtio-mem write hold (see mh_sched_vmem_thresholds);
+ *   - while the kernel onlines hot-added memory itself (auto_online_blocks
+ *     not "offline": delegate mode, or left so), an added block first
+ *     awaits the kernel's online inside its add (see MH_SCHED_AWAIT_KERNEL);
  *   - failed blocks are retried by the sweep after MH_SCHED_FAILED_RETRY_USEC,
  *     poisoned ones (EHWPOISON) never; a block offlined by someone else is
  *     never onlined again until it is removed and added anew.
@@ -46,10 +49,23 @@
 #define MH_SCHED_FAILED_RETRY_USEC (60ULL * 1000 * 1000)
 /* The virtio-mem hold ends this long after the device's last add. */
 #define MH_SCHED_HOLD_QUIET_USEC 5000ULL
+/*
+ * While the kernel auto-onlines: an added block awaits the kernel until
+ * its device has been quiet (no add, no online by someone else) this long,
+ * and at most MH_SCHED_KERNEL_GRACE_USEC after its own add; then the shell
+ * checks whether the kernel onlined it.
+ */
+#define MH_SCHED_KERNEL_QUIET_USEC (200ULL * 1000)
+#define MH_SCHED_KERNEL_GRACE_USEC (2000ULL * 1000)
 
 enum mh_sched_state {
-	MH_SCHED_NONE = 0,   /* no record: done, or never queued */
-	MH_SCHED_QUEUED,     /* waiting for its turn */
+	MH_SCHED_NONE = 0, /* no record: done, or never queued */
+	MH_SCHED_QUEUED,   /* waiting for its turn */
+	/* Added while the kernel auto-onlines: the kernel onlines it inside
+	 * its add, after the add uevent; memhotd's write would lose that
+	 * race (EINVAL).  Ends with its online (mh_sched_onlined) or with a
+	 * CHECK after the grace: still offline, memhotd decides it. */
+	MH_SCHED_AWAIT_KERNEL,
 	MH_SCHED_WAIT_NODE,  /* nodeN link missing */
 	MH_SCHED_WAIT_GROUP, /* owning device (DIMM) not bound yet */
 	MH_SCHED_HELD,	     /* its virtio-mem device's writes are held */
@@ -58,8 +74,8 @@ enum mh_sched_state {
 	MH_SCHED_POISONED,   /* EHWPOISON: never again */
 	MH_SCHED_OFFLINED,   /* offlined by someone else: left alone */
 };
-/* "none", "queued", "wait-node", "wait-group", "held", "retry", "failed",
- * "poisoned", "offlined-by-other" */
+/* "none", "queued", "await-kernel", "wait-node", "wait-group", "held", "retry",
+ * "failed", "poisoned", "offlined-by-other" */
 const char *mh_sched_state_name(enum mh_sched_state s);
 
 /* How the kernel's virtio-mem driver throttles its adds. */
@@ -83,6 +99,10 @@ enum mh_sched_action_kind {
 	MH_SCHED_PROBE,	   /* find block id's node and device */
 	MH_SCHED_WRITE,	   /* write block id to dec.target */
 	MH_SCHED_GAVE_UP,  /* block id failed with err (logged by caller) */
+	/* Did the kernel online block id (MH_SCHED_AWAIT_KERNEL, grace
+	 * over)?  Read its state: online -> mh_sched_onlined, offline ->
+	 * mh_sched_still_offline, gone -> mh_sched_forget. */
+	MH_SCHED_CHECK,
 };
 
 struct mh_sched_action {
@@ -120,11 +140,13 @@ struct mh_sched {
 	size_t nr_devs;
 	uint32_t ready_head, ready_tail; /* devices with a due head */
 	uint32_t probe_head, probe_tail; /* blocks of an unknown device */
+	uint32_t check_head, check_tail; /* awaiting the kernel, grace over */
+	bool kernel_onlines;		 /* the kernel onlines inside the add */
 	struct mh_sched_timer *heap;
 	size_t nr_heap, cap_heap;
 	struct mh_unit_block *unit_buf; /* for mh_inv_block_request */
 	size_t unit_cap;
-	size_t nr_queued; /* queued, waiting, held or retrying */
+	size_t nr_queued; /* queued, awaiting, waiting, held, retrying */
 	size_t nr_failed; /* failed or poisoned */
 };
 
@@ -133,6 +155,9 @@ void mh_sched_init(struct mh_sched *s, struct mh_inventory *inv,
 		   const struct mh_policy_config *cfg,
 		   enum mh_vmem_throttle throttle);
 void mh_sched_free(struct mh_sched *s);
+/* The kernel onlines hot-added blocks itself (auto_online_blocks is not
+ * "offline"): added blocks await it first (MH_SCHED_AWAIT_KERNEL). */
+void mh_sched_set_kernel_onlines(struct mh_sched *s, bool on);
 
 /* ---- events ---- */
 
@@ -144,10 +169,15 @@ void mh_sched_free(struct mh_sched *s);
  */
 int mh_sched_enqueue(struct mh_sched *s, uint64_t id, uint64_t now);
 /* An add uevent for id (already in the inventory): forgets an old record
- * (failed, offlined), notes the add for the virtio-mem hold, queues it. */
+ * (failed, offlined), notes the add for the virtio-mem hold, queues it
+ * (awaiting the kernel first if it onlines by itself). */
 int mh_sched_added(struct mh_sched *s, uint64_t id, uint64_t now);
-/* Someone else onlined id.  True if it was queued (a lost race). */
-bool mh_sched_onlined(struct mh_sched *s, uint64_t id);
+/* Someone else onlined id at now.  True if it was queued (a lost race);
+ * false for a block that awaited the kernel, which did just that. */
+bool mh_sched_onlined(struct mh_sched *s, uint64_t id, uint64_t now);
+/* The answer to a CHECK: the kernel left id offline, so memhotd decides
+ * it (queued).  0 or -ENOMEM. */
+int mh_sched_still_offline(struct mh_sched *s, uint64_t id, uint64_t now);
 /* Someone else offlined id: it is left offline.  0 or -ENOMEM. */
 int mh_sched_offlined(struct mh_sched *s, uint64_t id, uint64_t now);
 /* Block id is gone (remove uevent, vanished under a write): no record. */
@@ -195,7 +225,8 @@ enum mh_sched_state mh_sched_state_of(const struct mh_sched *s, uint64_t id,
 unsigned int mh_sched_waits(const struct mh_sched *s, uint64_t id);
 /* Bytes the scheduler has allocated (records, hash, devices, timers). */
 size_t mh_sched_footprint(const struct mh_sched *s);
-/* Queued, waiting, held or retrying: on its way to be written. */
+/* Queued, awaiting the kernel, waiting, held or retrying: on its way to
+ * be written (or to be found onlined by the kernel). */
 static inline bool mh_sched_is_pending(enum mh_sched_state st)
 {
 	return st >= MH_SCHED_QUEUED && st <= MH_SCHED_RETRY;

@@ -3,7 +3,8 @@
  * The scheduler (sched.c) alone, over an in-memory inventory and the real
  * policy, on a virtual clock: ordering, node/device waits, the virtio-mem
  * hold with both kernels' thresholds, retries and back-off, lost races,
- * vanishing, poisoned and offlined-by-others blocks, structure sanity.
+ * vanishing, poisoned and offlined-by-others blocks, the grace for blocks
+ * the kernel onlines inside their add, structure sanity.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -43,6 +44,9 @@ struct fx {
 	uint64_t order[256];
 	size_t nr_order;
 	enum mh_target targets[256];
+	/* CHECKs answered (the kernel left the block offline), and when. */
+	uint64_t checked[16], checked_at[16];
+	size_t nr_checked;
 };
 
 static void fx_init(struct fx *f, enum mh_vmem_throttle thr)
@@ -158,6 +162,23 @@ static void do_write(struct fx *f, const struct mh_sched_action *a)
 	f->order[f->nr_order++] = a->id;
 }
 
+/* What the shell does for a CHECK: the block is still offline (an online
+ * by the kernel reaches the scheduler as mh_sched_onlined instead). */
+static void do_check(struct fx *f, uint64_t id)
+{
+	const struct mh_block *b = mh_inv_block(&f->inv, id);
+
+	assert_non_null(b);
+	assert_int_equal(b->state, MH_BLOCK_OFFLINE);
+	assert_int_equal(mh_sched_state_of(&f->s, id, NULL),
+			 MH_SCHED_AWAIT_KERNEL);
+	assert_true(f->nr_checked < 16);
+	f->checked[f->nr_checked] = id;
+	f->checked_at[f->nr_checked++] = f->now;
+	assert_int_equal(mh_sched_still_offline(&f->s, id, f->now), 0);
+	assert_int_equal(mh_sched_state_of(&f->s, id, NULL), MH_SCHED_QUEUED);
+}
+
 /* Runs until idle (every write succeeds), the clock jumping to each
  * timer; stops early at `until` (virtual). */
 static void run(struct fx *f, uint64_t until)
@@ -182,6 +203,9 @@ static void run(struct fx *f, uint64_t until)
 			break;
 		case MH_SCHED_WRITE:
 			do_write(f, &a);
+			break;
+		case MH_SCHED_CHECK:
+			do_check(f, a.id);
 			break;
 		case MH_SCHED_GAVE_UP:
 			fail_msg("gave up on memory%llu: %d",
@@ -638,8 +662,8 @@ static void test_others(void **state)
 
 	blk(f, 48, 0, f->vmem0);
 	enqueue(f, 48);
-	assert_true(mh_sched_onlined(&f->s, 48));
-	assert_false(mh_sched_onlined(&f->s, 48));
+	assert_true(mh_sched_onlined(&f->s, 48, f->now));
+	assert_false(mh_sched_onlined(&f->s, 48, f->now));
 	mh_inv_set_online(&f->inv, mh_inv_block(&f->inv, 48), MH_ZONE_NORMAL,
 			  MH_BY_OTHER);
 	run(f, UINT64_MAX);
@@ -662,6 +686,217 @@ static void test_others(void **state)
 	run(f, UINT64_MAX);
 	assert_int_equal(f->nr_order, 1);
 	assert_int_equal(f->order[0], 48);
+}
+
+/* ---- the kernel onlines inside the add (delegate mode, auto-online) ----
+ *
+ * The kernel sends a block's add uevent and onlines it afterwards, still
+ * inside the add.  An added block therefore awaits the kernel: its online
+ * (mh_sched_onlined) ends the record without a lost race; one the kernel
+ * leaves offline is checked once its device has been quiet for
+ * MH_SCHED_KERNEL_QUIET_USEC (at most MH_SCHED_KERNEL_GRACE_USEC after its
+ * add) and then decided by memhotd.
+ */
+struct kstep {
+	uint64_t ms; /* after T0 */
+	char what;   /* 'a' add uevent, 'k' the kernel onlined it, 0 end */
+	uint64_t id;
+};
+
+struct await_case {
+	const char *name;
+	struct kstep steps[24];
+	uint64_t checked[4];	/* CHECKs answered "offline", in order */
+	uint64_t checked_ms[4]; /* ... at these times */
+	uint64_t written[4];	/* memhotd's writes, 0 ends */
+};
+
+#define Q (MH_SCHED_KERNEL_QUIET_USEC / MS)
+#define G (MH_SCHED_KERNEL_GRACE_USEC / MS)
+
+static const struct await_case await_cases[] = {
+	{"each block onlined right after its add: nothing to do",
+	 {{0, 'a', 48}, {1, 'k', 48}, {2, 'a', 49}, {3, 'k', 49}},
+	 {0},
+	 {0},
+	 {0}},
+	{"adds first, onlines after (a DIMM), inside the quiet time",
+	 {{0, 'a', 300},
+	  {1, 'a', 301},
+	  {2, 'a', 302},
+	  {Q - 10, 'k', 300},
+	  {Q + 100, 'k', 301},
+	  {Q + 250, 'k', 302}},
+	 {0},
+	 {0},
+	 {0}},
+	{"a leftover is decided once the quiet time is over",
+	 {{0, 'a', 48}},
+	 {48},
+	 {Q},
+	 {48}},
+	{"the device's adds and onlines extend the wait",
+	 {{0, 'a', 48}, {150, 'a', 49}, {300, 'k', 49}},
+	 {48},
+	 {300 + Q},
+	 {48}},
+	{"another device's activity does not",
+	 {{0, 'a', 48}, {150, 'a', 200}, {160, 'k', 200}},
+	 {48},
+	 {Q},
+	 {48}},
+	{"the wait is bounded by the grace after the block's own add",
+	 {{0, 'a', 48},	   {180, 'a', 49},  {181, 'k', 49},  {360, 'a', 50},
+	  {361, 'k', 50},  {540, 'a', 51},  {541, 'k', 51},  {720, 'a', 52},
+	  {721, 'k', 52},  {900, 'a', 53},  {901, 'k', 53},  {1080, 'a', 54},
+	  {1081, 'k', 54}, {1260, 'a', 55}, {1261, 'k', 55}, {1440, 'a', 56},
+	  {1441, 'k', 56}, {1620, 'a', 57}, {1621, 'k', 57}, {1800, 'a', 58},
+	  {1801, 'k', 58}, {1980, 'a', 59}, {1981, 'k', 59}},
+	 {48},
+	 {G},
+	 {48}},
+	{"two leftovers of one device go in ascending order",
+	 {{0, 'a', 49}, {Q - 1, 'a', 48}},
+	 {48, 49},
+	 {2 * Q - 1, 2 * Q - 1},
+	 {48, 49}},
+};
+
+static void test_await_kernel(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < sizeof(await_cases) / sizeof(await_cases[0]);
+	     c++) {
+		const struct await_case *ac = &await_cases[c];
+		struct fx f;
+		size_t i, n;
+
+		fx_init(&f, MH_VMEM_THROTTLE_BYTES);
+		mh_sched_set_kernel_onlines(&f.s, true);
+		for (i = 0; i < 24 && ac->steps[i].what; i++) {
+			const struct kstep *st = &ac->steps[i];
+			struct mh_block *b;
+
+			run(&f, T0 + st->ms * MS);
+			f.now = T0 + st->ms * MS;
+			if (st->what == 'a') {
+				blk(&f, st->id, 0, group_by_addr(&f, st->id));
+				assert_int_equal(
+					mh_sched_added(&f.s, st->id, f.now), 1);
+				assert_int_equal(
+					mh_sched_state_of(&f.s, st->id, NULL),
+					MH_SCHED_AWAIT_KERNEL);
+				continue;
+			}
+			b = mh_inv_block(&f.inv, st->id);
+			assert_non_null(b);
+			mh_inv_set_online(&f.inv, b, MH_ZONE_MOVABLE,
+					  MH_BY_OTHER);
+			/* What memhotd awaited: never a lost race. */
+			if (mh_sched_onlined(&f.s, st->id, f.now))
+				fail_msg("%s: memory%llu counted as a lost "
+					 "race",
+					 ac->name, (unsigned long long)st->id);
+		}
+		run(&f, UINT64_MAX);
+		for (n = 0; n < 4 && ac->checked[n]; n++) {
+			if (n >= f.nr_checked ||
+			    f.checked[n] != ac->checked[n] ||
+			    f.checked_at[n] != T0 + ac->checked_ms[n] * MS)
+				fail_msg("%s: check %zu: want memory%llu at "
+					 "%llu ms (%zu checks; got memory%llu "
+					 "at %llu ms)",
+					 ac->name, n,
+					 (unsigned long long)ac->checked[n],
+					 (unsigned long long)ac->checked_ms[n],
+					 f.nr_checked,
+					 (unsigned long long)f.checked[n],
+					 (unsigned long long)(f.checked_at[n] -
+							      T0) /
+						 MS);
+		}
+		if (f.nr_checked != n)
+			fail_msg("%s: %zu checks, want %zu", ac->name,
+				 f.nr_checked, n);
+		for (n = 0; n < 4 && ac->written[n]; n++)
+			if (n >= f.nr_order || f.order[n] != ac->written[n])
+				fail_msg("%s: write %zu: want memory%llu",
+					 ac->name, n,
+					 (unsigned long long)ac->written[n]);
+		if (f.nr_order != n)
+			fail_msg("%s: %zu writes, want %zu", ac->name,
+				 f.nr_order, n);
+		assert_int_equal(f.s.nr_queued, 0);
+		assert_int_equal(f.s.nr_heap, 0);
+		fx_free(&f);
+	}
+}
+
+/* Awaiting the kernel, then: removed, offlined by others, a rescan that
+ * finds it online, a duplicate add; and without auto-online no wait. */
+static void test_await_kernel_events(void **state)
+{
+	struct fx *f = *state;
+	struct mh_sched_action a;
+
+	/* Off (the default): an add is queued at once. */
+	blk(f, 48, 0, f->vmem0);
+	assert_int_equal(mh_sched_added(&f->s, 48, f->now), 1);
+	assert_int_equal(mh_sched_state_of(&f->s, 48, NULL), MH_SCHED_QUEUED);
+	run(f, UINT64_MAX);
+	assert_int_equal(f->nr_order, 1);
+
+	mh_sched_set_kernel_onlines(&f->s, true);
+	blk(f, 49, 0, f->vmem0);
+	blk(f, 50, 0, f->vmem0);
+	blk(f, 51, 0, f->vmem0);
+	blk(f, 52, 0, f->vmem0);
+	assert_int_equal(mh_sched_added(&f->s, 49, f->now), 1);
+	assert_int_equal(mh_sched_added(&f->s, 49, f->now), 0);	  /* dup */
+	assert_int_equal(mh_sched_enqueue(&f->s, 49, f->now), 0); /* sweep */
+	assert_int_equal(mh_sched_added(&f->s, 50, f->now), 1);
+	assert_int_equal(mh_sched_added(&f->s, 51, f->now), 1);
+	assert_int_equal(mh_sched_added(&f->s, 52, f->now), 1);
+	assert_int_equal(f->s.nr_queued, 4);
+	assert_true(mh_sched_is_pending(MH_SCHED_AWAIT_KERNEL));
+	/* Nothing to do before the quiet time is over. */
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_WAIT);
+	assert_int_equal(a.until, f->now + MH_SCHED_KERNEL_QUIET_USEC);
+	/* 49 removed, 50 offlined by someone else. */
+	mh_sched_forget(&f->s, 49);
+	mh_inv_remove_block(&f->inv, 49);
+	assert_int_equal(mh_sched_offlined(&f->s, 50, f->now), 0);
+	assert_int_equal(mh_sched_state_of(&f->s, 50, NULL), MH_SCHED_OFFLINED);
+	/* A rescan finds 51 online (a missed online uevent): dropped; 52
+	 * keeps waiting, no device list holds it. */
+	mh_inv_set_online(&f->inv, mh_inv_block(&f->inv, 51), MH_ZONE_MOVABLE,
+			  MH_BY_OTHER);
+	assert_int_equal(mh_sched_rebuild(&f->s, f->now), 0);
+	assert_int_equal(mh_sched_state_of(&f->s, 51, NULL), MH_SCHED_NONE);
+	assert_int_equal(mh_sched_state_of(&f->s, 52, NULL),
+			 MH_SCHED_AWAIT_KERNEL);
+	assert_int_equal(f->s.nr_queued, 1);
+	/* A stray probe result does not move it. */
+	mh_sched_probed(&f->s, 52, MH_PROBE_OK, f->now);
+	assert_int_equal(mh_sched_state_of(&f->s, 52, NULL),
+			 MH_SCHED_AWAIT_KERNEL);
+	/* Due: the same CHECK until answered; gone meanwhile: forgotten. */
+	f->now += MH_SCHED_KERNEL_QUIET_USEC;
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_CHECK);
+	assert_int_equal(a.id, 52);
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_CHECK);
+	assert_int_equal(a.id, 52);
+	mh_sched_forget(&f->s, 52);
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_IDLE);
+	assert_int_equal(f->s.nr_queued, 0);
+	assert_int_equal(f->nr_order, 1);
+	/* Answered "still offline" for a block not awaiting: no effect. */
+	assert_int_equal(mh_sched_still_offline(&f->s, 50, f->now), 0);
+	assert_int_equal(mh_sched_state_of(&f->s, 50, NULL), MH_SCHED_OFFLINED);
 }
 
 /* A rescan: the inventory changes under the scheduler. */
@@ -752,6 +987,8 @@ static void test_names(void **state)
 {
 	(void)state;
 	assert_string_equal(mh_sched_state_name(MH_SCHED_QUEUED), "queued");
+	assert_string_equal(mh_sched_state_name(MH_SCHED_AWAIT_KERNEL),
+			    "await-kernel");
 	assert_string_equal(mh_sched_state_name(MH_SCHED_WAIT_NODE),
 			    "wait-node");
 	assert_string_equal(mh_sched_state_name(MH_SCHED_WAIT_GROUP),
@@ -787,6 +1024,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vanishing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_others, setup, teardown),
+		cmocka_unit_test(test_await_kernel),
+		cmocka_unit_test_setup_teardown(test_await_kernel_events, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_decisions_see_earlier_writes, setup, teardown),
