@@ -46,7 +46,7 @@ UNIT_CHECK_DEPS ?=
 
 .PHONY: uninstall dist test config-examples-check completion-check systemd-check
 .PHONY: all clean install check deps unit-check valgrind-check format \
-	format-check clang-check install-check check-vm demo bench man-check
+	format-check clang-check install-check check-vm demo bench bench-coldplug man-check
 PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
 all: $(PROGS)
 
@@ -71,7 +71,26 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
 $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
 
-$(B)/obj $(A)/obj $(B)/tests $(A)/tests:
+# The scheduler's test links only what it tests: the pure scheduler,
+# inventory and policy (and onliner.o for its back-off schedules, which
+# brings the sysfs layer, its parsers and the logger along).
+SCHED_TEST_MODS := sched inventory policy onliner sysfs parse log
+$(B)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
+# Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
+# inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
+$(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/bench
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o)
+bench-coldplug: $(B)/bench/coldplug
+	@uptime
+	$(B)/bench/coldplug $(COLDPLUG_ARGS)
+	$(B)/bench/coldplug -l virtio $(COLDPLUG_ARGS)
+bench: bench-coldplug
+
+$(B)/bench $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
 	mkdir -p $@
 
 deps:
@@ -100,7 +119,7 @@ CHECK_TARGETS ?=
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
+FORMAT_FILES = $(wildcard bench/*.c src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -38,6 +38,10 @@ enum cfg_key {
 	KEY_RATIO,
 	KEY_NUMA_AWARE,
 	KEY_GROUP,
+	KEY_MODE,
+	KEY_AUTO_ONLINE,
+	KEY_MIRROR,
+	KEY_CROSS_CHECK,
 	NR_KEYS,
 };
 
@@ -49,9 +53,13 @@ static const struct {
 	[KEY_RATIO] = {"policy", "auto_movable_ratio"},
 	[KEY_NUMA_AWARE] = {"policy", "auto_movable_numa_aware"},
 	[KEY_GROUP] = {"control", "group"},
+	[KEY_MODE] = {"policy", "mode"},
+	[KEY_AUTO_ONLINE] = {"kernel", "auto_online_blocks"},
+	[KEY_MIRROR] = {"kernel", "mirror_policy"},
+	[KEY_CROSS_CHECK] = {"kernel", "cross_check"},
 };
 
-static const char *const cfg_sections[] = {"policy", "control"};
+static const char *const cfg_sections[] = {"policy", "control", "kernel"};
 
 struct cfg_parse {
 	const char *name; /* file name for messages */
@@ -118,7 +126,8 @@ static void cfg_check_line(struct cfg_parse *p, const char *s, size_t len)
 	snprintf(name, sizeof(name), "%.*s", (int)(close - s - 1), s + 1);
 	if (!cfg_known_section(s + 1, (size_t)(close - s - 1))) {
 		cfg_error(p, p->lineno,
-			  "unknown section [%s]; allowed: [policy], [control]",
+			  "unknown section [%s]; allowed: [policy], [control], "
+			  "[kernel]",
 			  cfg_show(name, show, sizeof(show)));
 		return;
 	}
@@ -375,6 +384,43 @@ static int cfg_set(struct cfg_parse *p, enum cfg_key k, const char *v)
 			  "none (default)",
 			  cfg_show(v, show, sizeof(show)), why);
 		return -1;
+	case KEY_MODE:
+		if (!strcmp(v, "online") || !strcmp(v, "delegate")) {
+			c->mode = !strcmp(v, "online") ? MH_MODE_ONLINE
+						       : MH_MODE_DELEGATE;
+			return 0;
+		}
+		cfg_error(p, p->lineno,
+			  "[policy] key 'mode': '%s' is not a mode; allowed: "
+			  "online (default), delegate",
+			  cfg_show(v, show, sizeof(show)));
+		return -1;
+	case KEY_AUTO_ONLINE:
+		if (!strcmp(v, "offline") || !strcmp(v, "leave")) {
+			c->auto_online_blocks = !strcmp(v, "offline")
+							? MH_AOB_OFFLINE
+							: MH_AOB_LEAVE;
+			return 0;
+		}
+		cfg_error(p, p->lineno,
+			  "[kernel] key 'auto_online_blocks': '%s': allowed: "
+			  "offline (default), leave",
+			  cfg_show(v, show, sizeof(show)));
+		return -1;
+	case KEY_MIRROR:
+	case KEY_CROSS_CHECK:
+		if (cfg_parse_bool(v, &b) == 0) {
+			if (k == KEY_MIRROR)
+				c->mirror_policy = b;
+			else
+				c->cross_check = b;
+			return 0;
+		}
+		cfg_error(p, p->lineno,
+			  "[kernel] key '%s': '%s' is not a boolean; allowed: "
+			  "true/false, yes/no, on/off, 1/0, Y/N (default true)",
+			  cfg_keys[k].name, cfg_show(v, show, sizeof(show)));
+		return -1;
 	case NR_KEYS:
 		break;
 	}
@@ -392,14 +438,14 @@ static int cfg_handler(void *user, const char *section, const char *name,
 	if (!*section) {
 		cfg_error(p, p->lineno,
 			  "key '%s' before any section; put it under "
-			  "[policy] or [control]",
+			  "[policy], [control] or [kernel]",
 			  cfg_show(name, show, sizeof(show)));
 		return 0;
 	}
 	if (!cfg_known_section(section, strlen(section))) {
 		cfg_error(p, p->lineno,
 			  "[%s] key '%s': unknown section; allowed: "
-			  "[policy], [control]",
+			  "[policy], [control], [kernel]",
 			  cfg_show(section, show, sizeof(show)),
 			  cfg_show(name, show2, sizeof(show2)));
 		return 0;
@@ -430,7 +476,12 @@ static int cfg_handler(void *user, const char *section, const char *name,
 		cfg_error(p, p->lineno,
 			  "[policy] key '%s': unknown key; allowed: "
 			  "online_policy, auto_movable_ratio, "
-			  "auto_movable_numa_aware",
+			  "auto_movable_numa_aware, mode",
+			  cfg_show(name, show, sizeof(show)));
+	else if (!strcmp(section, "kernel"))
+		cfg_error(p, p->lineno,
+			  "[kernel] key '%s': unknown key; allowed: "
+			  "auto_online_blocks, mirror_policy, cross_check",
 			  cfg_show(name, show, sizeof(show)));
 	else
 		cfg_error(p, p->lineno,
@@ -609,6 +660,10 @@ void mh_config_defaults(struct mh_config *c)
 	c->policy.ratio = 301;
 	c->policy.numa_aware = true;
 	c->policy.movable_node = false;
+	c->mode = MH_MODE_ONLINE;
+	c->auto_online_blocks = MH_AOB_OFFLINE;
+	c->mirror_policy = true;
+	c->cross_check = true;
 	c->control_group_set = false;
 	c->control_gid = (gid_t)-1;
 }
@@ -643,6 +698,14 @@ void mh_config_print(const struct mh_config *c, FILE *out)
 	fprintf(out, "auto_movable_ratio = %u\n", c->policy.ratio);
 	fprintf(out, "auto_movable_numa_aware = %s\n",
 		c->policy.numa_aware ? "true" : "false");
+	fprintf(out, "mode = %s\n",
+		c->mode == MH_MODE_DELEGATE ? "delegate" : "online");
+	fprintf(out, "\n[kernel]\n");
+	fprintf(out, "auto_online_blocks = %s\n",
+		c->auto_online_blocks == MH_AOB_LEAVE ? "leave" : "offline");
+	fprintf(out, "mirror_policy = %s\n",
+		c->mirror_policy ? "true" : "false");
+	fprintf(out, "cross_check = %s\n", c->cross_check ? "true" : "false");
 	fprintf(out, "\n[control]\n");
 	if (c->control_group_set) {
 		fprintf(out, "# gid %lu\n", (unsigned long)c->control_gid);

@@ -13,8 +13,32 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memhotd/inventory.h"
+
+/* ---- page size (MH_PAGE_SIZE) ---- */
+
+static uint64_t page_size_override;
+
+uint64_t mh_page_size(void)
+{
+	static uint64_t sys;
+
+	if (page_size_override)
+		return page_size_override;
+	if (!sys) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		sys = v > 0 ? (uint64_t)v : 4096;
+	}
+	return sys;
+}
+
+void mh_set_page_size(uint64_t bytes)
+{
+	page_size_override = bytes;
+}
 
 #define CHUNK_SHIFT 8
 #define CHUNK_SIZE (1u << CHUNK_SHIFT)

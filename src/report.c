@@ -90,31 +90,12 @@ int mh_parse_block_arg(const char *s, uint64_t *id)
 	return 0;
 }
 
-static const struct mh_pending *find_pending(const struct mh_daemon *d,
-					     uint64_t id)
+/* The scheduler's state of block id (none without a daemon). */
+static enum mh_sched_state sched_state(const struct mh_daemon *d, uint64_t id,
+				       int *err)
 {
-	for (size_t i = 0; d && d->pending && i < d->nr_pending; i++)
-		if (d->pending[i].id == id)
-			return &d->pending[i];
-	return NULL;
-}
-
-static const struct mh_failed *find_failed(const struct mh_daemon *d,
-					   uint64_t id)
-{
-	for (size_t i = 0; d && d->failed && i < d->nr_failed; i++)
-		if (d->failed[i].id == id)
-			return &d->failed[i];
-	return NULL;
-}
-
-static bool user_offlined(const struct mh_daemon *d, uint64_t id)
-{
-	for (size_t i = 0; d && d->user_offlined && i < d->nr_user_offlined;
-	     i++)
-		if (d->user_offlined[i] == id)
-			return true;
-	return false;
+	*err = 0;
+	return d ? mh_sched_state_of(&d->sched, id, err) : MH_SCHED_NONE;
 }
 
 static const struct mh_group *group_of(const struct mh_inventory *inv,
@@ -316,8 +297,8 @@ static json_object *j_block(const struct mh_inventory *inv,
 {
 	json_object *o = json_object_new_object();
 	const struct mh_group *g = group_of(inv, b);
-	const struct mh_pending *p = find_pending(d, b->id);
-	const struct mh_failed *f = find_failed(d, b->id);
+	int ferr;
+	enum mh_sched_state st = sched_state(d, b->id, &ferr);
 	char name[32];
 	bool online = b->state == MH_BLOCK_ONLINE;
 
@@ -338,8 +319,13 @@ static json_object *j_block(const struct mh_inventory *inv,
 	    online ? json_object_new_string(mh_onliner_name(b->onlined_by))
 		   : NULL);
 	add(o, "pending",
-	    p ? json_object_new_string(mh_pending_state_name(p->state)) : NULL);
-	add(o, "failed_errno", f ? json_object_new_int(f->err) : NULL);
+	    mh_sched_is_pending(st)
+		    ? json_object_new_string(mh_sched_state_name(st))
+		    : NULL);
+	add(o, "failed_errno",
+	    st == MH_SCHED_FAILED || st == MH_SCHED_POISONED
+		    ? json_object_new_int(-ferr)
+		    : NULL);
 	if (d && b->has_decision) {
 		json_object *dec = json_object_new_object();
 
@@ -559,7 +545,7 @@ static json_object *j_daemon(const struct mh_config *cfg,
 	add(o, "blocks_onlined_movable", j_u64(k->onlined_movable));
 	add(o, "blocks_onlined_kernel", j_u64(k->onlined_kernel));
 	add(o, "blocks_failed", j_u64(k->failed));
-	add(o, "blocks_pending", j_u64(d->nr_pending));
+	add(o, "blocks_pending", j_u64(d->sched.nr_queued));
 	add(o, "retries", j_u64(k->retried));
 	add(o, "lost_races", j_u64(k->lost_races));
 	add(o, "vanished", j_u64(k->vanished));
@@ -585,6 +571,68 @@ static json_object *j_daemon(const struct mh_config *cfg,
 	return o;
 }
 
+#ifndef EHWPOISON
+#define EHWPOISON 133
+#endif
+
+/* "mode", "kernel", "cross_check", "kernel_onlined", "poisoned" (kernel.h). */
+static void add_kernel_keys(json_object *o, const struct mh_inventory *inv,
+			    const struct mh_config *cfg,
+			    const struct mh_daemon *d)
+{
+	json_object *k, *cc, *arr, *p;
+
+	add(o, "mode",
+	    json_object_new_string(cfg->mode == MH_MODE_DELEGATE ? "delegate"
+								 : "online"));
+	if (!d) {
+		add(o, "kernel", NULL);
+		add(o, "cross_check", NULL);
+		add(o, "kernel_onlined", NULL);
+		add(o, "poisoned", NULL);
+		return;
+	}
+	k = json_object_new_object();
+	add(k, "release", json_object_new_string(d->kernel.release));
+	add(k, "has_policy", json_object_new_boolean(d->kernel.has_policy));
+	add(k, "auto_online_blocks_at_start",
+	    json_object_new_string(d->kernel.aob_at_start));
+	add(k, "auto_online_blocks", json_object_new_string(d->kernel.aob));
+	add(k, "mirrored", json_object_new_boolean(d->kernel.mirrored));
+	add(o, "kernel", k);
+	cc = json_object_new_object();
+	add(cc, "active", json_object_new_boolean(d->kernel.cross_check));
+	add(cc, "agreements", j_u64(d->kernel.agreements));
+	add(cc, "disagreements", j_u64(d->kernel.disagreements));
+	add(o, "cross_check", cc);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < d->kernel.nr_onlined; i++) {
+		const struct mh_kernel_onlined *e = &d->kernel.onlined[i];
+		json_object *eo;
+
+		if (!mh_inv_block(inv, e->block))
+			continue; /* removed since */
+		eo = json_object_new_object();
+		add(eo, "block", j_u64(e->block));
+		add(eo, "zone", json_object_new_string(mh_zone_name(e->zone)));
+		add(eo, "memhotd_zone",
+		    e->verified
+			    ? json_object_new_string(mh_zone_name(e->expected))
+			    : NULL);
+		add(eo, "agrees",
+		    e->verified ? json_object_new_boolean(e->agrees) : NULL);
+		json_object_array_add(arr, eo);
+	}
+	add(o, "kernel_onlined", arr);
+	p = json_object_new_array();
+	for (const struct mh_block *b = mh_inv_next_block(inv, 0); b;
+	     b = mh_inv_next_block(inv, b->id + 1))
+		if (mh_sched_state_of(&d->sched, b->id, NULL) ==
+		    MH_SCHED_POISONED)
+			json_object_array_add(p, j_u64(b->id));
+	add(o, "poisoned", p);
+}
+
 json_object *mh_report_status(const struct mh_inventory *inv,
 			      const struct mh_config *cfg,
 			      const struct mh_daemon *d, uint64_t now_usec)
@@ -599,6 +647,7 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	add(o, "daemon", d ? j_daemon(cfg, d, now_usec) : NULL);
 	add(o, "block_size", j_u64(inv->block_size_bytes));
 	add(o, "page_size", j_u64(MH_PAGE_SIZE));
+	add_kernel_keys(o, inv, cfg, d);
 
 	/* nid -1 (no node link yet) is slot 0, node n slot n + 1. */
 	group_c = calloc(inv->nr_groups + 1, sizeof(*group_c));
@@ -708,7 +757,20 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 	o = json_object_new_object();
 	add(o, "block", j_block(inv, d, b));
 	wait = b->state == MH_BLOCK_OFFLINE ? waiting_for(b) : NULL;
-	if (b->has_decision) {
+	const struct mh_kernel_onlined *ko =
+		d ? mh_kernel_find_onlined(&d->kernel, block) : NULL;
+
+	if (b->has_decision && ko && ko->verified &&
+	    b->state == MH_BLOCK_ONLINE) {
+		source = "verified";
+		dec = b->decision;
+		snprintf(note, sizeof(note),
+			 "the kernel onlined this block to %s itself; this is "
+			 "memhotd's own decision with the state before it, "
+			 "which %s",
+			 mh_zone_name(ko->zone),
+			 ko->agrees ? "agrees" : "DISAGREES");
+	} else if (b->has_decision) {
 		source = "recorded";
 		dec = b->decision;
 		snprintf(note, sizeof(note), "%s",
@@ -813,13 +875,15 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 			json_object *e;
 			struct mh_decision dec;
 			const char *skip;
+			int ferr;
 			ssize_t bdev = group_of(inv, b) ? b->group : -1;
 
 			if (b->state != MH_BLOCK_OFFLINE || bdev != dev)
 				continue;
 			e = j_block(inv, d, b);
 			skip = waiting_for(b);
-			if (!skip && user_offlined(d, b->id))
+			if (!skip &&
+			    sched_state(d, b->id, &ferr) == MH_SCHED_OFFLINED)
 				skip = "offlined-by-other";
 			if (!skip && decide(inv, &view, b, sim + sim_start,
 					    nsim - sim_start, &dec) < 0)
@@ -1043,6 +1107,67 @@ static void uptime_str(uint64_t s, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "s", s);
 }
 
+/* The kernel lines of status: mode, kernel facts, cross-check, the
+ * blocks the kernel onlined itself, poisoned blocks. */
+static void render_kernel(FILE *out, json_object *st)
+{
+	json_object *k = jget(st, "kernel"), *cc = jget(st, "cross_check");
+	json_object *arr = jget(st, "kernel_onlined"),
+		    *p = jget(st, "poisoned");
+	size_t n;
+
+	if (!k)
+		return;
+	fprintf(out,
+		"kernel %s: mode %s; auto-movable policy %s%s; "
+		"auto_online_blocks %s",
+		jstr(k, "release")[0] ? jstr(k, "release") : "(unknown)",
+		jstr(st, "mode"),
+		json_object_get_boolean(jget(k, "has_policy")) ? "present"
+							       : "absent",
+		json_object_get_boolean(jget(k, "mirrored")) ? " (mirrored)"
+							     : "",
+		jstr(k, "auto_online_blocks")[0] ? jstr(k, "auto_online_blocks")
+						 : "(absent)");
+	if (strcmp(jstr(k, "auto_online_blocks"),
+		   jstr(k, "auto_online_blocks_at_start")))
+		fprintf(out, " (was %s at start-up)",
+			jstr(k, "auto_online_blocks_at_start"));
+	fputc('\n', out);
+	if (cc && json_object_get_boolean(jget(cc, "active")))
+		fprintf(out,
+			"cross-check with the kernel: %" PRIu64
+			" agreements, %" PRIu64 " disagreements\n",
+			ju64(cc, "agreements"), ju64(cc, "disagreements"));
+	n = arr ? json_object_array_length(arr) : 0;
+	if (n) {
+		fprintf(out,
+			"onlined by the kernel before memhotd could "
+			"decide (%zu):",
+			n);
+		for (size_t i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(arr, i);
+
+			fprintf(out, " memory%" PRIu64 ":%s", ju64(e, "block"),
+				jstr(e, "zone"));
+			if (!jnull(e, "agrees") &&
+			    !json_object_get_boolean(jget(e, "agrees")))
+				fprintf(out, "(memhotd: %s)",
+					jstr(e, "memhotd_zone"));
+		}
+		fputc('\n', out);
+	}
+	n = p ? json_object_array_length(p) : 0;
+	if (n) {
+		fprintf(out, "hardware-poisoned, left offline:");
+		for (size_t i = 0; i < n; i++)
+			fprintf(out, " memory%" PRIu64,
+				(uint64_t)json_object_get_uint64(
+					json_object_array_get_idx(p, i)));
+		fputc('\n', out);
+	}
+}
+
 int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 {
 	static const char *const nh[] = {"NODE",    "BOOT-KERNEL", "HOT-KERNEL",
@@ -1097,6 +1222,7 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 			fprintf(out, "  competitor: %s\n",
 				json_object_get_string(
 					json_object_array_get_idx(comp, i)));
+		render_kernel(out, st);
 		fputc('\n', out);
 	}
 
@@ -1316,7 +1442,9 @@ static void block_cell(char **row, size_t col, enum bcol c, json_object *m,
 		else if (!jnull(m, "pending"))
 			cell(row, col, "pending");
 		else if (!jnull(m, "failed_errno"))
-			cell(row, col, "failed");
+			cell(row, col, "%s",
+			     ju64(m, "failed_errno") == EHWPOISON ? "poisoned"
+								  : "failed");
 		else
 			cell(row, col, "-");
 		break;

@@ -16,8 +16,25 @@
 #define MH_DEFAULT_CONFIG "/etc/memhotd.conf"
 #define MH_EXIT_CONFIG 78
 
+/* [policy] mode: who onlines (see memhotd.conf(5)). */
+enum mh_mode {
+	MH_MODE_ONLINE = 0, /* memhotd writes every block's state */
+	MH_MODE_DELEGATE,   /* the kernel onlines inside the add; memhotd
+			     * onlines leftovers and verifies */
+};
+/* [kernel] auto_online_blocks: what to do if the kernel auto-onlines. */
+enum mh_auto_online_action {
+	MH_AOB_OFFLINE = 0, /* write "offline" there (default) */
+	MH_AOB_LEAVE,	    /* only warn */
+};
+
 struct mh_config {
 	struct mh_policy_config policy; /* [policy] */
+	enum mh_mode mode;		/* [policy] mode */
+	/* [kernel] */
+	enum mh_auto_online_action auto_online_blocks;
+	bool mirror_policy; /* write [policy] to the kernel's parameters */
+	bool cross_check;   /* compare with valid_zones (when mirrored) */
 	/* [control] group: gid allowed read-only requests (besides root). */
 	bool control_group_set;
 	char control_group[64];

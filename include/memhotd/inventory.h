@@ -24,7 +24,13 @@
 
 #include "memhotd/policy.h"
 
-#define MH_PAGE_SIZE 4096ULL
+/* The running system's page size: sysconf(_SC_PAGESIZE) until overridden
+ * (kernel.c sets a simulated tree's at start-up); never a constant:
+ * 64 KiB-page kernels exist. */
+uint64_t mh_page_size(void);
+/* Overrides it (a simulated tree's page size); 0 restores sysconf's. */
+void mh_set_page_size(uint64_t bytes);
+#define MH_PAGE_SIZE mh_page_size()
 #define MH_MAX_NODES 1024
 #define MH_GROUP_NAME_MAX 64
 

@@ -588,6 +588,61 @@ static int block_attr(struct fk *k, uint64_t id, const char *attr,
 	return write_atomic(p, val);
 }
 
+/* First word of a small file of the tree (rel) or of DIR (name). */
+static void word_of(const char *path, char *out, size_t len)
+{
+	char v[128];
+
+	out[0] = '\0';
+	if (fk_read_file(path, v, sizeof(v)) < 0)
+		return;
+	v[strcspn(v, " \n")] = '\0';
+	snprintf(out, len, "%s", v);
+}
+
+/*
+ * The policy's answer for a new block: DIR/policy_zone ("Movable" or
+ * "Normal"), written by a scenario, stands in for the auto-movable
+ * computation, and counts only while the kernel's online_policy is
+ * auto-movable; otherwise contig-zones: a fresh block beyond the zones
+ * gets the kernel zone.  Returns true for Movable.
+ */
+static bool policy_movable(struct fk *k)
+{
+	char p[4200], w[64];
+
+	fk_path(k, p, sizeof(p),
+		"sys/module/memory_hotplug/parameters/online_policy");
+	word_of(p, w, sizeof(w));
+	if (strcmp(w, "auto-movable") != 0)
+		return false;
+	if (dpath(k, p, sizeof(p), "policy_zone"))
+		return false;
+	word_of(p, w, sizeof(w));
+	return !strcmp(w, "Movable");
+}
+
+int fk_auto_online(struct fk *k, uint64_t id)
+{
+	char p[4200], w[64];
+	bool movable;
+
+	fk_path(k, p, sizeof(p), MEMDIR "/auto_online_blocks");
+	word_of(p, w, sizeof(w));
+	if (!w[0] || !strcmp(w, "offline"))
+		return 0;
+	if (!strcmp(w, "online_movable"))
+		movable = true;
+	else if (!strcmp(w, "online_kernel"))
+		movable = false;
+	else
+		movable = policy_movable(k);
+	fk_log(k, "kernel auto-online memory%" PRIu64 " (%s): %s", id, w,
+	       movable ? "Movable" : "Normal");
+	int err = fk_block_online(k, id, movable);
+	return err ? -err : 1;
+}
+
 int fk_block_create(struct fk *k, uint64_t id, int nid)
 {
 	char p[4200], v[32];
@@ -602,8 +657,12 @@ int fk_block_create(struct fk *k, uint64_t id, int nid)
 	err = err ? err : block_attr(k, id, "online", "0\n");
 	err = err ? err : block_attr(k, id, "uevent", "");
 	/* What a fresh block reads under the kernel's default contig-zones
-	 * policy. */
-	err = err ? err : block_attr(k, id, "valid_zones", "Normal Movable\n");
+	 * policy, or the auto-movable answer a scenario set
+	 * (policy_movable). */
+	err = err ? err
+		  : block_attr(k, id, "valid_zones",
+			       policy_movable(k) ? "Movable Normal\n"
+						 : "Normal Movable\n");
 	err = err ? err : block_attr(k, id, "state", "offline\n");
 	if (!err && nid >= 0)
 		err = fk_block_link_node(k, id, nid);
@@ -1035,6 +1094,8 @@ int fk_create(const char *root, const char *dir, enum fk_base base,
 	int nr_nodes = base == FK_BASE_Q35_4G_2NODES ? 2 : 1;
 	err = mk(&k, MEMDIR);
 	err = err ? err : mk(&k, "proc/sys/kernel/random");
+	err = err ? err
+		  : put(&k, "proc/sys/kernel/osrelease", "6.1.0-26-amd64\n");
 	err = err ? err : mk(&k, "run");
 	err = err ? err : mk(&k, "etc");
 	err = err ? err : mk(&k, "sys/module/memory_hotplug/parameters");

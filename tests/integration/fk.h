@@ -11,6 +11,9 @@
  *   DIR/lock      flock(2) = device_hotplug_lock
  *   DIR/devices   hotplug devices (virtio-mem, DIMMs, dax), one per line
  *   DIR/inject/memoryN  "<what> <count>" errno injection for state writes
+ *   DIR/policy_zone  "Movable"/"Normal": the kernel's auto-movable answer
+ *                 for new blocks (valid_zones, auto-online), used while
+ *                 the tree's online_policy parameter is auto-movable
  *   DIR/log       what the daemon did to the fake kernel, one line each;
  *                 lines starting with "VIOLATION" fail every test
  *   DIR/enabled   created by udev_monitor_enable_receiving
@@ -122,6 +125,15 @@ const char *fk_block_zone(struct fk *k, uint64_t id);
  */
 int fk_block_online(struct fk *k, uint64_t id, bool movable);
 int fk_block_offline(struct fk *k, uint64_t id);
+/*
+ * The kernel's auto-online inside add_memory_resource(): if the tree's
+ * auto_online_blocks is not "offline", onlines block id (which must have
+ * its node link) as the kernel would: online_movable/online_kernel as
+ * named, plain "online" by the policy (DIR/policy_zone while the
+ * online_policy parameter is auto-movable, else the kernel zone).
+ * 1 onlined, 0 left offline, -errno.  Caller holds the lock.
+ */
+int fk_auto_online(struct fk *k, uint64_t id);
 /* offline (if online) + remove uevent + directory gone. */
 int fk_block_remove(struct fk *k, uint64_t id);
 

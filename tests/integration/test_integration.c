@@ -310,6 +310,8 @@ static void daemon_start(struct env *e)
 	daemon_start_bin(e, bin_daemon, false);
 }
 
+static void status_get(struct env *e, char *buf, size_t len);
+
 static int count_lines(struct env *e, const char *needle)
 {
 	static char buf[1 << 20];
@@ -553,6 +555,8 @@ static void virtio_plug(struct env *e, uint64_t dev_first, uint64_t first,
 			sleep_ms(o->link_delay_ms);
 			assert_int_equal(fk_block_link_node(&e->k, b, nid), 0);
 		}
+		/* auto_online_blocks != offline: onlined inside the add */
+		assert_true(fk_auto_online(&e->k, b) >= 0);
 		fk_unlock(&e->k);
 	}
 }
@@ -1137,6 +1141,11 @@ static void errno_injection(void **state)
 	virtio_plug(ep, 48, 72, 4, 0, NULL);
 	assert_true(wait_settled(ep, 72, 4, NULL, 10000));
 	expect_layout(ep, "after errors", 72, "MMMM");
+	/* and status lists it as poisoned */
+	static char st[1 << 16];
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"poisoned\":[52]"))
+		fail_msg("memory52 not poisoned in status: %s", st);
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
@@ -1374,6 +1383,63 @@ static void dry_run(void **state)
 }
 
 /*
+ * Dry run and real run agree where the ratio bites (ratio 100: an 8 GiB
+ * coldplug over 4 GiB of boot memory).  The dry run simulates every write,
+ * so each decision sees the ones before it, exactly as in the real run;
+ * the real run then produces the dry run's layout block for block.  (The
+ * plan's side is test_daemon_queue's test_dry_run_agrees_with_plan.)
+ */
+static void dry_run_agrees_with_real_run(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	const uint64_t n = 64;
+	char want[MAXB + 1] = "", needle[128];
+	size_t movable = 0, kernel = 0;
+
+	env_init(ep, FK_BASE_Q35_4G, 8,
+		 CONF_DEFAULT "auto_movable_ratio = 100\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_lock(&ep->k);
+	for (uint64_t b = 48; b < 48 + n; b++)
+		assert_int_equal(fk_block_create(&ep->k, b, 0), 0);
+	assert_int_equal(fk_iomem_update(&ep->k), 0);
+	fk_unlock(&ep->k);
+	daemon_start_bin(ep, bin_daemon, true);
+	snprintf(needle, sizeof(needle), "memory%" PRIu64 ": would write",
+		 48 + n - 1);
+	assert_true(wait_log(ep, needle, 10000));
+	for (uint64_t i = 0; i < n; i++) {
+		snprintf(needle, sizeof(needle),
+			 "memory%" PRIu64 ": would write online_movable ",
+			 48 + i);
+		if (file_contains(ep->log, needle)) {
+			want[i] = 'M';
+			movable++;
+			continue;
+		}
+		snprintf(needle, sizeof(needle),
+			 "memory%" PRIu64 ": would write online_kernel ",
+			 48 + i);
+		assert_true(file_contains(ep->log, needle));
+		want[i] = 'N';
+		kernel++;
+	}
+	want[n] = '\0';
+	assert_true(movable > 0 && kernel > 0);
+	assert_int_equal(count_lines(ep, "write memory"), 0);
+	expect_layout(ep, "dry run wrote nothing", 48,
+		      "................................................"
+		      "................");
+	daemon_stop(ep);
+	daemon_start(ep);
+	assert_true(wait_settled(ep, 48, n, NULL, 10000));
+	expect_layout(ep, "real run as the dry run said", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
  * A restart keeps the early/hotplugged classification (5.4, persisted
  * under run/memhotd for this boot): hotplugged blocks online at the second
  * start must not count as boot memory.  Blocks added while the daemon was
@@ -1558,6 +1624,315 @@ static void noise_and_remove_offline(void **state)
 }
 
 /* A failed assertion longjmps out of the scenario: clean up here. */
+/* ---- the kernel's own onlining (kernel.c) ------------------------------ */
+
+/* GetStatus over the control socket: the reply's JSON text in buf. */
+static void status_get(struct env *e, char *buf, size_t len)
+{
+	static const char req[] = "{\"method\":\"io.memhotd.GetStatus\"}";
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t got = 0;
+	int fd;
+
+	assert_true(strlen(e->root) + 21 < sizeof(sa.sun_path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/run/memhotd/control",
+		 e->root);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, sizeof(req)), (ssize_t)sizeof(req));
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf + got - n, '\0', (size_t)n))
+			break;
+	}
+	close(fd);
+	buf[got] = '\0';
+	assert_true(got > 0);
+}
+
+/* The number after "key": in the status text (first occurrence). */
+static long long status_num(const char *st, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	p = strstr(st, k);
+	if (!p)
+		fail_msg("status has no key %s: %s", key, st);
+	p += strlen(k);
+	while (*p == ' ')
+		p++;
+	return strtoll(p, NULL, 10);
+}
+
+/* Occurrences of needle in the status text. */
+static int status_count(const char *st, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = st; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void expect_tree_file(struct env *e, const char *rel, const char *want)
+{
+	char p[600], buf[128];
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	assert_true(fk_read_file(p, buf, sizeof(buf)) >= 0);
+	assert_string_equal(buf, want);
+}
+
+static void set_tree_file(struct env *e, const char *rel, const char *val)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	assert_int_equal(fk_write_file(p, val), 0);
+}
+
+static void set_policy_zone(struct env *e, const char *zone)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/policy_zone", e->fkdir);
+	assert_int_equal(fk_write_file(p, zone), 0);
+}
+
+#define AOB "sys/devices/system/memory/auto_online_blocks"
+#define PARAMS "sys/module/memory_hotplug/parameters"
+
+/*
+ * A kernel that onlines by itself (Debian's 6.12): blocks it onlined
+ * before memhotd started are reported, auto_online_blocks is switched to
+ * offline (and said so), and every block plugged afterwards is memhotd's.
+ */
+static void auto_online_takeover(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	set_tree_file(ep, AOB, "online\n");
+	virtio_plug(ep, 48, 48, 4, 0, &(struct plug_opts){.no_throttle = 1});
+	expect_layout(ep, "kernel before memhotd", 48, "NNNN");
+	daemon_start(ep);
+	expect_tree_file(ep, AOB, "offline\n");
+	assert_true(wait_log(ep, "from 'online' to 'offline'", 3000));
+	assert_false(file_contains(ep->log, "competing onliner: "
+					    "/sys/devices/system/memory/"
+					    "auto_online_blocks"));
+	virtio_plug(ep, 48, 52, 8, 0, NULL);
+	assert_true(wait_settled(ep, 52, 8, NULL, 10000));
+	assert_int_equal(count_lines(ep, "kernel auto-online"), 4);
+	assert_int_equal(count_lines(ep, "write memory"), 8);
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"auto_online_blocks_at_start\":\"online\"") ||
+	    !strstr(st, "\"auto_online_blocks\":\"offline\""))
+		fail_msg("status: %s", st);
+	assert_int_equal(status_count(st, "\"zone\":\"Normal\""), 4);
+	for (int b = 48; b < 52; b++) {
+		char want[64];
+		snprintf(want, sizeof(want), "{\"block\":%d,\"zone\"", b);
+		if (!strstr(st, want))
+			fail_msg("kernel_onlined lacks memory%d: %s", b, st);
+	}
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/* [kernel] auto_online_blocks = leave: warned about, left alone. */
+static void auto_online_leave(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "[kernel]\nauto_online_blocks = leave\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	set_tree_file(ep, AOB, "online\n");
+	daemon_start(ep);
+	assert_true(wait_log(ep, "left as is", 3000));
+	assert_true(file_contains(ep->log, "competing onliner: "
+					   "/sys/devices/system/memory/"
+					   "auto_online_blocks is 'online'"));
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	expect_layout(ep, "kernel onlined", 48, "NNNN");
+	expect_tree_file(ep, AOB, "online\n");
+	sleep_ms(300);
+	status_get(ep, st, sizeof(st));
+	assert_int_equal(status_count(st, "\"zone\":\"Normal\""), 4);
+	/* memhotd still tries, and loses every race to the kernel */
+	assert_int_equal(count_lines(ep, "write memory"),
+			 count_lines(ep, " = EINVAL"));
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * Mirroring and the live cross-check: the parameters hold [policy]; each
+ * offline block's valid_zones (the kernel's answer, set by the scenario
+ * through policy_zone) is compared with memhotd's decision, never before
+ * the node link exists (daemon_stop checks the fake's violations).
+ */
+static void mirror_cross_check(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "auto_movable_ratio = 250\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	expect_tree_file(ep, PARAMS "/online_policy", "auto-movable\n");
+	expect_tree_file(ep, PARAMS "/auto_movable_ratio", "250\n");
+	expect_tree_file(ep, PARAMS "/auto_movable_numa_aware", "Y\n");
+	assert_true(file_contains(ep->log, "to 'auto-movable'"));
+	set_policy_zone(ep, "Movable\n");
+	virtio_plug(ep, 48, 48, 8, 0, NULL);
+	assert_true(wait_settled(ep, 48, 8, NULL, 10000));
+	set_policy_zone(ep, "Normal\n");
+	virtio_plug(ep, 48, 56, 3, 0, &(struct plug_opts){.link_delay_ms = 20});
+	assert_true(wait_settled(ep, 56, 3, NULL, 10000));
+	expect_layout(ep, "memhotd decides", 48, "MMMMMMMMMMM");
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"active\":true"))
+		fail_msg("cross-check not active: %s", st);
+	assert_int_equal(status_num(st, "agreements"), 8);
+	assert_int_equal(status_num(st, "disagreements"), 3);
+	assert_int_equal(count_lines(ep, "read valid_zones of offline"), 11);
+	/* each disagreement logged with both sides */
+	int n = 0;
+	static char log[1 << 20];
+	assert_true(fk_read_file(ep->log, log, sizeof(log)) > 0);
+	for (char *p = log; (p = strstr(p, "cross-check DISAGREES")); p++) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		assert_non_null(strstr(p, "would put it in Normal"));
+		assert_non_null(strstr(p, "memhotd writes online_movable"));
+		if (nl)
+			*nl = '\n';
+		n++;
+	}
+	assert_int_equal(n, 3);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/* A 5.10-like kernel (no policy parameters): nothing mirrored, no
+ * cross-check, delegate mode refused as a configuration error. */
+static void kernel_without_policy(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+	char p[600];
+	int status;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT "mode = delegate\n");
+	snprintf(p, sizeof(p), "rm -rf '%s/sys/module/memory_hotplug'",
+		 ep->root);
+	assert_int_equal(system(p), 0);
+	char *args[] = {"--root", ep->root, "--config", ep->conf, NULL};
+	daemon_spawn(ep, bin_daemon, args, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
+	check_no_sanitizer_report(ep);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 78);
+	assert_true(file_contains(ep->log, "no online policy to delegate to"));
+	expect_tree_file(ep, AOB, "offline\n");
+
+	assert_int_equal(fk_write_file(ep->conf, CONF_DEFAULT), 0);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
+	expect_layout(ep, "5.10", 48, "MMMM");
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"has_policy\":false") ||
+	    !strstr(st, "\"mirrored\":false") ||
+	    !strstr(st, "\"active\":false"))
+		fail_msg("status: %s", st);
+	assert_int_equal(count_lines(ep, "read valid_zones of offline"), 0);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * Delegate mode: memhotd sets the policy and auto_online_blocks=online;
+ * the kernel onlines inside the add, memhotd verifies each zone against
+ * its own model (the state before the block) and onlines leftovers.  The
+ * fake kernel sends each add uevent before it onlines the block (as the
+ * real one does): memhotd awaits the kernel's online and never races it.
+ */
+static void delegate_mode(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT "mode = delegate\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	expect_tree_file(ep, AOB, "online\n");
+	expect_tree_file(ep, PARAMS "/online_policy", "auto-movable\n");
+	assert_true(file_contains(ep->log, "to 'online' (delegate mode"));
+	assert_false(file_contains(ep->log, "competing onliner: "
+					    "/sys/devices/system/memory/"
+					    "auto_online_blocks"));
+	set_policy_zone(ep, "Movable\n");
+	virtio_plug(ep, 48, 48, 8, 0, NULL);
+	expect_layout(ep, "kernel, agreeing", 48, "MMMMMMMM");
+	/* a kernel zone memhotd would not have chosen */
+	set_policy_zone(ep, "Normal\n");
+	virtio_plug(ep, 48, 56, 2, 0, NULL);
+	expect_layout(ep, "kernel, disagreeing", 56, "NN");
+	assert_true(wait_log(ep, "memory57: onlined to Normal by the kernel",
+			     3000));
+	/* leftovers: blocks the kernel did not online (as if added while
+	 * auto-onlining was off) are memhotd's */
+	set_policy_zone(ep, "Movable\n");
+	set_tree_file(ep, AOB, "offline\n");
+	virtio_plug(ep, 48, 58, 2, 0, NULL);
+	assert_true(wait_settled(ep, 58, 2, NULL, 10000));
+	expect_layout(ep, "leftovers", 58, "MM");
+	/* (the fake logs a write after the state changed) */
+	assert_true(wait_log(ep, "memory59: online_movable ok", 3000));
+	/* memhotd wrote only the leftovers: no write for a block the
+	 * kernel onlined, so no lost race (EINVAL) */
+	assert_int_equal(count_lines(ep, " = ok"), 2);
+	assert_int_equal(count_lines(ep, "write memory"), 2);
+	assert_int_equal(count_lines(ep, " = EINVAL"), 0);
+	assert_true(file_contains(ep->log, "memory58: the kernel did not "
+					   "online it inside its add"));
+	assert_false(file_contains(ep->log, "lost a race"));
+	assert_false(file_contains(ep->log, "before memhotd"));
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"mode\":\"delegate\""))
+		fail_msg("status: %s", st);
+	assert_int_equal(status_num(st, "lost_races"), 0);
+	assert_int_equal(status_count(st, "\"agrees\":true"), 8);
+	assert_int_equal(status_count(st, "\"agrees\":false"), 2);
+	/* 8 + 2 verifications, 2 cross-checks of the leftovers */
+	assert_int_equal(status_num(st, "agreements"), 10);
+	assert_int_equal(status_num(st, "disagreements"), 2);
+	assert_true(file_contains(ep->log, "memhotd's model DISAGREES"));
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1605,6 +1980,8 @@ int main(void)
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
+		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
+					  teardown),
 		cmocka_unit_test_teardown(noise_and_remove_offline, teardown),
 		cmocka_unit_test_teardown(restart_keeps_classification,
 					  teardown),
@@ -1612,6 +1989,11 @@ int main(void)
 		cmocka_unit_test_teardown(dimm_eject_rollback, teardown),
 		cmocka_unit_test_teardown(memoryless_node_numa_aware, teardown),
 		cmocka_unit_test_teardown(memoryless_node_global, teardown),
+		cmocka_unit_test_teardown(auto_online_takeover, teardown),
+		cmocka_unit_test_teardown(auto_online_leave, teardown),
+		cmocka_unit_test_teardown(mirror_cross_check, teardown),
+		cmocka_unit_test_teardown(kernel_without_policy, teardown),
+		cmocka_unit_test_teardown(delegate_mode, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

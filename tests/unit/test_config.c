@@ -395,7 +395,7 @@ static void test_unknown_section(void **state)
 	(void)state;
 	expect_error("[policy]\nauto_movable_ratio = 301\n\n[polcy]\n",
 		     "t.conf:4: unknown section [polcy]; allowed: [policy], "
-		     "[control]");
+		     "[control], [kernel]");
 	/* the section line is reported, not the key after it */
 	expect_error("[foo]\nbar = 1\n", "t.conf:1: unknown section [foo]");
 	expect_error("[ policy ]\n", "t.conf:1: unknown section [ policy ]");
@@ -605,6 +605,12 @@ static void test_print_roundtrip(void **state)
 				  "online_policy = auto-movable\n"
 				  "auto_movable_ratio = 301\n"
 				  "auto_movable_numa_aware = true\n"
+				  "mode = online\n"
+				  "\n"
+				  "[kernel]\n"
+				  "auto_online_blocks = offline\n"
+				  "mirror_policy = true\n"
+				  "cross_check = true\n"
 				  "\n"
 				  "[control]\n"
 				  "group =\n");
@@ -675,7 +681,7 @@ static void test_repo_conf_is_defaults(void **state)
 		o += len;
 		line += len;
 	}
-	assert_int_equal(n_uncommented, 3);
+	assert_int_equal(n_uncommented, 7);
 	mh_config_defaults(&c);
 	if (mh_config_parse_string(out, path, &c, err, sizeof(err))) {
 		print_error("%s\n", err);
@@ -769,7 +775,7 @@ static void test_man_page_keys(void **state)
 		}
 		after_tp = false;
 	}
-	assert_int_equal(nr_doc, 4);
+	assert_int_equal(nr_doc, 8);
 
 	/* every printed key is documented */
 	section[0] = '\0';

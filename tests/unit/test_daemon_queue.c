@@ -22,8 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "memhotd/config.h"
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
+#include "memhotd/report.h"
+#include "memhotd/scan.h"
 
 #include "simtree.h"
 
@@ -269,14 +272,10 @@ static bool decided(struct fx *f, uint64_t id)
 	return b && b->has_decision;
 }
 
-static const struct mh_pending *pending(struct fx *f, uint64_t id)
+/* Queued, waiting, held or retrying. */
+static bool pending(struct fx *f, uint64_t id)
 {
-	size_t i;
-
-	for (i = 0; i < f->d->nr_pending; i++)
-		if (f->d->pending[i].id == id)
-			return &f->d->pending[i];
-	return NULL;
+	return mh_sched_is_pending(mh_sched_state_of(&f->d->sched, id, NULL));
 }
 
 static bool is_decided(struct fx *f, uint64_t id)
@@ -286,9 +285,9 @@ static bool is_decided(struct fx *f, uint64_t id)
 
 static bool is_waiting_node(struct fx *f, uint64_t id)
 {
-	const struct mh_pending *e = pending(f, id);
-
-	return e && e->state == MH_PENDING_WAIT_NODE && e->waits >= 3;
+	return mh_sched_state_of(&f->d->sched, id, NULL) ==
+		       MH_SCHED_WAIT_NODE &&
+	       mh_sched_waits(&f->d->sched, id) >= 3;
 }
 
 static bool is_online(struct fx *f, uint64_t id)
@@ -324,13 +323,16 @@ static void test_coldplug(void **state)
 
 	st_blocks(&f->t, 48, 55, "offline", "Movable Normal", 0);
 	start(f);
+	/* The dry run simulates the onlines, so the virtio-mem hold applies
+	 * as in a real run: half the device's threshold offline holds the
+	 * last blocks for MH_SCHED_HOLD_QUIET_USEC. */
 	for (id = 48; id <= 55; id++) {
-		assert_true(decided(f, id));
+		assert_true(run_until(f, is_decided, id));
 		assert_int_equal(mh_inv_block(&f->d->inv, id)->decision.target,
 				 MH_TARGET_MOVABLE);
 	}
 	assert_false(decided(f, 47));
-	assert_int_equal(f->d->nr_pending, 0);
+	assert_int_equal(f->d->sched.nr_queued, 0);
 	assert_true(f->d->ready_sent);
 }
 
@@ -346,7 +348,7 @@ static void test_waits_for_node_link(void **state)
 	assert_false(decided(f, 48));
 	st_block(&f->t, 48, "offline", "Movable Normal", 0);
 	assert_true(run_until(f, is_decided, 48));
-	assert_null(pending(f, 48));
+	assert_false(pending(f, 48));
 }
 
 /* 50 arrives first with its link, 49 (same device) without: 50 waits for
@@ -370,7 +372,7 @@ static void test_ascending_within_device(void **state)
 	st_block(&f->t, 49, "offline", "Movable Normal", 0);
 	assert_true(run_until(f, is_decided, 50));
 	assert_true(decided(f, 49));
-	assert_int_equal(f->d->nr_pending, 0);
+	assert_int_equal(f->d->sched.nr_queued, 0);
 }
 
 /* remove: forgotten, queue entry and all. */
@@ -408,14 +410,14 @@ static void test_foreign_online(void **state)
 	assert_int_equal(b->zone, MH_ZONE_NORMAL);
 	assert_int_equal(b->onlined_by, MH_BY_OTHER);
 	assert_false(b->has_decision);
-	assert_null(pending(f, 48));
+	assert_false(pending(f, 48));
 	assert_int_equal(f->d->counters.lost_races, 1);
 	/* An offline afterwards is never answered by onlining. */
 	st_block(&f->t, 48, "offline", "Movable Normal", 0);
 	emit("offline", 48);
 	assert_true(run_until(f, is_offline_known, 48));
 	run_for(f, 20);
-	assert_null(pending(f, 48));
+	assert_false(pending(f, 48));
 	assert_false(decided(f, 48));
 }
 
@@ -433,6 +435,110 @@ static void test_overflow_rescan(void **state)
 	assert_true(run_until(f, rescanned, 1));
 	assert_true(run_until(f, is_decided, 48));
 	assert_int_equal(f->d->counters.rescans, 1);
+}
+
+/*
+ * Dry run and plan agree where the ratio bites: ratio 100, 4 GiB of boot
+ * memory in kernel zones and an 8 GiB coldplug (64 blocks) in virtio0.
+ * The dry run simulates every write (the inventory moves as the kernel's
+ * would), so each decision sees the ones before it; the plan (what
+ * `memhotctl plan` shows) runs the same policy over a fresh scan of the
+ * tree.  The real run of the same vector is the integration scenario
+ * dry_run_agrees_with_real_run.
+ */
+static void test_dry_run_agrees_with_plan(void **state)
+{
+	struct fx *f = *state;
+	struct mh_inventory inv;
+	struct mh_config cfg;
+	struct mh_root root;
+	json_object *plan, *mem;
+	char err[256] = "";
+	size_t i, n, movable = 0, kernel = 0;
+	int r;
+
+	st_put(&f->t, "memhotd.conf", "[policy]\nauto_movable_ratio = 100\n");
+	st_blocks(&f->t, 48, 111, "offline", "Movable Normal", 0);
+	/* The plan first, over what the tree shows. */
+	memset(&inv, 0, sizeof(inv));
+	assert_int_equal(mh_config_load(f->conf, false, &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg.policy.ratio, 100);
+	assert_int_equal(mh_root_open(&root, f->t.root), 0);
+	r = mh_scan_full_readonly(&root, &inv);
+	assert_true(r == 0 || r == -ERANGE);
+	mh_root_close(&root);
+	plan = mh_report_plan(&inv, &cfg, NULL);
+	assert_non_null(plan);
+	start(f);
+	for (i = 48; i <= 111; i++)
+		assert_true(run_until(f, is_decided, i));
+	assert_true(json_object_object_get_ex(plan, "memory", &mem));
+	n = json_object_array_length(mem);
+	assert_int_equal(n, 64);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(mem, i), *v, *p, *t;
+		struct mh_block *b;
+		const char *want;
+
+		assert_true(json_object_object_get_ex(e, "block", &v));
+		b = mh_inv_block(&f->d->inv, json_object_get_uint64(v));
+		assert_non_null(b);
+		assert_true(json_object_object_get_ex(e, "plan", &p));
+		assert_true(json_object_object_get_ex(p, "target", &t));
+		want = json_object_get_string(t);
+		assert_true(b->has_decision);
+		assert_string_equal(want,
+				    b->decision.target == MH_TARGET_MOVABLE
+					    ? "movable"
+					    : "kernel");
+		if (b->decision.target == MH_TARGET_MOVABLE)
+			movable++;
+		else
+			kernel++;
+	}
+	/* The ratio bites: both kinds. */
+	assert_true(movable > 0 && kernel > 0);
+	assert_int_equal(f->d->counters.onlined, 64);
+	json_object_put(plan);
+	mh_inv_free(&inv);
+}
+
+/* The virtio-mem throttle the scheduler's hold assumes, from the tree:
+ * 5.10 has no force_bbm parameter; without the module, the release. */
+static void test_vmem_throttle_detection(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *param, *release;
+		enum mh_vmem_throttle want;
+	} cases[] = {
+		{"unplug_online", NULL, MH_VMEM_THROTTLE_BLOCKS_5_10},
+		{"force_bbm", NULL, MH_VMEM_THROTTLE_BYTES},
+		{NULL, "5.10.0-33-amd64\n", MH_VMEM_THROTTLE_BLOCKS_5_10},
+		{NULL, "6.1.0-57-amd64\n", MH_VMEM_THROTTLE_BYTES},
+		{NULL, NULL, MH_VMEM_THROTTLE_BYTES},
+	};
+	char rel[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		st_destroy(&f->t);
+		base_tree(f);
+		if (cases[i].param) {
+			snprintf(rel, sizeof(rel),
+				 "sys/module/virtio_mem/parameters/%s",
+				 cases[i].param);
+			st_put(&f->t, rel, "N\n");
+		}
+		if (cases[i].release)
+			st_put(&f->t, "proc/sys/kernel/osrelease",
+			       cases[i].release);
+		start(f);
+		assert_int_equal(f->d->sched.throttle, cases[i].want);
+		mh_daemon_free(f->d);
+		free(f->d);
+		f->d = NULL;
+	}
 }
 
 /* SIGHUP-style reload with a bad file keeps the old configuration. */
@@ -466,6 +572,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overflow_rescan, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_agrees_with_plan,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmem_throttle_detection,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -841,7 +841,7 @@ static void test_render_status(void **state)
 	d->config = cfg;
 	d->counters.onlined = 2;
 	d->counters.onlined_movable = 2;
-	d->nr_pending = 2;
+	d->sched.nr_queued = 2;
 	d->nr_competitors = 1;
 	snprintf(d->competitors[0], sizeof(d->competitors[0]),
 		 "udev rule /etc/udev/rules.d/40-redhat.rules onlines memory");
