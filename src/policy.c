@@ -782,9 +782,9 @@ int mh_decision_explain(const struct mh_decision *d, uint64_t page_size,
 	if (d->balloon_risk && d->target == MH_TARGET_MOVABLE)
 		sb_printf(&sb,
 			  "; WARNING: %s is active without balloon "
-			  "compaction: its inflated pages cannot be "
-			  "placed in or moved to ZONE_MOVABLE, so MOVABLE "
-			  "memory cannot be given back by inflating "
+			  "compaction: it can inflate only into kernel zones, "
+			  "so the balloon cannot reclaim MOVABLE memory and "
+			  "inflating it shrinks kernel memory "
 			  "(balloon_without_compaction = kernel avoids "
 			  "MOVABLE)",
 			  d->balloon_driver);
