@@ -164,6 +164,36 @@ int mh_balloon_mode_from_name(const char *s, enum mh_balloon_mode *out)
 	return -1;
 }
 
+bool mh_vmstat_has_balloon_compaction(const char *vmstat)
+{
+	static const char key[] = "balloon_migrate";
+	const char *line = vmstat;
+
+	while (line && *line) {
+		if (!strncmp(line, key, sizeof(key) - 1) &&
+		    (line[sizeof(key) - 1] == ' ' ||
+		     line[sizeof(key) - 1] == '\t'))
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+bool mh_balloon_driver_migrates(const char *driver, bool kernel_compaction)
+{
+	/* the users of mm/balloon_compaction.c */
+	static const char *const users[] = {"virtio_balloon", "vmw_balloon"};
+
+	if (!driver || !kernel_compaction)
+		return false;
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (!strcmp(driver, users[i]))
+			return true;
+	return false;
+}
+
 /* auto-movable ----------------------------------------------------------- */
 
 static const struct mh_policy_config default_cfg = {

@@ -259,6 +259,17 @@ bool mh_policy_can_online_movable(const struct mh_policy_view *view, int nid,
 				  struct mh_ratio_check *chk);
 
 /*
+ * Balloon facts (doc/policy.md 9.4), pure helpers for the caller:
+ * whether /proc/vmstat text has a "balloon_migrate" line, which exists
+ * exactly when the running kernel has balloon compaction; and whether a
+ * balloon driver's inflated pages can migrate on such a kernel
+ * (virtio_balloon and vmw_balloon use balloon compaction when the kernel
+ * has it; hv_balloon and the Xen balloon never do; unknown drivers: no).
+ */
+bool mh_vmstat_has_balloon_compaction(const char *vmstat);
+bool mh_balloon_driver_migrates(const char *driver, bool kernel_compaction);
+
+/*
  * [policy] kernel_reserve: a node's KERNEL_EARLY as the ratio check uses
  * it, max(0, kernel_early - reserve), and the pages the reserve took
  * (*reserved, may be NULL).  For `memhotctl status`.

@@ -2392,7 +2392,41 @@ static void test_balloon(void **state)
 	assert_null(strstr(buf, "WARNING"));
 
 	assert_string_equal(mh_balloon_mode_name(MH_BALLOON_WARN), "warn");
+	{
+		enum mh_balloon_mode m;
+
+		assert_int_equal(mh_balloon_mode_from_name("kernel", &m), 0);
+		assert_int_equal(m, MH_BALLOON_KERNEL);
+		assert_int_equal(mh_balloon_mode_from_name("Warn", &m), -1);
+		assert_int_equal(mh_balloon_mode_from_name(NULL, &m), -1);
+	}
 	assert_string_equal(mh_balloon_mode_name(MH_BALLOON_KERNEL), "kernel");
+}
+
+/* Detecting balloon compaction from /proc/vmstat (doc/policy.md 9.4). */
+static void test_balloon_detection(void **state)
+{
+	(void)state;
+	assert_true(mh_vmstat_has_balloon_compaction(
+		"nr_free_pages 1234\nballoon_inflate 0\nballoon_deflate 0\n"
+		"balloon_migrate 0\nswap_ra 0\n"));
+	assert_true(mh_vmstat_has_balloon_compaction("balloon_migrate 17"));
+	/* balloon support without compaction */
+	assert_false(mh_vmstat_has_balloon_compaction(
+		"nr_free_pages 1234\nballoon_inflate 5\nballoon_deflate 1\n"
+		"swap_ra 0\n"));
+	/* whole names only, at the start of a line */
+	assert_false(mh_vmstat_has_balloon_compaction(
+		"balloon_migrated 1\nx balloon_migrate 1\n"));
+	assert_false(mh_vmstat_has_balloon_compaction(""));
+	assert_false(mh_vmstat_has_balloon_compaction(NULL));
+
+	assert_true(mh_balloon_driver_migrates("virtio_balloon", true));
+	assert_true(mh_balloon_driver_migrates("vmw_balloon", true));
+	assert_false(mh_balloon_driver_migrates("virtio_balloon", false));
+	assert_false(mh_balloon_driver_migrates("hv_balloon", true));
+	assert_false(mh_balloon_driver_migrates("xen-balloon", true));
+	assert_false(mh_balloon_driver_migrates(NULL, true));
 }
 
 int main(void)
@@ -2456,6 +2490,7 @@ int main(void)
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_guard_layout),
 		cmocka_unit_test(test_balloon),
+		cmocka_unit_test(test_balloon_detection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
