@@ -61,6 +61,38 @@ static const struct {
 
 static const char *const cfg_sections[] = {"policy", "control", "kernel"};
 
+/* Beyond the kernel (doc/policy.md 9): [policy], [guard], [rule NAME]. */
+enum cfg_beyond_key {
+	BKEY_KERNEL_RESERVE = 0, /* [policy] */
+	BKEY_BALLOON,		 /* [policy] balloon_without_compaction */
+	BKEY_KERNEL_FREE_MIN,	 /* [guard] */
+	NR_BEYOND_KEYS,
+};
+
+enum cfg_rule_key {
+	RKEY_MATCH_TYPE = 0,
+	RKEY_MATCH_DEVICE,
+	RKEY_MATCH_NODE,
+	RKEY_ZONE,
+	NR_RULE_KEYS,
+};
+
+static const char *const cfg_rule_keys[NR_RULE_KEYS] = {
+	[RKEY_MATCH_TYPE] = "match_type",
+	[RKEY_MATCH_DEVICE] = "match_device",
+	[RKEY_MATCH_NODE] = "match_node",
+	[RKEY_ZONE] = "zone",
+};
+
+struct cfg_parse;
+static bool cfg_beyond_section(const char *s, size_t len);
+static void cfg_beyond_header(struct cfg_parse *p, const char *section);
+static int cfg_beyond_key(struct cfg_parse *p, const char *section,
+			  const char *name, const char *value);
+static void cfg_beyond_finish(struct cfg_parse *p);
+static void cfg_print_beyond_policy(const struct mh_config *c, FILE *out);
+static void cfg_print_beyond_sections(const struct mh_config *c, FILE *out);
+
 struct cfg_parse {
 	const char *name; /* file name for messages */
 	const char *pos, *end;
@@ -69,6 +101,12 @@ struct cfg_parse {
 	char msg[512];	   /* its message, without "FILE:LINE: " */
 	int seen[NR_KEYS]; /* line a key was set on in this file, 0 none */
 	struct mh_config cfg;
+	/* Beyond-the-kernel keys (cfg_beyond_*), per file like seen[]. */
+	int beyond_seen[NR_BEYOND_KEYS];
+	int rule_line[MH_RULES_MAX]; /* [rule NAME] header line, 0 none */
+	bool rule_new[MH_RULES_MAX]; /* created by this file */
+	int rule_seen[MH_RULES_MAX][NR_RULE_KEYS];
+	ssize_t cur_rule; /* rule of the last [rule NAME] header, -1 */
 };
 
 /* Records an error unless an earlier line already has one. */
@@ -104,6 +142,8 @@ static const char *cfg_show(const char *s, char *buf, size_t len)
 
 static bool cfg_known_section(const char *s, size_t len)
 {
+	if (cfg_beyond_section(s, len))
+		return true;
 	for (size_t i = 0; i < sizeof(cfg_sections) / sizeof(cfg_sections[0]);
 	     i++)
 		if (strlen(cfg_sections[i]) == len &&
@@ -127,10 +167,11 @@ static void cfg_check_line(struct cfg_parse *p, const char *s, size_t len)
 	if (!cfg_known_section(s + 1, (size_t)(close - s - 1))) {
 		cfg_error(p, p->lineno,
 			  "unknown section [%s]; allowed: [policy], [control], "
-			  "[kernel]",
+			  "[kernel], [guard], [rule NAME]",
 			  cfg_show(name, show, sizeof(show)));
 		return;
 	}
+	cfg_beyond_header(p, name);
 	for (q = close + 1; q < s + len; q++) {
 		if (*q == ';' || *q == '#')
 			break;
@@ -434,6 +475,7 @@ static int cfg_handler(void *user, const char *section, const char *name,
 	struct cfg_parse *p = user;
 	char show[64], show2[64];
 	const char *other = NULL;
+	int k_beyond;
 
 	if (!*section) {
 		cfg_error(p, p->lineno,
@@ -445,11 +487,14 @@ static int cfg_handler(void *user, const char *section, const char *name,
 	if (!cfg_known_section(section, strlen(section))) {
 		cfg_error(p, p->lineno,
 			  "[%s] key '%s': unknown section; allowed: "
-			  "[policy], [control], [kernel]",
+			  "[policy], [control], [kernel], [guard], [rule NAME]",
 			  cfg_show(section, show, sizeof(show)),
 			  cfg_show(name, show2, sizeof(show2)));
 		return 0;
 	}
+	k_beyond = cfg_beyond_key(p, section, name, value);
+	if (k_beyond >= 0)
+		return k_beyond;
 	for (int k = 0; k < NR_KEYS; k++) {
 		if (strcmp(cfg_keys[k].name, name))
 			continue;
@@ -476,7 +521,8 @@ static int cfg_handler(void *user, const char *section, const char *name,
 		cfg_error(p, p->lineno,
 			  "[policy] key '%s': unknown key; allowed: "
 			  "online_policy, auto_movable_ratio, "
-			  "auto_movable_numa_aware, mode",
+			  "auto_movable_numa_aware, mode, kernel_reserve, "
+			  "balloon_without_compaction",
 			  cfg_show(name, show, sizeof(show)));
 	else if (!strcmp(section, "kernel"))
 		cfg_error(p, p->lineno,
@@ -523,6 +569,7 @@ static int cfg_parse_buf(const char *text, size_t len, const char *name,
 	p->pos = text;
 	p->end = text + len;
 	p->cfg = *c;
+	p->cur_rule = -1;
 	ret = ini_parse_stream(cfg_reader, p, cfg_handler, p);
 	if (ret > 0 && (!p->err_line || ret < p->err_line))
 		cfg_error(p, ret,
@@ -530,6 +577,7 @@ static int cfg_parse_buf(const char *text, size_t len, const char *name,
 			  "'[section]' or a comment");
 	else if (ret < 0 && !p->err_line)
 		cfg_error(p, 1, "parser failed (%d)", ret);
+	cfg_beyond_finish(p);
 	if (p->err_line) {
 		cfg_put_err(err, err_len, "%s:%d: %s", name, p->err_line,
 			    p->msg);
@@ -700,6 +748,7 @@ void mh_config_print(const struct mh_config *c, FILE *out)
 		c->policy.numa_aware ? "true" : "false");
 	fprintf(out, "mode = %s\n",
 		c->mode == MH_MODE_DELEGATE ? "delegate" : "online");
+	cfg_print_beyond_policy(c, out);
 	fprintf(out, "\n[kernel]\n");
 	fprintf(out, "auto_online_blocks = %s\n",
 		c->auto_online_blocks == MH_AOB_LEAVE ? "leave" : "offline");
@@ -712,5 +761,381 @@ void mh_config_print(const struct mh_config *c, FILE *out)
 		fprintf(out, "group = %s\n", c->control_group);
 	} else {
 		fprintf(out, "group =\n");
+	}
+	cfg_print_beyond_sections(c, out);
+}
+
+/* Beyond the kernel (doc/policy.md 9) ------------------------------------ */
+
+/* "rule NAME": the name, or NULL if section is not a rule section. */
+static const char *cfg_rule_section_name(const char *section, char *buf,
+					 size_t len)
+{
+	const char *s = section, *e;
+	size_t n;
+
+	if (strncmp(s, "rule", 4) || (s[4] != ' ' && s[4] != '\t'))
+		return NULL;
+	s += 4;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	n = (size_t)(e - s);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static bool cfg_beyond_section(const char *s, size_t len)
+{
+	if (len == 5 && !memcmp(s, "guard", 5))
+		return true;
+	/* "rule" and a blank; the name is checked by cfg_beyond_header */
+	return len > 5 && !memcmp(s, "rule", 4) &&
+	       (s[4] == ' ' || s[4] == '\t');
+}
+
+/* A [rule NAME] header: find or create the rule. */
+static void cfg_beyond_header(struct cfg_parse *p, const char *section)
+{
+	struct mh_rule_table *t = &p->cfg.policy.rules;
+	char name[128], show[64];
+	ssize_t r;
+
+	p->cur_rule = -1;
+	if (!cfg_rule_section_name(section, name, sizeof(name)))
+		return;
+	if (!mh_rule_name_valid(name)) {
+		cfg_error(p, p->lineno,
+			  "[rule %s]: invalid rule name; allowed: 1 to %d "
+			  "characters of A-Z a-z 0-9 _ . -",
+			  cfg_show(name, show, sizeof(show)),
+			  MH_RULE_NAME_MAX - 1);
+		return;
+	}
+	r = mh_rules_find(t, name);
+	if (r >= 0 && p->rule_line[r]) {
+		cfg_error(p, p->lineno,
+			  "[rule %s]: rule defined twice in this file (first "
+			  "on line %d)",
+			  name, p->rule_line[r]);
+		return;
+	}
+	if (r < 0) {
+		r = mh_rules_add(t, name);
+		if (r < 0) {
+			cfg_error(p, p->lineno,
+				  "[rule %s]: too many rules (at most %d)",
+				  name, MH_RULES_MAX);
+			return;
+		}
+		p->rule_new[r] = true;
+	}
+	/* an existing rule of an earlier file: its keys are overridden */
+	p->rule_line[r] = p->lineno;
+	p->cur_rule = r;
+}
+
+/* A SIZE: decimal bytes with an optional K, M, G or T (powers of 1024). */
+static int cfg_parse_size(const char *v, uint64_t *out, const char **why)
+{
+	unsigned long long n = 0;
+	unsigned int shift = 0;
+	const char *s = v;
+
+	if (!*s) {
+		*why = "is empty";
+		return -1;
+	}
+	if (!isdigit((unsigned char)*s)) {
+		*why = *s == '-' ? "is negative" : "is not a number";
+		return -1;
+	}
+	if (s[0] == '0' && isdigit((unsigned char)s[1])) {
+		*why = "has a leading zero";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned int dgt = (unsigned int)(*s - '0');
+
+		if (n > (UINT64_MAX - dgt) / 10) {
+			*why = "is too large";
+			return -1;
+		}
+		n = n * 10 + dgt;
+	}
+	switch (*s) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		*why = "has junk after the number";
+		return -1;
+	}
+	if (shift && s[1] != '\0') {
+		*why = "has junk after the suffix";
+		return -1;
+	}
+	if (shift && n > (UINT64_MAX >> shift)) {
+		*why = "is too large";
+		return -1;
+	}
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+/* The shortest exact spelling of a SIZE: "0", "128M", "1G", "4097". */
+static void cfg_print_size(FILE *out, uint64_t v)
+{
+	static const char suffix[] = "TGMK";
+
+	for (int i = 0; i < 4 && v; i++) {
+		unsigned int shift = 40 - 10 * (unsigned int)i;
+
+		if (!(v & ((1ULL << shift) - 1))) {
+			fprintf(out, "%llu%c", (unsigned long long)(v >> shift),
+				suffix[i]);
+			return;
+		}
+	}
+	fprintf(out, "%llu", (unsigned long long)v);
+}
+
+static int cfg_beyond_once(struct cfg_parse *p, int *seen, const char *section,
+			   const char *name)
+{
+	if (*seen) {
+		cfg_error(p, p->lineno,
+			  "[%s] key '%s': duplicate key (already set on line "
+			  "%d); set each key once per file",
+			  section, name, *seen);
+		return -1;
+	}
+	*seen = p->lineno;
+	return 0;
+}
+
+static int cfg_beyond_size(struct cfg_parse *p, const char *section,
+			   const char *name, const char *v, uint64_t *dst)
+{
+	const char *why = NULL;
+	char show[64];
+
+	if (cfg_parse_size(v, dst, &why) == 0)
+		return 1;
+	cfg_error(p, p->lineno,
+		  "[%s] key '%s': '%s' %s; allowed: a size in bytes with an "
+		  "optional K, M, G or T suffix (default 0 = off)",
+		  section, name, cfg_show(v, show, sizeof(show)), why);
+	return 0;
+}
+
+static int cfg_rule_key(struct cfg_parse *p, const char *section,
+			const char *name, const char *v)
+{
+	struct mh_rule *r;
+	const char *why = NULL;
+	char show[64];
+	unsigned int node;
+	int k;
+
+	for (k = 0; k < NR_RULE_KEYS; k++)
+		if (!strcmp(name, cfg_rule_keys[k]))
+			break;
+	if (k == NR_RULE_KEYS) {
+		cfg_error(p, p->lineno,
+			  "[%s] key '%s': unknown key; allowed: match_type, "
+			  "match_device, match_node, zone",
+			  section, cfg_show(name, show, sizeof(show)));
+		return 0;
+	}
+	if (p->cur_rule < 0)
+		return 0; /* the header's error is already recorded */
+	r = &p->cfg.policy.rules.rule[p->cur_rule];
+	if (cfg_beyond_once(p, &p->rule_seen[p->cur_rule][k], section, name))
+		return 0;
+	switch ((enum cfg_rule_key)k) {
+	case RKEY_MATCH_TYPE:
+		if (mh_dev_type_from_name(v, &r->type) == 0) {
+			r->has_type = true;
+			return 1;
+		}
+		cfg_error(p, p->lineno,
+			  "[%s] key 'match_type': '%s': unknown device type; "
+			  "allowed: virtio-mem, dimm, dax, none",
+			  section, cfg_show(v, show, sizeof(show)));
+		return 0;
+	case RKEY_MATCH_DEVICE:
+		why = NULL;
+		if (!*v)
+			why = "is empty";
+		else if (strlen(v) >= sizeof(r->device))
+			why = "is too long";
+		for (const char *q = v; !why && *q; q++)
+			if (!isgraph((unsigned char)*q))
+				why = "contains a blank or control character";
+		if (!why) {
+			memset(r->device, 0, sizeof(r->device));
+			strcpy(r->device, v);
+			r->has_device = true;
+			return 1;
+		}
+		cfg_error(p, p->lineno,
+			  "[%s] key 'match_device': '%s' %s; allowed: a device "
+			  "name as memhotctl status shows it, shell-style "
+			  "globs allowed, at most %d characters",
+			  section, cfg_show(v, show, sizeof(show)), why,
+			  MH_RULE_DEVICE_MAX - 1);
+		return 0;
+	case RKEY_MATCH_NODE:
+		if (cfg_parse_uint(v, &node, &why) == 0 &&
+		    node <= MH_RULE_NODE_MAX) {
+			r->node = (int)node;
+			r->has_node = true;
+			return 1;
+		}
+		cfg_error(p, p->lineno,
+			  "[%s] key 'match_node': '%s' %s; allowed: a node "
+			  "number 0..%d",
+			  section, cfg_show(v, show, sizeof(show)),
+			  why ? why : "is out of range", MH_RULE_NODE_MAX);
+		return 0;
+	case RKEY_ZONE:
+		if (mh_rule_zone_from_name(v, &r->zone) == 0) {
+			r->has_zone = true;
+			return 1;
+		}
+		cfg_error(p, p->lineno,
+			  "[%s] key 'zone': '%s': unknown zone; allowed: "
+			  "movable, kernel, auto (the configured policy)",
+			  section, cfg_show(v, show, sizeof(show)));
+		return 0;
+	case NR_RULE_KEYS:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The new keys: 1 accepted, 0 error recorded (both as inih handler
+ * results), -1 not a beyond-the-kernel key (the caller goes on).
+ */
+static int cfg_beyond_key(struct cfg_parse *p, const char *section,
+			  const char *name, const char *value)
+{
+	struct mh_policy_config *pc = &p->cfg.policy;
+	char rname[128], show[64];
+
+	if (!strcmp(section, "policy")) {
+		if (!strcmp(name, "kernel_reserve")) {
+			if (cfg_beyond_once(
+				    p, &p->beyond_seen[BKEY_KERNEL_RESERVE],
+				    section, name))
+				return 0;
+			return cfg_beyond_size(p, section, name, value,
+					       &pc->kernel_reserve);
+		}
+		if (!strcmp(name, "balloon_without_compaction")) {
+			if (cfg_beyond_once(p, &p->beyond_seen[BKEY_BALLOON],
+					    section, name))
+				return 0;
+			if (mh_balloon_mode_from_name(value, &pc->balloon) == 0)
+				return 1;
+			cfg_error(p, p->lineno,
+				  "[policy] key 'balloon_without_compaction': "
+				  "'%s': unknown mode; allowed: warn "
+				  "(default), kernel",
+				  cfg_show(value, show, sizeof(show)));
+			return 0;
+		}
+		if (!strcmp(name, "kernel_free_min")) {
+			cfg_error(p, p->lineno,
+				  "[policy] key 'kernel_free_min': unknown key "
+				  "in this section; it belongs in [guard]");
+			return 0;
+		}
+		return -1;
+	}
+	if (!strcmp(section, "guard")) {
+		if (!strcmp(name, "kernel_free_min")) {
+			if (cfg_beyond_once(
+				    p, &p->beyond_seen[BKEY_KERNEL_FREE_MIN],
+				    section, name))
+				return 0;
+			return cfg_beyond_size(p, section, name, value,
+					       &pc->kernel_free_min);
+		}
+		cfg_error(p, p->lineno,
+			  "[guard] key '%s': unknown key; allowed: "
+			  "kernel_free_min",
+			  cfg_show(name, show, sizeof(show)));
+		return 0;
+	}
+	if (cfg_rule_section_name(section, rname, sizeof(rname)))
+		return cfg_rule_key(p, section, name, value);
+	return -1;
+}
+
+/* Every rule this file created needs an action. */
+static void cfg_beyond_finish(struct cfg_parse *p)
+{
+	const struct mh_rule_table *t = &p->cfg.policy.rules;
+
+	if (p->err_line)
+		return; /* e.g. a bad zone value: the better message */
+	for (size_t i = 0; i < t->nr && i < MH_RULES_MAX; i++)
+		if (p->rule_new[i] && !t->rule[i].has_zone)
+			cfg_error(p, p->rule_line[i],
+				  "[rule %s]: no 'zone' key; a rule needs zone "
+				  "= movable, kernel or auto",
+				  t->rule[i].name);
+}
+
+static void cfg_print_beyond_policy(const struct mh_config *c, FILE *out)
+{
+	fprintf(out, "kernel_reserve = ");
+	cfg_print_size(out, c->policy.kernel_reserve);
+	fprintf(out, "\nballoon_without_compaction = %s\n",
+		mh_balloon_mode_name(c->policy.balloon));
+}
+
+static void cfg_print_beyond_sections(const struct mh_config *c, FILE *out)
+{
+	const struct mh_rule_table *t = &c->policy.rules;
+
+	fprintf(out, "\n[guard]\nkernel_free_min = ");
+	cfg_print_size(out, c->policy.kernel_free_min);
+	fprintf(out, "\n");
+	for (size_t i = 0; i < t->nr && i < MH_RULES_MAX; i++) {
+		const struct mh_rule *r = &t->rule[i];
+
+		fprintf(out, "\n[rule %s]\n", r->name);
+		if (r->has_type)
+			fprintf(out, "match_type = %s\n",
+				mh_dev_type_name(r->type));
+		if (r->has_device)
+			fprintf(out, "match_device = %s\n", r->device);
+		if (r->has_node)
+			fprintf(out, "match_node = %d\n", r->node);
+		fprintf(out, "zone = %s\n", mh_rule_zone_name(r->zone));
 	}
 }

@@ -723,6 +723,19 @@ int mh_inv_block_request(const struct mh_inventory *inv,
 	}
 	if (b->group < 0 || (size_t)b->group >= inv->nr_groups)
 		return 0;
+	if (inv->gstats[b->group].alive) {
+		/* the facts [rule NAME] sections match (doc/policy.md 9.2) */
+		static const enum mh_dev_type types[] = {
+			[MH_GROUP_VIRTIO_MEM] = MH_DEV_VIRTIO_MEM,
+			[MH_GROUP_DIMM] = MH_DEV_DIMM,
+			[MH_GROUP_DAX] = MH_DEV_DAX,
+		};
+		const struct mh_group *g = &inv->groups[b->group];
+
+		if ((unsigned int)g->kind < sizeof(types) / sizeof(types[0]))
+			req->dev_type = types[g->kind];
+		req->dev_name = g->name;
+	}
 	gs = &inv->gstats[b->group];
 	if (!gs->dynamic || gs->unit_pages <= bp)
 		return 0;

@@ -121,6 +121,10 @@ static const char *const reason_names[] = {
 	[MH_REASON_CONTIG_IN_MOVABLE] = "contig-in-movable-zone",
 	[MH_REASON_CONTIG_DEFAULT] = "contig-default",
 	[MH_REASON_CONTIG_MOVABLE_NODE] = "contig-movable-node",
+	[MH_REASON_RULE_MOVABLE] = "rule-movable",
+	[MH_REASON_RULE_KERNEL] = "rule-kernel",
+	[MH_REASON_GUARD] = "guard-kernel-free-low",
+	[MH_REASON_BALLOON] = "balloon-without-compaction",
 };
 
 const char *mh_reason_name(enum mh_reason r)
@@ -129,6 +133,65 @@ const char *mh_reason_name(enum mh_reason r)
 	    reason_names[r])
 		return reason_names[r];
 	return "unknown";
+}
+
+static const char *const balloon_mode_names[] = {
+	[MH_BALLOON_WARN] = "warn",
+	[MH_BALLOON_KERNEL] = "kernel",
+};
+
+const char *mh_balloon_mode_name(enum mh_balloon_mode m)
+{
+	if ((unsigned int)m <
+	    sizeof(balloon_mode_names) / sizeof(balloon_mode_names[0]))
+		return balloon_mode_names[m];
+	return "unknown";
+}
+
+int mh_balloon_mode_from_name(const char *s, enum mh_balloon_mode *out)
+{
+	if (!s)
+		return -1;
+	for (size_t i = 0;
+	     i < sizeof(balloon_mode_names) / sizeof(balloon_mode_names[0]);
+	     i++) {
+		if (!strcmp(s, balloon_mode_names[i])) {
+			if (out)
+				*out = (enum mh_balloon_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+bool mh_vmstat_has_balloon_compaction(const char *vmstat)
+{
+	static const char key[] = "balloon_migrate";
+	const char *line = vmstat;
+
+	while (line && *line) {
+		if (!strncmp(line, key, sizeof(key) - 1) &&
+		    (line[sizeof(key) - 1] == ' ' ||
+		     line[sizeof(key) - 1] == '\t'))
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+bool mh_balloon_driver_migrates(const char *driver, bool kernel_compaction)
+{
+	/* the users of mm/balloon_compaction.c */
+	static const char *const users[] = {"virtio_balloon", "vmw_balloon"};
+
+	if (!driver || !kernel_compaction)
+		return false;
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		if (!strcmp(driver, users[i]))
+			return true;
+	return false;
 }
 
 /* auto-movable ----------------------------------------------------------- */
@@ -161,6 +224,30 @@ static bool node_valid(const struct mh_policy_view *v, size_t nid)
 	return v->nodes && nid < v->nr_nodes && v->nodes[nid].present;
 }
 
+uint64_t mh_policy_reserve_pages(const struct mh_policy_config *cfg)
+{
+	uint64_t ps;
+
+	if (!cfg || !cfg->kernel_reserve)
+		return 0;
+	ps = cfg->page_size ? cfg->page_size : MH_POLICY_DEFAULT_PAGE_SIZE;
+	return cfg->kernel_reserve / ps;
+}
+
+/* doc/policy.md 9.1: max(0, KERNEL_EARLY - reserve), per node. */
+uint64_t mh_policy_effective_kernel_early(const struct mh_policy_config *cfg,
+					  uint64_t kernel_early,
+					  uint64_t *reserved)
+{
+	uint64_t r = mh_policy_reserve_pages(cfg);
+
+	if (r > kernel_early)
+		r = kernel_early;
+	if (reserved)
+		*reserved = r;
+	return kernel_early - r;
+}
+
 bool mh_policy_can_online_movable(const struct mh_policy_view *view, int nid,
 				  ssize_t group, uint64_t nr_pages,
 				  struct mh_ratio_check *chk)
@@ -169,20 +256,33 @@ bool mh_policy_can_online_movable(const struct mh_policy_view *view, int nid,
 	const unsigned int ratio = cfg_of(view)->ratio;
 	struct mh_ratio_check c = {.evaluated = true, .nid = nid};
 	uint64_t kernel_early = 0, movable = 0;
-	uint64_t req = 0, gmv = 0;
+	uint64_t req = 0, gmv = 0, boot = 0, reserved = 0, r;
 
-	/* Zone statistics: all nodes (NUMA_NO_NODE) or node nid. */
+	/*
+	 * Zone statistics: all nodes (NUMA_NO_NODE) or node nid.  With
+	 * [policy] kernel_reserve each node's KERNEL_EARLY is first reduced
+	 * by the reserve (doc/policy.md 9.1); the global check sums the
+	 * reduced values.  Without it the reduction is 0.
+	 */
 	if (nid < 0) {
 		for (size_t n = 0; n < view->nr_nodes; n++) {
 			if (!node_valid(view, n))
 				continue;
-			kernel_early += view->nodes[n].kernel_early;
+			boot += view->nodes[n].kernel_early;
+			kernel_early += mh_policy_effective_kernel_early(
+				view->cfg, view->nodes[n].kernel_early, &r);
+			reserved += r;
 			movable += view->nodes[n].movable;
 		}
 	} else if (node_valid(view, (size_t)nid)) {
-		kernel_early = view->nodes[nid].kernel_early;
+		boot = view->nodes[nid].kernel_early;
+		kernel_early = mh_policy_effective_kernel_early(
+			view->cfg, view->nodes[nid].kernel_early, &reserved);
 		movable = view->nodes[nid].movable;
 	}
+	c.reserve_on = view->cfg && view->cfg->kernel_reserve;
+	c.boot_kernel_early = boot;
+	c.reserved = reserved;
 
 	/* walk_dynamic_memory_groups(nid, account_group, group, ...) */
 	for (size_t g = 0; view->groups && g < view->nr_groups; g++) {
@@ -310,17 +410,12 @@ static void decide_auto_movable(const struct mh_policy_view *view,
 	d->reason = MH_REASON_FITS;
 }
 
-void mh_policy_decide(const struct mh_policy_view *view,
-		      const struct mh_block_request *req,
-		      struct mh_decision *out)
+/* The configured policy, as the kernel would decide (doc/policy.md 3, 6). */
+static void decide_policy(const struct mh_policy_view *view,
+			  const struct mh_block_request *req,
+			  struct mh_decision *out)
 {
 	const struct mh_policy_config *cfg = cfg_of(view);
-
-	memset(out, 0, sizeof(*out));
-	out->policy = cfg->policy;
-	out->ratio = cfg->ratio;
-	out->global.nid = -1;
-	out->node.nid = req->nid;
 
 	switch (cfg->policy) {
 	case MH_POLICY_MOVABLE:
@@ -354,6 +449,96 @@ void mh_policy_decide(const struct mh_policy_view *view,
 	default:
 		decide_auto_movable(view, req, out);
 		return;
+	}
+}
+
+/* Replaces the decision by a kernel zone, keeping what it would have been. */
+static void override_kernel(struct mh_decision *d, enum mh_reason why)
+{
+	d->overridden = true;
+	d->base_target = d->target;
+	d->base_reason = d->reason;
+	d->target = MH_TARGET_KERNEL;
+	d->reason = why;
+}
+
+/*
+ * Beyond the kernel (doc/policy.md 9), in this order:
+ *   1. rules: the first matching rule with zone = movable | kernel decides;
+ *      zone = auto and no match leave it to the configured policy, whose
+ *      auto-movable ratio check applies [policy] kernel_reserve;
+ *   2. guard: a MOVABLE decision becomes a kernel zone if the node's
+ *      kernel-zone free memory is below [guard] kernel_free_min;
+ *   3. balloon: a MOVABLE decision becomes a kernel zone if an active
+ *      balloon cannot migrate its pages and balloon_without_compaction =
+ *      kernel (with "warn" the explanation says so).
+ * With none of the keys set, only the configured policy runs.
+ */
+void mh_policy_decide(const struct mh_policy_view *view,
+		      const struct mh_block_request *req,
+		      struct mh_decision *out)
+{
+	const struct mh_policy_config *cfg = cfg_of(view);
+	ssize_t ri = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->policy = cfg->policy;
+	out->ratio = cfg->ratio;
+	out->global.nid = -1;
+	out->node.nid = req->nid;
+	out->reserve_pages = mh_policy_reserve_pages(cfg);
+	out->dev_type = req->dev_type;
+
+	if (cfg->rules.nr) {
+		const struct mh_device_facts f = {
+			.type = req->dev_type,
+			.name = req->dev_name,
+			.nid = req->nid,
+		};
+
+		ri = mh_rules_match(&cfg->rules, &f);
+	}
+	if (ri >= 0) {
+		const struct mh_rule *r = &cfg->rules.rule[ri];
+
+		out->rule_matched = true;
+		out->rule_zone = r->zone;
+		memcpy(out->rule_name, r->name, sizeof(out->rule_name));
+		out->rule_name[sizeof(out->rule_name) - 1] = '\0';
+	}
+	if (ri >= 0 && out->rule_zone == MH_RULE_MOVABLE) {
+		out->target = MH_TARGET_MOVABLE;
+		out->reason = MH_REASON_RULE_MOVABLE;
+	} else if (ri >= 0 && out->rule_zone == MH_RULE_KERNEL) {
+		out->target = MH_TARGET_KERNEL;
+		out->reason = MH_REASON_RULE_KERNEL;
+	} else {
+		decide_policy(view, req, out);
+	}
+
+	if (cfg->kernel_free_min) {
+		out->guard_on = true;
+		out->guard_min_bytes = cfg->kernel_free_min;
+		if (req->guard) {
+			out->guard_known = true;
+			out->guard_free_bytes = req->guard->kernel_free_bytes;
+			out->guard_low =
+				out->guard_free_bytes < out->guard_min_bytes;
+		}
+		if (out->guard_low && out->target == MH_TARGET_MOVABLE)
+			override_kernel(out, MH_REASON_GUARD);
+	}
+
+	out->balloon_mode = cfg->balloon;
+	if (req->balloon && req->balloon->active && !req->balloon->compaction) {
+		out->balloon_risk = true;
+		snprintf(out->balloon_driver, sizeof(out->balloon_driver), "%s",
+			 req->balloon->driver && *req->balloon->driver
+				 ? req->balloon->driver
+				 : "balloon");
+		if (cfg->balloon == MH_BALLOON_KERNEL &&
+		    out->target == MH_TARGET_MOVABLE)
+			override_kernel(out, MH_REASON_BALLOON);
 	}
 }
 
@@ -411,8 +596,8 @@ static void sb_mib(struct sbuf *sb, uint64_t pages, uint64_t page_size)
 		sb_printf(sb, " (%llu MiB)", (unsigned long long)whole);
 }
 
-static void sb_check(struct sbuf *sb, const struct mh_ratio_check *c,
-		     unsigned int ratio, uint64_t ps)
+static void sb_check_kernel(struct sbuf *sb, const struct mh_ratio_check *c,
+			    unsigned int ratio, uint64_t ps)
 {
 	if (c->nid < 0)
 		sb_printf(sb, "global");
@@ -471,58 +656,91 @@ static void sb_check(struct sbuf *sb, const struct mh_ratio_check *c,
 	}
 }
 
-int mh_decision_explain(const struct mh_decision *d, uint64_t page_size,
-			char *buf, size_t len)
+/* One ratio check; with a reserve, how KERNEL_EARLY was reduced (9.1). */
+static void sb_check(struct sbuf *sb, const struct mh_ratio_check *c,
+		     unsigned int ratio, uint64_t ps)
 {
-	struct sbuf sb = {.buf = buf, .len = len};
-	const char *zone =
-		d->target == MH_TARGET_MOVABLE ? "Movable" : "kernel zone";
+	sb_check_kernel(sb, c, ratio, ps);
+	if (!c->reserve_on)
+		return;
+	sb_printf(sb,
+		  " {kernel_reserve: KERNEL_EARLY %llu pages = %llu boot - "
+		  "%llu reserved}",
+		  (unsigned long long)(c->boot_kernel_early - c->reserved),
+		  (unsigned long long)c->boot_kernel_early,
+		  (unsigned long long)c->reserved);
+}
 
-	if (buf && len)
-		buf[0] = '\0';
-	sb_printf(&sb, "%s: %s: ", zone, mh_reason_name(d->reason));
+static const char *target_name(enum mh_target t)
+{
+	return t == MH_TARGET_MOVABLE ? "Movable" : "kernel zone";
+}
 
-	switch (d->reason) {
+/* The part of the explanation that belongs to one reason. */
+static void explain_reason(struct sbuf *sb, const struct mh_decision *d,
+			   enum mh_reason reason, uint64_t page_size)
+{
+	switch (reason) {
+	case MH_REASON_RULE_MOVABLE:
+	case MH_REASON_RULE_KERNEL:
+		sb_printf(sb, "rule \"%s\" (zone = %s) matched this %s block",
+			  d->rule_name, mh_rule_zone_name(d->rule_zone),
+			  mh_dev_type_name(d->dev_type));
+		break;
+	case MH_REASON_GUARD:
+		sb_printf(sb, "node %d kernel-zone free memory %llu bytes",
+			  d->node.nid, (unsigned long long)d->guard_free_bytes);
+		sb_mib(sb, d->guard_free_bytes, 1);
+		sb_printf(sb, " < [guard] kernel_free_min %llu bytes",
+			  (unsigned long long)d->guard_min_bytes);
+		sb_mib(sb, d->guard_min_bytes, 1);
+		break;
+	case MH_REASON_BALLOON:
+		sb_printf(sb,
+			  "%s is active without balloon compaction and "
+			  "balloon_without_compaction = kernel",
+			  d->balloon_driver);
+		break;
 	case MH_REASON_POLICY_MOVABLE:
 	case MH_REASON_POLICY_KERNEL:
-		sb_printf(&sb, "policy \"%s\" always onlines to %s",
+		sb_printf(sb, "policy \"%s\" always onlines to %s",
 			  mh_policy_name(d->policy),
 			  d->target == MH_TARGET_MOVABLE ? "ZONE_MOVABLE"
 							 : "a kernel zone");
 		break;
 	case MH_REASON_CONTIG_IN_KERNEL:
-		sb_printf(&sb, "contig-zones: the block lies in the span of "
-			       "the node's kernel zone only");
+		sb_printf(sb, "contig-zones: the block lies in the span of "
+			      "the node's kernel zone only");
 		break;
 	case MH_REASON_CONTIG_IN_MOVABLE:
-		sb_printf(&sb, "contig-zones: the block lies in the span of "
-			       "the node's Movable zone only");
+		sb_printf(sb, "contig-zones: the block lies in the span of "
+			      "the node's Movable zone only");
 		break;
 	case MH_REASON_CONTIG_DEFAULT:
-		sb_printf(&sb, "contig-zones: no single zone span encloses the "
-			       "block; default kernel zone (movable_node off)");
+		sb_printf(sb, "contig-zones: no single zone span encloses the "
+			      "block; default kernel zone (movable_node off)");
 		break;
 	case MH_REASON_CONTIG_MOVABLE_NODE:
-		sb_printf(&sb, "contig-zones: no single zone span encloses the "
-			       "block; movable_node is set");
+		sb_printf(sb, "contig-zones: no single zone span encloses the "
+			      "block; movable_node is set");
 		break;
 	case MH_REASON_RATIO_ZERO:
-		sb_printf(&sb, "auto_movable_ratio is 0: nothing may go "
-			       "MOVABLE");
+		sb_printf(sb, "auto_movable_ratio is 0: nothing may go "
+			      "MOVABLE");
 		break;
 	case MH_REASON_STATIC_HAS_KERNEL:
-		sb_printf(&sb, "the device (static group of %llu pages",
+		sb_printf(sb, "the device (static group of %llu pages",
 			  (unsigned long long)d->max_pages);
-		sb_mib(&sb, d->max_pages, page_size);
-		sb_printf(&sb, ") already has memory in a kernel zone; a "
-			       "static group is all-or-nothing");
+		sb_mib(sb, d->max_pages, page_size);
+		sb_printf(sb, ") already has memory in a kernel zone; a "
+			      "static group is all-or-nothing");
 		break;
 	case MH_REASON_UNIT_HAS_KERNEL:
-		sb_printf(&sb, "a block of this unit (%llu pages",
+		sb_printf(sb, "a block of this unit (%llu pages",
 			  (unsigned long long)d->max_pages);
-		sb_mib(&sb, d->max_pages, page_size);
-		sb_printf(&sb, ") is already online in a kernel zone; a unit "
-			       "is all-or-nothing");
+		sb_mib(sb, d->max_pages, page_size);
+		sb_printf(sb, ") is already online in a kernel zone; a unit "
+			      "is all-or-nothing");
 		break;
 	case MH_REASON_FITS:
 	case MH_REASON_GLOBAL_NO_EARLY:
@@ -530,22 +748,75 @@ int mh_decision_explain(const struct mh_decision *d, uint64_t page_size,
 	case MH_REASON_NODE_NO_EARLY:
 	case MH_REASON_NODE_RATIO:
 	default:
-		sb_printf(&sb, "rest %llu pages",
+		sb_printf(sb, "rest %llu pages",
 			  (unsigned long long)d->rest_pages);
-		sb_mib(&sb, d->rest_pages, page_size);
+		sb_mib(sb, d->rest_pages, page_size);
 		if (d->online_pages)
-			sb_printf(&sb, " = max %llu - %llu online Movable",
+			sb_printf(sb, " = max %llu - %llu online Movable",
 				  (unsigned long long)d->max_pages,
 				  (unsigned long long)d->online_pages);
 		if (d->global.evaluated) {
-			sb_printf(&sb, "; ");
-			sb_check(&sb, &d->global, d->ratio, page_size);
+			sb_printf(sb, "; ");
+			sb_check(sb, &d->global, d->ratio, page_size);
 		}
 		if (d->node.evaluated) {
-			sb_printf(&sb, "; ");
-			sb_check(&sb, &d->node, d->ratio, page_size);
+			sb_printf(sb, "; ");
+			sb_check(sb, &d->node, d->ratio, page_size);
 		}
 		break;
 	}
+}
+
+int mh_decision_explain(const struct mh_decision *d, uint64_t page_size,
+			char *buf, size_t len)
+{
+	struct sbuf sb = {.buf = buf, .len = len};
+
+	if (buf && len)
+		buf[0] = '\0';
+	sb_printf(&sb, "%s: %s: ", target_name(d->target),
+		  mh_reason_name(d->reason));
+	explain_reason(&sb, d, d->reason, page_size);
+	if (d->overridden) {
+		sb_printf(&sb,
+			  "; otherwise %s: %s: ", target_name(d->base_target),
+			  mh_reason_name(d->base_reason));
+		explain_reason(&sb, d, d->base_reason, page_size);
+	}
+
+	/* Beyond the kernel: what else applied (doc/policy.md 9.5). */
+	if (d->rule_matched && d->rule_zone == MH_RULE_AUTO)
+		sb_printf(&sb,
+			  "; rule \"%s\" (zone = auto): the configured "
+			  "policy decides",
+			  d->rule_name);
+	if (d->guard_on && d->reason != MH_REASON_GUARD) {
+		if (!d->guard_known) {
+			sb_printf(&sb,
+				  "; guard: kernel-zone free memory of "
+				  "node %d not measured",
+				  d->node.nid);
+		} else {
+			sb_printf(&sb,
+				  "; guard: node %d kernel-zone free %llu "
+				  "bytes",
+				  d->node.nid,
+				  (unsigned long long)d->guard_free_bytes);
+			sb_mib(&sb, d->guard_free_bytes, 1);
+			sb_printf(&sb, " %s kernel_free_min %llu bytes",
+				  d->guard_low ? "<" : ">=",
+				  (unsigned long long)d->guard_min_bytes);
+			sb_mib(&sb, d->guard_min_bytes, 1);
+		}
+	}
+	if (d->balloon_risk && d->target == MH_TARGET_MOVABLE)
+		sb_printf(&sb,
+			  "; WARNING: %s is active without balloon "
+			  "compaction: it can inflate only into kernel zones, "
+			  "so the balloon cannot reclaim MOVABLE memory and "
+			  "inflating it shrinks kernel memory "
+			  "(balloon_without_compaction = kernel avoids "
+			  "MOVABLE)",
+			  d->balloon_driver);
 	return sb.pos > (size_t)__INT_MAX__ ? __INT_MAX__ : (int)sb.pos;
 }

@@ -606,6 +606,8 @@ static void test_print_roundtrip(void **state)
 				  "auto_movable_ratio = 301\n"
 				  "auto_movable_numa_aware = true\n"
 				  "mode = online\n"
+				  "kernel_reserve = 0\n"
+				  "balloon_without_compaction = warn\n"
 				  "\n"
 				  "[kernel]\n"
 				  "auto_online_blocks = offline\n"
@@ -613,7 +615,10 @@ static void test_print_roundtrip(void **state)
 				  "cross_check = true\n"
 				  "\n"
 				  "[control]\n"
-				  "group =\n");
+				  "group =\n"
+				  "\n"
+				  "[guard]\n"
+				  "kernel_free_min = 0\n");
 	free(text);
 
 	expect_ok("[policy]\nonline_policy = kernel\nauto_movable_ratio = 0\n"
@@ -681,7 +686,7 @@ static void test_repo_conf_is_defaults(void **state)
 		o += len;
 		line += len;
 	}
-	assert_int_equal(n_uncommented, 7);
+	assert_int_equal(n_uncommented, 10);
 	mh_config_defaults(&c);
 	if (mh_config_parse_string(out, path, &c, err, sizeof(err))) {
 		print_error("%s\n", err);
@@ -743,6 +748,48 @@ static void test_man_page_keys(void **state)
 			after_tp = true;
 			continue;
 		}
+		if (after_tp && !strcmp(section, "rule") &&
+		    man_key(line, key, sizeof(key))) {
+			/* [rule NAME] keys: no default; accepted in a rule */
+			static const char *const sample[][2] = {
+				{"match_type", "dimm"},
+				{"match_device", "virtio*"},
+				{"match_node", "0"},
+				{"zone", "auto"},
+			};
+			bool known = false;
+
+			assert_true(nr_doc < 16);
+			snprintf(documented[nr_doc++], sizeof(documented[0]),
+				 "rule/%s", key);
+			for (size_t i = 0; i < 4; i++) {
+				if (strcmp(sample[i][0], key))
+					continue;
+				known = true;
+				snprintf(text, sizeof(text),
+					 "[rule t]\nzone = kernel\n%s = %s\n",
+					 key, sample[i][1]);
+				if (!strcmp(key, "zone"))
+					snprintf(text, sizeof(text),
+						 "[rule t]\nzone = %s\n",
+						 sample[i][1]);
+				mh_config_defaults(&c);
+				if (mh_config_parse_string(text, path, &c, err,
+							   sizeof(err))) {
+					print_error("documented rule key "
+						    "rejected: %s\n",
+						    err);
+					fail();
+				}
+			}
+			if (!known) {
+				print_error("documented rule key %s unknown\n",
+					    key);
+				fail();
+			}
+			after_tp = false;
+			continue;
+		}
 		if (after_tp && man_key(line, key, sizeof(key))) {
 			char want[96];
 			const char *v;
@@ -761,7 +808,8 @@ static void test_man_page_keys(void **state)
 					    key);
 				fail();
 			}
-			sscanf(v + strlen(want), " %63[^\n]", value);
+			/* the rest of that line only (it may be empty) */
+			sscanf(v + strlen(want), "%*[ ]%63[^\n]", value);
 			snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section,
 				 key, value);
 			mh_config_defaults(&c);
@@ -775,7 +823,7 @@ static void test_man_page_keys(void **state)
 		}
 		after_tp = false;
 	}
-	assert_int_equal(nr_doc, 8);
+	assert_int_equal(nr_doc, 15);
 
 	/* every printed key is documented */
 	section[0] = '\0';
@@ -800,6 +848,262 @@ static void test_man_page_keys(void **state)
 	}
 	free(printed);
 	free(man);
+}
+
+/* ---------- beyond the kernel: [policy] kernel_reserve,
+ * balloon_without_compaction, [guard], [rule NAME] ---------- */
+
+static void test_beyond_defaults(void **state)
+{
+	struct mh_config c;
+
+	(void)state;
+	mh_config_defaults(&c);
+	assert_int_equal(c.policy.kernel_reserve, 0);
+	assert_int_equal(c.policy.kernel_free_min, 0);
+	assert_int_equal(c.policy.balloon, MH_BALLOON_WARN);
+	assert_int_equal(c.policy.rules.nr, 0);
+	/* the empty sections are accepted and change nothing */
+	expect_ok("[guard]\n", &c);
+	assert_int_equal(c.policy.kernel_free_min, 0);
+}
+
+static void test_beyond_sizes(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t bytes;
+	} ok[] = {
+		{"0", 0},
+		{"4096", 4096},
+		{"2k", 2048},
+		{"2K", 2048},
+		{"128M", 128ULL << 20},
+		{"128m", 128ULL << 20},
+		{"1G", 1ULL << 30},
+		{"3T", 3ULL << 40},
+		{"16777215T", 16777215ULL << 40},
+		{"18446744073709551615", UINT64_MAX},
+	};
+	static const char *const bad[] = {
+		"",	     "-1",   "12Q", "1MB",  "01",
+		"1 M",	     "0x10", "M",   "1.5G", "18446744073709551616",
+		"16777216T",
+	};
+	struct mh_config c;
+	char text[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "[policy]\nkernel_reserve = %s\n",
+			 ok[i].text);
+		expect_ok(text, &c);
+		assert_int_equal(c.policy.kernel_reserve, ok[i].bytes);
+		snprintf(text, sizeof(text), "[guard]\nkernel_free_min = %s\n",
+			 ok[i].text);
+		expect_ok(text, &c);
+		assert_int_equal(c.policy.kernel_free_min, ok[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[policy]\nkernel_reserve = %s\n",
+			 bad[i]);
+		expect_error(text, "t.conf:2: [policy] key 'kernel_reserve': ");
+		snprintf(text, sizeof(text), "[guard]\nkernel_free_min = %s\n",
+			 bad[i]);
+		expect_error(text, "t.conf:2: [guard] key 'kernel_free_min': ");
+	}
+}
+
+static void test_beyond_keys(void **state)
+{
+	struct mh_config c;
+
+	(void)state;
+	expect_ok("[policy]\nballoon_without_compaction = kernel\n", &c);
+	assert_int_equal(c.policy.balloon, MH_BALLOON_KERNEL);
+	expect_ok("[policy]\nballoon_without_compaction = warn\n", &c);
+	assert_int_equal(c.policy.balloon, MH_BALLOON_WARN);
+	expect_error("[policy]\nballoon_without_compaction = Kernel\n",
+		     "t.conf:2: [policy] key 'balloon_without_compaction': "
+		     "'Kernel': unknown mode");
+	expect_error("[policy]\nkernel_free_min = 1M\n",
+		     "t.conf:2: [policy] key 'kernel_free_min': unknown key in "
+		     "this section; it belongs in [guard]");
+	expect_error("[guard]\nkernel_reserve = 1M\n",
+		     "t.conf:2: [guard] key 'kernel_reserve': unknown key; "
+		     "allowed: kernel_free_min");
+	expect_error("[guard]\nkernel_free_min = 1M\n\nkernel_free_min = 2M\n",
+		     "t.conf:4: [guard] key 'kernel_free_min': duplicate key "
+		     "(already set on line 2)");
+	expect_error("[policy]\nkernel_reserve = 1M\nkernel_reserve = 1M\n",
+		     "t.conf:3: [policy] key 'kernel_reserve': duplicate");
+	expect_error("[policy]\nbogus = 1\n",
+		     "t.conf:2: [policy] key 'bogus': unknown key; allowed: "
+		     "online_policy, auto_movable_ratio, "
+		     "auto_movable_numa_aware, mode, kernel_reserve, "
+		     "balloon_without_compaction");
+	expect_error("[guards]\n", "t.conf:1: unknown section [guards]; "
+				   "allowed: [policy], [control], [kernel], "
+				   "[guard], [rule NAME]");
+}
+
+static void test_rules_parse(void **state)
+{
+	struct mh_config c;
+	const struct mh_rule *r;
+
+	(void)state;
+	expect_ok("[rule dimms]\nmatch_type = dimm\nzone = movable\n"
+		  "[policy]\nauto_movable_ratio = 200\n"
+		  "[rule  pin.virtio-1_a ]\n"
+		  "match_device = virtio[12]\nmatch_node = 1\nzone = kernel\n"
+		  "[rule rest]\nzone = auto\n"
+		  "[rule none]\nmatch_type = none\nzone = kernel\n",
+		  &c);
+	assert_int_equal(c.policy.ratio, 200);
+	assert_int_equal(c.policy.rules.nr, 4);
+	r = &c.policy.rules.rule[0];
+	assert_string_equal(r->name, "dimms");
+	assert_true(r->has_type && !r->has_device && !r->has_node);
+	assert_int_equal(r->type, MH_DEV_DIMM);
+	assert_int_equal(r->zone, MH_RULE_MOVABLE);
+	r = &c.policy.rules.rule[1];
+	assert_string_equal(r->name, "pin.virtio-1_a");
+	assert_true(!r->has_type && r->has_device && r->has_node);
+	assert_string_equal(r->device, "virtio[12]");
+	assert_int_equal(r->node, 1);
+	assert_int_equal(r->zone, MH_RULE_KERNEL);
+	r = &c.policy.rules.rule[2];
+	assert_true(!r->has_type && !r->has_device && !r->has_node);
+	assert_true(r->has_zone);
+	assert_int_equal(r->zone, MH_RULE_AUTO);
+	assert_int_equal(c.policy.rules.rule[3].type, MH_DEV_NONE);
+	assert_true(c.policy.rules.rule[3].has_type);
+
+	expect_error("[rule x]\nmatch_type = dimm\n[policy]\n",
+		     "t.conf:1: [rule x]: no 'zone' key");
+	expect_error("[rule x]\n", "t.conf:1: [rule x]: no 'zone' key");
+	expect_error("[rule x]\nzone = kernel\n[rule x]\nzone = kernel\n",
+		     "t.conf:3: [rule x]: rule defined twice in this file "
+		     "(first on line 1)");
+	expect_error("[rule x]\nzone = kernel\nzone = auto\n",
+		     "t.conf:3: [rule x] key 'zone': duplicate key");
+	expect_error("[rule x]\nzone = Movable\n",
+		     "t.conf:2: [rule x] key 'zone': 'Movable': unknown zone");
+	expect_error("[rule x]\nmatch_type = virtio_mem\nzone = auto\n",
+		     "t.conf:2: [rule x] key 'match_type': 'virtio_mem': "
+		     "unknown device type; allowed: virtio-mem, dimm, dax, "
+		     "none");
+	expect_error("[rule x]\nmatch_node = 1024\nzone = auto\n",
+		     "t.conf:2: [rule x] key 'match_node': '1024' is out of "
+		     "range");
+	expect_error("[rule x]\nmatch_node = -1\nzone = auto\n",
+		     "t.conf:2: [rule x] key 'match_node': '-1' negative");
+	expect_error("[rule x]\nmatch_device = \nzone = auto\n",
+		     "t.conf:2: [rule x] key 'match_device': '' is empty");
+	expect_error(
+		"[rule x]\nmatch_device = "
+		"0123456789012345678901234567890123456789012345678901234567"
+		"890123\nzone = auto\n",
+		"t.conf:2: [rule x] key 'match_device': ");
+	expect_error("[rule x]\nmatch = dimm\nzone = auto\n",
+		     "t.conf:2: [rule x] key 'match': unknown key; allowed: "
+		     "match_type, match_device, match_node, zone");
+	expect_error("[rule a/b]\nzone = auto\n",
+		     "t.conf:1: [rule a/b]: invalid rule name");
+	expect_error("[rule 0123456789012345678901234567890123]\nzone = auto\n",
+		     "t.conf:1: [rule 01234");
+	expect_error("[rule]\nzone = auto\n", "t.conf:1: unknown section "
+					      "[rule]");
+	expect_error("[rules x]\nzone = auto\n", "t.conf:1: unknown section "
+						 "[rules x]");
+}
+
+static void test_rules_too_many(void **state)
+{
+	char text[8192] = "";
+	size_t n = 0;
+	struct mh_config c;
+
+	(void)state;
+	for (int i = 0; i < MH_RULES_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "[rule r%d]\nzone = auto\n", i);
+	expect_ok(text, &c);
+	assert_int_equal(c.policy.rules.nr, MH_RULES_MAX);
+	snprintf(text + n, sizeof(text) - n, "[rule one-more]\nzone = auto\n");
+	expect_error(text, "t.conf:65: [rule one-more]: too many rules (at "
+			   "most 32)");
+}
+
+/* Drop-ins: new rules after the main file's, in file order; a rule of
+ * the same name changes the earlier rule key by key and keeps its place. */
+static void test_rules_dropins(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX], d[PATH_MAX], f[PATH_MAX + 32], err[512] = "";
+	struct mh_config c;
+	const struct mh_rule_table *t = &c.policy.rules;
+
+	snprintf(path, sizeof(path), "%s/memhotd.conf", dir);
+	snprintf(d, sizeof(d), "%s/memhotd.conf.d", dir);
+	write_file(path, "[rule a]\nmatch_type = dimm\nzone = movable\n"
+			 "[rule b]\nmatch_device = virtio0\nzone = kernel\n");
+	assert_int_equal(mkdir(d, 0755), 0);
+	snprintf(f, sizeof(f), "%s/20-late.conf", d);
+	write_file(f, "[rule d]\nmatch_type = dax\nzone = movable\n");
+	snprintf(f, sizeof(f), "%s/10-early.conf", d);
+	write_file(f, "[rule c]\nmatch_node = 1\nzone = kernel\n"
+		      "[rule a]\nzone = auto\n"
+		      "[rule b]\nmatch_device = virtio*\n");
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), 0);
+	assert_int_equal(t->nr, 4);
+	assert_string_equal(t->rule[0].name, "a");
+	assert_string_equal(t->rule[1].name, "b");
+	assert_string_equal(t->rule[2].name, "c");
+	assert_string_equal(t->rule[3].name, "d");
+	/* a: type kept, zone overridden */
+	assert_true(t->rule[0].has_type);
+	assert_int_equal(t->rule[0].type, MH_DEV_DIMM);
+	assert_int_equal(t->rule[0].zone, MH_RULE_AUTO);
+	/* b: device overridden (no bytes of the longer old value left) */
+	assert_string_equal(t->rule[1].device, "virtio*");
+	assert_int_equal(t->rule[1].zone, MH_RULE_KERNEL);
+
+	/* a new rule in a drop-in still needs its zone */
+	snprintf(f, sizeof(f), "%s/30-bad.conf", d);
+	write_file(f, "[rule e]\nmatch_type = dax\n");
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "30-bad.conf:1: [rule e]: no 'zone' key"));
+}
+
+static void test_beyond_print_roundtrip(void **state)
+{
+	struct mh_config c, d;
+	char err[512], *text;
+
+	(void)state;
+	expect_ok("[policy]\nkernel_reserve = 1536M\n"
+		  "balloon_without_compaction = kernel\n"
+		  "[guard]\nkernel_free_min = 4097\n"
+		  "[rule dimms]\nmatch_type = dimm\nmatch_node = 3\n"
+		  "zone = movable\n"
+		  "[rule v]\nmatch_device = virtio?\nzone = auto\n",
+		  &c);
+	text = print_config(&c);
+	assert_non_null(strstr(text, "\nkernel_reserve = 1536M\n"
+				     "balloon_without_compaction = kernel\n"));
+	assert_non_null(strstr(text, "\n[guard]\nkernel_free_min = 4097\n"
+				     "\n[rule dimms]\nmatch_type = dimm\n"
+				     "match_node = 3\nzone = movable\n"
+				     "\n[rule v]\nmatch_device = virtio?\n"
+				     "zone = auto\n"));
+	mh_config_defaults(&d);
+	assert_int_equal(
+		mh_config_parse_string(text, "printed", &d, err, sizeof(err)),
+		0);
+	assert_memory_equal(&c, &d, sizeof(c));
+	free(text);
 }
 
 int main(void)
@@ -828,6 +1132,14 @@ int main(void)
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_repo_conf_is_defaults),
 		cmocka_unit_test(test_man_page_keys),
+		cmocka_unit_test(test_beyond_defaults),
+		cmocka_unit_test(test_beyond_sizes),
+		cmocka_unit_test(test_beyond_keys),
+		cmocka_unit_test(test_rules_parse),
+		cmocka_unit_test(test_rules_too_many),
+		cmocka_unit_test_setup_teardown(test_rules_dropins, tree_setup,
+						tree_teardown),
+		cmocka_unit_test(test_beyond_print_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,6 +56,11 @@ struct dev {
 	size_t unit_len;	       /* blocks per unit (dynamic), else 1 */
 	size_t nr;		       /* blocks onlined so far (ascending) */
 	char zone[DEV_MAX_BLOCKS + 1]; /* 'M', 'N', or 0: offline */
+	/* beyond the kernel (doc/policy.md 9): passed in every request */
+	enum mh_dev_type dev_type;
+	const char *dev_name;
+	const struct mh_guard_facts *guard;
+	const struct mh_balloon_facts *balloon;
 };
 
 static void sim_init(struct sim *s, unsigned int ratio, bool numa_aware)
@@ -155,6 +160,10 @@ static void dev_decide(struct dev *d, size_t off, struct mh_decision *dec)
 	req.group = d->group;
 	req.start_pfn = (d->first_block + off) * BLK;
 	req.nr_pages = BLK;
+	req.dev_type = d->dev_type;
+	req.dev_name = d->dev_name;
+	req.guard = d->guard;
+	req.balloon = d->balloon;
 	if (d->unit_len > 1) {
 		uint64_t abs = d->first_block + off;
 		uint64_t ustart = abs - abs % d->unit_len;
@@ -467,6 +476,10 @@ static void test_reason_names(void **state)
 		"contig-in-movable-zone",
 		"contig-default",
 		"contig-movable-node",
+		"rule-movable",
+		"rule-kernel",
+		"guard-kernel-free-low",
+		"balloon-without-compaction",
 	};
 
 	(void)state;
@@ -1876,6 +1889,546 @@ static void test_property_devices_not_mixed(void **state)
 	assert_true(kernel_devs > 100);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Beyond the kernel (doc/policy.md 9)                                      */
+
+#define MIB_BYTES(x) ((uint64_t)(x) << 20)
+
+static void explain(const struct mh_decision *d, char *buf, size_t len)
+{
+	int n = mh_decision_explain(d, PAGE_SIZE, buf, len);
+
+	assert_true(n >= 0 && (size_t)n < len);
+}
+
+/* The decision of a lone ungrouped 128 MiB block on node nid. */
+static void decide_one(const struct sim *s, int nid,
+		       const struct mh_block_request *extra,
+		       struct mh_decision *d)
+{
+	struct mh_block_request req = {0};
+	struct mh_policy_view v;
+
+	if (extra)
+		req = *extra;
+	req.nid = nid;
+	req.group = -1;
+	req.nr_pages = BLK;
+	sim_view(s, &v);
+	mh_policy_decide(&v, &req, d);
+}
+
+static void test_reserve_arithmetic(void **state)
+{
+	struct mh_policy_config c = {.kernel_reserve = MIB_BYTES(512)};
+	uint64_t r = 7;
+
+	(void)state;
+	assert_int_equal(mh_policy_reserve_pages(NULL), 0);
+	assert_int_equal(mh_policy_reserve_pages(&c), MIB(512));
+	assert_int_equal(mh_policy_effective_kernel_early(&c, GIB(1), &r),
+			 MIB(512));
+	assert_int_equal(r, MIB(512));
+	/* max(0, KE - reserve) */
+	assert_int_equal(mh_policy_effective_kernel_early(&c, MIB(256), &r), 0);
+	assert_int_equal(r, MIB(256));
+	assert_int_equal(mh_policy_effective_kernel_early(&c, 0, NULL), 0);
+	/* another page size: 512 MiB of 64 KiB pages */
+	c.page_size = 65536;
+	assert_int_equal(mh_policy_reserve_pages(&c), 8192);
+	/* less than a page reserves nothing */
+	c.page_size = 0;
+	c.kernel_reserve = 4095;
+	assert_int_equal(mh_policy_reserve_pages(&c), 0);
+	c.kernel_reserve = 0;
+	assert_int_equal(mh_policy_effective_kernel_early(&c, GIB(1), &r),
+			 GIB(1));
+	assert_int_equal(r, 0);
+}
+
+/*
+ * 1 GiB of boot kernel memory, a virtio-mem device (SBM).  Without the
+ * reserve the limit is 301 x 262144 / 100 = 789053 pages: 24 blocks
+ * (786432).  With kernel_reserve = 512M KERNEL_EARLY counts as 131072
+ * pages, limit 394526: 12 blocks (393216), then each kernel block's credit
+ * (98631) pays for three more.  With kernel_reserve = 1G nothing is left:
+ * every block goes to a kernel zone (global-no-early-kernel), as on a node
+ * without boot memory (3.6).
+ */
+static void test_reserve_layouts(void **state)
+{
+	static const struct {
+		uint64_t reserve;
+		const char *layout;
+	} cases[] = {
+		{0, "M24 (N M3)*4"},
+		{MIB_BYTES(512), "M12 (N M3)*7"},
+		{MIB_BYTES(1024), "N40"},
+		{MIB_BYTES(4096), "N40"},
+	};
+	struct mh_decision d;
+	struct sim s;
+	struct dev a;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sim_init(&s, 301, true);
+		s.cfg.kernel_reserve = cases[i].reserve;
+		sim_node(&s, 0, GIB(1));
+		sim_dynamic(&s, &a, 0, 1, 64);
+		dev_grow(&a, 40);
+		assert_layout("reserve", a.zone, 40, cases[i].layout);
+	}
+	/* the last one fails before the credit, with the reserve's numbers */
+	dev_decide(&a, a.nr, &d);
+	assert_int_equal(d.reason, MH_REASON_GLOBAL_NO_EARLY);
+	assert_true(d.global.reserve_on);
+	assert_int_equal(d.global.kernel_early, 0);
+	assert_int_equal(d.global.boot_kernel_early, GIB(1));
+	assert_int_equal(d.global.reserved, GIB(1));
+	assert_int_equal(d.reserve_pages, GIB(4));
+}
+
+/*
+ * Per node, then summed: node 0 has 1 GiB, node 1 256 MiB of boot kernel
+ * memory, reserve 512 MiB.  Effective: node 0 131072, node 1 0 (not
+ * -65536); global 131072 = 327680 boot - 196608 reserved, not
+ * 327680 - 2 x 131072 = 65536.
+ */
+static void test_reserve_per_node(void **state)
+{
+	struct mh_decision d;
+	struct sim s;
+	char buf[2048];
+
+	(void)state;
+	sim_init(&s, 301, true);
+	s.cfg.kernel_reserve = MIB_BYTES(512);
+	sim_node(&s, 0, GIB(1));
+	sim_node(&s, 1, MIB(256));
+
+	decide_one(&s, 0, NULL, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_int_equal(d.global.kernel_early, 131072);
+	assert_int_equal(d.global.boot_kernel_early, 327680);
+	assert_int_equal(d.global.reserved, 196608);
+	assert_int_equal(d.global.limit, 394526);
+	assert_int_equal(d.node.kernel_early, 131072);
+	assert_int_equal(d.node.reserved, 131072);
+
+	decide_one(&s, 1, NULL, &d);
+	assert_int_equal(d.target, MH_TARGET_KERNEL);
+	assert_int_equal(d.reason, MH_REASON_NODE_NO_EARLY);
+	assert_int_equal(d.node.kernel_early, 0);
+	assert_int_equal(d.node.reserved, MIB(256));
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(
+		buf,
+		"kernel zone: node-no-early-kernel: rest 32768 pages (128 "
+		"MiB); "
+		"global: MOVABLE 32768 pages (128 MiB) [0 now + 32768 rest] <= "
+		"394526 pages (1541.1 MiB) = 301% x KERNEL_EARLY 131072 pages "
+		"(512 MiB) {kernel_reserve: KERNEL_EARLY 131072 pages = 327680 "
+		"boot - 196608 reserved}; node 1: KERNEL_EARLY 0 pages: no "
+		"early kernel memory, nothing may go MOVABLE {kernel_reserve: "
+		"KERNEL_EARLY 0 pages = 65536 boot - 65536 reserved}");
+
+	/* numa_aware off: only the global check, on the summed values */
+	s.cfg.numa_aware = false;
+	decide_one(&s, 1, NULL, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_false(d.node.evaluated);
+}
+
+/*
+ * With none of the new settings doing anything (no reserve, a rule that
+ * matches nothing here, no guard, a balloon with compaction) every decision
+ * of TV2 is the kernel's, number for number, and so is its explanation.
+ */
+static void test_beyond_inert_is_kernel(void **state)
+{
+	const struct mh_balloon_facts bal = {true, true, "virtio_balloon"};
+	struct sim s, t;
+	struct dev a, b;
+	struct mh_rule *r;
+	char x[2048], y[2048];
+
+	(void)state;
+	sim_init(&s, 301, true);
+	sim_node(&s, 0, GIB(4));
+	sim_dynamic(&s, &a, 0, 1, 48);
+	t = s;
+	r = &t.cfg.rules.rule[mh_rules_add(&t.cfg.rules, "dax")];
+	r->has_type = true;
+	r->type = MH_DEV_DAX;
+	r->has_zone = true;
+	r->zone = MH_RULE_MOVABLE;
+	dev_init(&b, &t, 0, 0, 48);
+	b.dev_type = MH_DEV_VIRTIO_MEM;
+	b.dev_name = "virtio0";
+	b.balloon = &bal;
+	for (size_t i = 0; i < 300; i++) {
+		struct mh_decision da, db;
+
+		dev_decide(&a, a.nr, &da);
+		dev_decide(&b, b.nr, &db);
+		assert_int_equal(da.target, db.target);
+		assert_int_equal(da.reason, db.reason);
+		assert_false(db.rule_matched || db.overridden ||
+			     db.balloon_risk || db.guard_on);
+		assert_true(da.global.limit == db.global.limit);
+		assert_true(da.node.limit == db.node.limit);
+		assert_true(da.global.movable_after == db.global.movable_after);
+		explain(&da, x, sizeof(x));
+		explain(&db, y, sizeof(y));
+		assert_string_equal(x, y);
+		dev_apply(&a, a.nr++, da.target);
+		dev_apply(&b, b.nr++, db.target);
+	}
+	assert_layout("TV2 inert", b.zone, 300, "M96 (N M3)*51");
+}
+
+static struct mh_rule *add_rule(struct mh_policy_config *c, const char *name,
+				enum mh_rule_zone z)
+{
+	ssize_t i = mh_rules_add(&c->rules, name);
+
+	assert_true(i >= 0);
+	c->rules.rule[i].has_zone = true;
+	c->rules.rule[i].zone = z;
+	return &c->rules.rule[i];
+}
+
+static void test_rule_decisions(void **state)
+{
+	struct mh_block_request dimm = {.dev_type = MH_DEV_DIMM,
+					.dev_name = "PNP0C80:01"};
+	struct mh_block_request vmem = {.dev_type = MH_DEV_VIRTIO_MEM,
+					.dev_name = "virtio1"};
+	struct mh_decision d, plain;
+	struct mh_rule *r;
+	struct sim s;
+	char buf[2048], want[2048];
+
+	(void)state;
+	sim_init(&s, 0, true); /* ratio 0: the kernel says kernel zone */
+	sim_node(&s, 0, GIB(4));
+	r = add_rule(&s.cfg, "dimms", MH_RULE_MOVABLE);
+	r->has_type = true;
+	r->type = MH_DEV_DIMM;
+	r = add_rule(&s.cfg, "pin", MH_RULE_KERNEL);
+	r->has_device = true;
+	strcpy(r->device, "virtio1");
+	r = add_rule(&s.cfg, "rest", MH_RULE_AUTO);
+
+	decide_one(&s, 0, &dimm, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_int_equal(d.reason, MH_REASON_RULE_MOVABLE);
+	assert_string_equal(d.rule_name, "dimms");
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(buf, "Movable: rule-movable: rule \"dimms\" (zone "
+				 "= movable) matched this dimm block");
+
+	/* ratio 301: the block fits, the rule still says kernel */
+	s.cfg.ratio = 301;
+	decide_one(&s, 0, &vmem, &d);
+	assert_int_equal(d.target, MH_TARGET_KERNEL);
+	assert_int_equal(d.reason, MH_REASON_RULE_KERNEL);
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(buf, "kernel zone: rule-kernel: rule \"pin\" "
+				 "(zone = kernel) matched this virtio-mem "
+				 "block");
+
+	/* auto: the policy decides; the explanation names the rule */
+	decide_one(&s, 0, NULL, &d);
+	assert_true(d.rule_matched);
+	assert_string_equal(d.rule_name, "rest");
+	s.cfg.rules.nr = 0;
+	decide_one(&s, 0, NULL, &plain);
+	assert_int_equal(d.target, plain.target);
+	assert_int_equal(d.reason, plain.reason);
+	explain(&plain, want, sizeof(want));
+	strcat(want, "; rule \"rest\" (zone = auto): the configured policy "
+		     "decides");
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	s.cfg.rules.nr = 3;
+
+	/* a rule beats every policy */
+	s.cfg.policy = MH_POLICY_KERNEL;
+	decide_one(&s, 0, &dimm, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	s.cfg.policy = MH_POLICY_MOVABLE;
+	decide_one(&s, 0, &vmem, &d);
+	assert_int_equal(d.target, MH_TARGET_KERNEL);
+}
+
+/*
+ * A DIMM that does not fit (the cover letter's fourth DIMM, 5.3) stays
+ * all-or-nothing under a rule: the rule decides all 32 blocks alike.
+ */
+static void test_rule_dimm_all_or_nothing(void **state)
+{
+	static const enum mh_rule_zone zones[] = {MH_RULE_MOVABLE,
+						  MH_RULE_KERNEL, MH_RULE_AUTO};
+	static const char *const want[] = {"M32", "N32", "N32"};
+	struct sim s;
+	struct dev d[4];
+
+	(void)state;
+	for (size_t z = 0; z < 3; z++) {
+		sim_init(&s, 301, true);
+		sim_node(&s, 0, Q35_4G_KE);
+		add_rule(&s.cfg, "fourth", zones[z])->has_device = true;
+		strcpy(s.cfg.rules.rule[0].device, "PNP0C80:03");
+		for (int i = 0; i < 4; i++) {
+			sim_static(&s, &d[i], 0, 32, 64 + 32 * (uint64_t)i);
+			d[i].dev_type = MH_DEV_DIMM;
+			d[i].dev_name = i == 3 ? "PNP0C80:03" : "PNP0C80:00";
+			dev_grow(&d[i], 32);
+		}
+		for (int i = 0; i < 3; i++)
+			assert_layout("DIMM 0-2", d[i].zone, 32, "M32");
+		assert_layout("DIMM 3", d[3].zone, 32, want[z]);
+	}
+}
+
+static void test_guard(void **state)
+{
+	struct mh_guard_facts g = {.kernel_free_bytes = MIB_BYTES(48)};
+	struct mh_block_request req = {.guard = &g};
+	struct mh_block_request dimm = {
+		.guard = &g, .dev_type = MH_DEV_DIMM, .dev_name = "PNP0C80:00"};
+	struct mh_decision d;
+	struct sim s;
+	char buf[2048];
+
+	(void)state;
+	sim_init(&s, 301, true);
+	sim_node(&s, 0, GIB(1));
+	s.cfg.kernel_free_min = MIB_BYTES(128);
+
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_KERNEL);
+	assert_int_equal(d.reason, MH_REASON_GUARD);
+	assert_true(d.overridden);
+	assert_int_equal(d.base_target, MH_TARGET_MOVABLE);
+	assert_int_equal(d.base_reason, MH_REASON_FITS);
+	assert_true(d.guard_low);
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(
+		buf,
+		"kernel zone: guard-kernel-free-low: node 0 kernel-zone free "
+		"memory 50331648 bytes (48 MiB) < [guard] kernel_free_min "
+		"134217728 bytes (128 MiB); otherwise Movable: fits: rest "
+		"32768 "
+		"pages (128 MiB); global: MOVABLE 32768 pages (128 MiB) [0 now "
+		"+ 32768 rest] <= 789053 pages (3082.2 MiB) = 301% x "
+		"KERNEL_EARLY 262144 pages (1024 MiB); node 0: MOVABLE 32768 "
+		"pages (128 MiB) [0 now + 32768 rest] <= 789053 pages (3082.2 "
+		"MiB) = 301% x KERNEL_EARLY 262144 pages (1024 MiB)");
+
+	/* exactly the minimum is not below it */
+	g.kernel_free_bytes = MIB_BYTES(128);
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_false(d.guard_low);
+	explain(&d, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "; guard: node 0 kernel-zone free "
+				    "134217728 bytes (128 MiB) >= "
+				    "kernel_free_min 134217728 bytes (128 "
+				    "MiB)"));
+	g.kernel_free_bytes = MIB_BYTES(128) - 1;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.reason, MH_REASON_GUARD);
+
+	/* not measured: no override, but the explanation says so */
+	decide_one(&s, 0, NULL, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_true(d.guard_on && !d.guard_known);
+	explain(&d, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "; guard: kernel-zone free memory of node "
+				    "0 not measured"));
+
+	/* the guard beats a rule and the movable policy */
+	add_rule(&s.cfg, "dimms", MH_RULE_MOVABLE);
+	decide_one(&s, 0, &dimm, &d);
+	assert_int_equal(d.reason, MH_REASON_GUARD);
+	assert_int_equal(d.base_reason, MH_REASON_RULE_MOVABLE);
+	s.cfg.rules.nr = 0;
+	s.cfg.policy = MH_POLICY_MOVABLE;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.reason, MH_REASON_GUARD);
+	assert_int_equal(d.base_reason, MH_REASON_POLICY_MOVABLE);
+
+	/* a kernel-zone decision stays what it is */
+	s.cfg.policy = MH_POLICY_AUTO_MOVABLE;
+	s.cfg.ratio = 0;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.reason, MH_REASON_RATIO_ZERO);
+	assert_false(d.overridden);
+	explain(&d, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "; guard: node 0 kernel-zone free "
+				    "134217727 bytes (~128 MiB) < "
+				    "kernel_free_min"));
+
+	/* off: no trace of it */
+	s.cfg.kernel_free_min = 0;
+	s.cfg.ratio = 301;
+	g.kernel_free_bytes = 0;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_false(d.guard_on);
+	explain(&d, buf, sizeof(buf));
+	assert_null(strstr(buf, "guard"));
+}
+
+/*
+ * The guard under pressure: kernel-zone free memory starts at 160 MiB and
+ * each Movable block costs 2 MiB of it (its memmap), each kernel block adds
+ * 126 MiB.  With kernel_free_min = 128M the device goes Movable while at
+ * least 128 MiB are free (17 blocks: 160, 158, ..., 128), then one kernel
+ * block, then 63 Movable blocks (252 ... 128), and so on.
+ */
+static void test_guard_layout(void **state)
+{
+	struct mh_guard_facts g = {.kernel_free_bytes = MIB_BYTES(160)};
+	struct sim s;
+	struct dev a;
+
+	(void)state;
+	sim_init(&s, 301, true);
+	s.cfg.kernel_free_min = MIB_BYTES(128);
+	sim_node(&s, 0, GIB(4));
+	sim_dynamic(&s, &a, 0, 1, 64);
+	a.guard = &g;
+	for (int i = 0; i < 82; i++) {
+		char z = dev_online_next(&a);
+
+		if (z == 'M')
+			g.kernel_free_bytes -= MIB_BYTES(2);
+		else
+			g.kernel_free_bytes += MIB_BYTES(126);
+	}
+	assert_layout("guard", a.zone, 82, "M17 N M63 N");
+}
+
+static void test_balloon(void **state)
+{
+	struct mh_balloon_facts b = {true, false, "hv_balloon"};
+	struct mh_block_request req = {.balloon = &b};
+	struct mh_decision d, plain;
+	struct sim s;
+	char buf[2048], want[2048];
+
+	(void)state;
+	sim_init(&s, 301, true);
+	sim_node(&s, 0, GIB(1));
+	decide_one(&s, 0, NULL, &plain);
+	explain(&plain, want, sizeof(want));
+
+	/* warn (default): same decision, warning appended */
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_int_equal(d.reason, MH_REASON_FITS);
+	assert_true(d.balloon_risk);
+	assert_string_equal(d.balloon_driver, "hv_balloon");
+	strcat(want, "; WARNING: hv_balloon is active without balloon "
+		     "compaction: it can inflate only into kernel zones, so "
+		     "the balloon cannot reclaim MOVABLE memory and inflating "
+		     "it shrinks kernel memory (balloon_without_compaction = "
+		     "kernel avoids MOVABLE)");
+	explain(&d, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+
+	/* kernel: no MOVABLE */
+	s.cfg.balloon = MH_BALLOON_KERNEL;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_KERNEL);
+	assert_int_equal(d.reason, MH_REASON_BALLOON);
+	assert_int_equal(d.base_reason, MH_REASON_FITS);
+	explain(&d, buf, sizeof(buf));
+	assert_int_equal(
+		strncmp(buf,
+			"kernel zone: balloon-without-compaction: hv_balloon "
+			"is active without balloon compaction and "
+			"balloon_without_compaction = kernel; otherwise "
+			"Movable: fits: rest 32768 pages",
+			strlen("kernel zone: balloon-without-compaction: "
+			       "hv_balloon is active without balloon "
+			       "compaction and balloon_without_compaction = "
+			       "kernel; otherwise Movable: fits: rest 32768 "
+			       "pages")),
+		0);
+	assert_null(strstr(buf, "WARNING"));
+	/* ... whatever else would give MOVABLE */
+	add_rule(&s.cfg, "all", MH_RULE_MOVABLE);
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.reason, MH_REASON_BALLOON);
+	assert_int_equal(d.base_reason, MH_REASON_RULE_MOVABLE);
+	s.cfg.rules.nr = 0;
+
+	/* with compaction, inactive, or unknown: nothing */
+	b.compaction = true;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	assert_false(d.balloon_risk);
+	b.compaction = false;
+	b.active = false;
+	decide_one(&s, 0, &req, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+	decide_one(&s, 0, NULL, &d);
+	assert_int_equal(d.target, MH_TARGET_MOVABLE);
+
+	/* warn on a kernel-zone decision: no warning; no driver name */
+	b.active = true;
+	b.driver = NULL;
+	s.cfg.balloon = MH_BALLOON_WARN;
+	s.cfg.ratio = 0;
+	decide_one(&s, 0, &req, &d);
+	assert_true(d.balloon_risk);
+	assert_string_equal(d.balloon_driver, "balloon");
+	explain(&d, buf, sizeof(buf));
+	assert_null(strstr(buf, "WARNING"));
+
+	assert_string_equal(mh_balloon_mode_name(MH_BALLOON_WARN), "warn");
+	{
+		enum mh_balloon_mode m;
+
+		assert_int_equal(mh_balloon_mode_from_name("kernel", &m), 0);
+		assert_int_equal(m, MH_BALLOON_KERNEL);
+		assert_int_equal(mh_balloon_mode_from_name("Warn", &m), -1);
+		assert_int_equal(mh_balloon_mode_from_name(NULL, &m), -1);
+	}
+	assert_string_equal(mh_balloon_mode_name(MH_BALLOON_KERNEL), "kernel");
+}
+
+/* Detecting balloon compaction from /proc/vmstat (doc/policy.md 9.4). */
+static void test_balloon_detection(void **state)
+{
+	(void)state;
+	assert_true(mh_vmstat_has_balloon_compaction(
+		"nr_free_pages 1234\nballoon_inflate 0\nballoon_deflate 0\n"
+		"balloon_migrate 0\nswap_ra 0\n"));
+	assert_true(mh_vmstat_has_balloon_compaction("balloon_migrate 17"));
+	/* balloon support without compaction */
+	assert_false(mh_vmstat_has_balloon_compaction(
+		"nr_free_pages 1234\nballoon_inflate 5\nballoon_deflate 1\n"
+		"swap_ra 0\n"));
+	/* whole names only, at the start of a line */
+	assert_false(mh_vmstat_has_balloon_compaction(
+		"balloon_migrated 1\nx balloon_migrate 1\n"));
+	assert_false(mh_vmstat_has_balloon_compaction(""));
+	assert_false(mh_vmstat_has_balloon_compaction(NULL));
+
+	assert_true(mh_balloon_driver_migrates("virtio_balloon", true));
+	assert_true(mh_balloon_driver_migrates("vmw_balloon", true));
+	assert_false(mh_balloon_driver_migrates("virtio_balloon", false));
+	assert_false(mh_balloon_driver_migrates("hv_balloon", true));
+	assert_false(mh_balloon_driver_migrates("xen-balloon", true));
+	assert_false(mh_balloon_driver_migrates(NULL, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1928,6 +2481,16 @@ int main(void)
 		cmocka_unit_test(test_rv2_two_nodes_numa),
 		cmocka_unit_test(test_rv3_two_nodes_global),
 		cmocka_unit_test(test_property_devices_not_mixed),
+		cmocka_unit_test(test_reserve_arithmetic),
+		cmocka_unit_test(test_reserve_layouts),
+		cmocka_unit_test(test_reserve_per_node),
+		cmocka_unit_test(test_beyond_inert_is_kernel),
+		cmocka_unit_test(test_rule_decisions),
+		cmocka_unit_test(test_rule_dimm_all_or_nothing),
+		cmocka_unit_test(test_guard),
+		cmocka_unit_test(test_guard_layout),
+		cmocka_unit_test(test_balloon),
+		cmocka_unit_test(test_balloon_detection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
