@@ -74,7 +74,7 @@ $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tes
 # The scheduler's test links only what it tests: the pure scheduler,
 # inventory and policy (and onliner.o for its back-off schedules, which
 # brings the sysfs layer, its parsers and the logger along).
-SCHED_TEST_MODS := sched inventory policy onliner sysfs parse log
+SCHED_TEST_MODS := sched inventory policy rules onliner sysfs parse log
 $(B)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
 $(A)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests

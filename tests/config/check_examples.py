@@ -59,13 +59,18 @@ def man_examples(path):
 def settings(text):
     """(key, value) pairs as memhotd should read them."""
     pairs = []
+    section = ""
     for line in text.split("\n"):
         line = line.strip()
-        if not line or line[0] in "#;[" or "=" not in line:
+        if line.startswith("[") and "]" in line:
+            # keys are per section: [rule a] and [rule b] both have zone =
+            section = line[1:line.index("]")].strip()
+            continue
+        if not line or line[0] in "#;" or "=" not in line:
             continue
         key, value = (s.strip() for s in line.split("=", 1))
         value = re.split(r"[ \t][#;]", " " + value, maxsplit=1)[0].strip()
-        pairs.append((key, BOOL.get(value.lower(), value)))
+        pairs.append(("[%s] %s" % (section, key), BOOL.get(value.lower(), value)))
     return pairs
 
 
