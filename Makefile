@@ -8,6 +8,11 @@ MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UDEVRULESDIR ?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /usr/lib/udev)/rules.d
 SYSTEMDUNITDIR ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /usr/lib/systemd/system)
+SYSUSERSDIR ?= $(shell pkg-config --variable=sysusersdir systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+DATADIR    ?= $(PREFIX)/share
+DOCDIR     ?= $(DATADIR)/doc/memhotd
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+GRUBDDIR   ?= $(SYSCONFDIR)/default/grub.d
 
 VERSION := 0.1.0
 CC      ?= cc
@@ -38,6 +43,8 @@ UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
 
 UNIT_CHECK_DEPS ?=
+
+.PHONY: uninstall dist test config-examples-check completion-check systemd-check
 .PHONY: all clean install check deps unit-check valgrind-check format \
 	format-check clang-check install-check check-vm demo bench man-check
 PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
@@ -49,20 +56,20 @@ $(B)/memhotctl: $(B)/obj/memhotctl.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/obj/%.o: src/%.c $(HDRS) | $(B)/obj
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 $(A)/obj/%.o: src/%.c $(HDRS) | $(A)/obj
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 # Sanitized daemon and client, for the integration tests.
 $(A)/memhotd: $(A)/obj/memhotd.o $(LIB_OBJS_ASAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(A)/memhotctl: $(A)/obj/memhotctl.o $(LIB_OBJS_ASAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
 $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
 	mkdir -p $@
@@ -91,7 +98,7 @@ clang-check:
 
 CHECK_TARGETS ?=
 check: deps
-	@$(MAKE) --no-print-directory all format-check man-check install-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
+	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
 FORMAT_FILES = $(wildcard src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h)
 format:
@@ -103,17 +110,77 @@ format-check:
 man-check:
 	@set -e; for m in $(wildcard man/*.[0-9]); do mandoc -Tlint -W warning $$m; done
 
+# Files installed besides programs, unit, rule and man pages.  The
+# configuration and the grub snippet are never overwritten.
+DOC_FILES := README.md LICENSE $(wildcard doc/*.md)
+EXAMPLES  := $(wildcard conf/*.conf)
+
 install: all
 	install -D -m 0755 $(B)/memhotd $(DESTDIR)$(SBINDIR)/memhotd
 	install -D -m 0755 $(B)/memhotctl $(DESTDIR)$(BINDIR)/memhotctl
 	install -D -m 0644 systemd/memhotd.service $(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service
-	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service
+	sed -i 's|@SBINDIR@|$(SBINDIR)|g; s|@BINDIR@|$(BINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service
 	install -D -m 0644 udev/80-memhotd.rules $(DESTDIR)$(UDEVRULESDIR)/80-memhotd.rules
+	install -D -m 0644 conf/sysusers.d/memhotd.conf $(DESTDIR)$(SYSUSERSDIR)/memhotd.conf
+	install -D -m 0644 completion/memhotctl $(DESTDIR)$(BASHCOMPDIR)/memhotctl
 	for m in man/*.[0-9]; do sec=$${m##*.}; \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); done
+	for f in $(DOC_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$(basename $$f); done
+	for f in $(EXAMPLES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/examples/$$(basename $$f); done
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/memhotd.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/memhotd.conf"; \
 	else install -D -m 0644 memhotd.conf $(DESTDIR)$(SYSCONFDIR)/memhotd.conf; fi
+	@if [ -e $(DESTDIR)$(GRUBDDIR)/memhotd.cfg ]; then \
+		echo "keeping existing $(DESTDIR)$(GRUBDDIR)/memhotd.cfg"; \
+	else install -D -m 0644 conf/grub.d/memhotd.cfg $(DESTDIR)$(GRUBDDIR)/memhotd.cfg; fi
+	@# Installing onto this system: create the [control] group now.
+	@if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/memhotd.conf; \
+	elif [ -z "$(DESTDIR)" ]; then \
+		echo "create the group memhotd (groupadd --system memhotd)"; fi
+
+# Removes what install put there, except the configuration (and the grub
+# snippet), which may hold local changes; the group stays too.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/memhotd $(DESTDIR)$(BINDIR)/memhotctl \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service \
+		$(DESTDIR)$(UDEVRULESDIR)/80-memhotd.rules \
+		$(DESTDIR)$(SYSUSERSDIR)/memhotd.conf \
+		$(DESTDIR)$(BASHCOMPDIR)/memhotctl
+	for m in man/*.[0-9]; do sec=$${m##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); done
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/memhotd.conf and $(DESTDIR)$(GRUBDDIR)/memhotd.cfg; remove them by hand if unwanted"
+
+# A release tarball of the committed tree (HEAD), reproducible.
+dist:
+	git archive --format=tar --prefix=memhotd-$(VERSION)/ HEAD | gzip -9n > memhotd-$(VERSION).tar.gz
+	@echo memhotd-$(VERSION).tar.gz
+
+# Every configuration example (README.md, memhotd.conf(5), memhotd.conf,
+# conf/*.conf) must pass memhotd --check-config.
+config-examples-check: $(B)/memhotd
+	python3 tests/config/check_examples.py $(B)/memhotd .
+
+# The installed unit: systemd-analyze verify finds no problem (binaries,
+# man pages, directives), and its exposure stays at most 2.0.
+systemd-check: all
+	@set -e; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/usr \
+		SYSTEMDUNITDIR=/lib/systemd/system >/dev/null; \
+	MANPATH=$$d/usr/share/man systemd-analyze verify --root=$$d memhotd.service; \
+	systemd-analyze security --offline=yes --root=$$d --threshold=20 \
+		memhotd.service | tail -n 1
+
+# bash completion of memhotctl, driven as an interactive shell would.
+completion-check: $(B)/memhotctl
+	bash tests/completion/test_completion.sh $(B)/memhotctl
+
+# The plain unit tests, without sanitizers or valgrind: what a package
+# build runs (with the distribution's build flags).
+test: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== $$t"; MEMHOTD_TEST_DATA=tests/data $$t; done
 
 # make install into a scratch DESTDIR: every file lands, PREFIX is honoured
 # and an existing /etc/memhotd.conf is kept.
@@ -122,13 +189,23 @@ install-check: all
 	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
 	for f in /opt/mh/sbin/memhotd /opt/mh/bin/memhotctl $(SYSCONFDIR)/memhotd.conf \
 		$(SYSTEMDUNITDIR)/memhotd.service $(UDEVRULESDIR)/80-memhotd.rules \
+		$(SYSUSERSDIR)/memhotd.conf $(SYSCONFDIR)/default/grub.d/memhotd.cfg \
+		/opt/mh/share/bash-completion/completions/memhotctl \
+		/opt/mh/share/doc/memhotd/README.md /opt/mh/share/doc/memhotd/LICENSE \
+		/opt/mh/share/doc/memhotd/control-protocol.md \
 		/opt/mh/share/man/man8/memhotd.8 /opt/mh/share/man/man8/memhotctl.8 \
 		/opt/mh/share/man/man5/memhotd.conf.5; do \
 		test -f "$$d$$f" || { echo "install-check: $$f missing"; exit 1; }; done; \
 	grep -q '^ExecStart=/opt/mh/sbin/memhotd' $$d$(SYSTEMDUNITDIR)/memhotd.service; \
+	grep -q '^ExecReload=/opt/mh/bin/memhotctl reload' $$d$(SYSTEMDUNITDIR)/memhotd.service; \
+	! grep -n '@[A-Z]*@' $$d$(SYSTEMDUNITDIR)/memhotd.service; \
 	echo '# local' > $$d$(SYSCONFDIR)/memhotd.conf; \
 	$(MAKE) --no-print-directory -s install DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
 	grep -qx '# local' $$d$(SYSCONFDIR)/memhotd.conf; \
+	$(MAKE) --no-print-directory -s uninstall DESTDIR=$$d PREFIX=/opt/mh >/dev/null; \
+	left=$$(cd $$d && find . -type f | sort | tr '\n' ' '); \
+	test "$$left" = "./etc/default/grub.d/memhotd.cfg ./etc/memhotd.conf " || \
+		{ echo "install-check: uninstall left: $$left"; exit 1; }; \
 	echo "install-check: ok"
 
 clean:

@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
-busybox-static cpio python3
+busybox-static cpio python3 libnss-wrapper
 mmdebstrap dpkg-dev debhelper fakeroot debian-archive-keyring"
 missing=""
 for p in $PKGS; do

@@ -8,7 +8,9 @@
  * (inih does not report a section without keys), reject over-long lines
  * (inih would split them silently) and strip leading blanks (inih would
  * take an indented "key = value" line as a continuation of the previous
- * value).  The first error in a file wins; *c is only changed on success.
+ * value), and strip inline comments after a value ("key = 1  # why";
+ * Debian's libinih only knows ';' there).  The first error in a file wins; *c
+ * is only changed on success.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -132,7 +134,30 @@ static void cfg_check_line(struct cfg_parse *p, const char *s, size_t len)
 	}
 }
 
-/* ini_reader: the next line of p->pos, leading blanks removed. */
+/*
+ * An inline comment after a value, as users write it: "ratio = 301  # why".
+ * A '#' or ';' starts a comment only when a blank precedes it, so a value
+ * may still contain them ("a#b").  Returns the length of s without the
+ * comment and the blanks before it; from is the first index after '='.
+ */
+static size_t cfg_strip_comment(const char *s, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++) {
+		if ((s[i] == '#' || s[i] == ';') &&
+		    (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+			len = i;
+			break;
+		}
+	}
+	while (len > from && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+/*
+ * ini_reader: the next line of p->pos, leading blanks and an inline
+ * comment removed.
+ */
 static char *cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_parse *p = stream;
@@ -166,6 +191,8 @@ static char *cfg_reader(char *str, int num, void *stream)
 			cfg_error(p, p->lineno,
 				  "expected 'key = value' (with '='), "
 				  "'[section]' or a comment");
+		else if (eq < len)
+			len = cfg_strip_comment(s, eq + 1, len);
 	}
 	cfg_check_line(p, s, len);
 	memcpy(str, s, len);
@@ -220,11 +247,6 @@ static int cfg_parse_uint(const char *v, unsigned int *out, const char **why)
 			*why = "too large";
 			return -1;
 		}
-	}
-	if (*s == ' ' || *s == '\t') {
-		*why = "has junk after the number (comments must be on a line "
-		       "of their own)";
-		return -1;
 	}
 	if (*s) {
 		*why = "has junk after the number";

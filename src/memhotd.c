@@ -4,14 +4,18 @@
  * zone exactly as the kernel's auto-movable policy would.  Foreground;
  * logs to stderr with sd-daemon priority prefixes.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memhotd/config.h"
 #include "memhotd/daemon.h"
+#include "memhotd/instance.h"
 #include "memhotd/log.h"
 
 #ifndef MEMHOTD_VERSION
@@ -54,7 +58,9 @@ int main(int argc, char **argv)
 	struct mh_daemon_options o = {0};
 	struct mh_daemon *d;
 	bool check = false;
-	int c, status;
+	int c, status, lock_fd;
+	char lock_path[PATH_MAX] = "";
+	pid_t holder;
 
 	while ((c = getopt_long(argc, argv, "c:r:nvhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -106,9 +112,29 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/* One memhotd per system: a second one would race on every block. */
+	c = mh_instance_lock(o.root ? o.root : "/", &lock_fd, &holder,
+			     lock_path, sizeof(lock_path));
+	if (c == -EBUSY) {
+		if (holder > 0)
+			mh_err("another memhotd (pid %ld) is already running: "
+			       "it holds %s; not starting",
+			       (long)holder, lock_path);
+		else
+			mh_err("another memhotd is already running: it holds "
+			       "%s; not starting",
+			       lock_path);
+		return MH_EXIT_RUNNING;
+	}
+	if (c < 0)
+		mh_warn("%s: %s; cannot tell whether another memhotd runs",
+			lock_path, strerror(-c));
+
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		mh_err("out of memory");
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return 1;
 	}
 	status = mh_daemon_start(d, &o);
@@ -116,5 +142,7 @@ int main(int argc, char **argv)
 		status = mh_daemon_run(d);
 	mh_daemon_free(d);
 	free(d);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return status;
 }

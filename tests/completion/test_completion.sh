@@ -1,0 +1,52 @@
+#!/bin/bash
+# Drives completion/memhotctl through bash-completion as an interactive
+# shell would: COMP_WORDS/COMP_CWORD in, COMPREPLY out.
+# usage: test_completion.sh MEMHOTCTL
+set -u
+ctl=$(realpath "$1")
+here=$(cd "$(dirname "$0")/../.." && pwd)
+. /usr/share/bash-completion/bash_completion
+. "$here/completion/memhotctl"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+for n in 0 1 32; do mkdir -p "$root/sys/devices/system/memory/memory$n"; done
+mkdir -p "$root/sys/devices/system/memory/power"
+
+fails=0
+# expect "WANT" WORD...: completes the last word
+expect()
+{
+    local want=$1
+    shift
+    COMP_WORDS=("$ctl" "$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE="${COMP_WORDS[*]}"
+    COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    _memhotctl "$ctl" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    local got
+    got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
+    got=${got% }
+    if [[ $got != "$want" ]]; then
+        echo "completion: FAIL memhotctl $*: want '$want' got '$got'"
+        fails=$((fails + 1))
+    fi
+}
+
+expect "blocks explain plan reload status" ""
+expect "plan" pl
+expect "--json" --j
+expect "blocks explain plan reload status" --json ""
+expect "blocks explain plan reload status" -t 5 ""
+expect "blocks" -b bl
+expect "RANGE REASON" -o R
+expect "REASON" -o re
+expect "+SIZE +STATE" -o +S
+expect "NODE,ZONE" -o NODE,Z
+expect "explain" --root "$root" ex
+expect "0 1 32" --root "$root" explain ""
+expect "32" --root "$root" explain 3
+expect "memory0 memory1 memory32" --root "$root" explain m
+expect "" --root "$root" status ""
+echo "completion: $fails failures"
+[[ $fails -eq 0 ]]
