@@ -527,7 +527,9 @@ def run_checks(args):
 # --------------------------------------------------------------------------
 
 def plug_once(kernel, initrd, cmdline, size, name):
-    vm, st = boot(name, kernel, initrd, cmdline, vmem_size=max(32 * G, size))
+    """(seconds, layout) of one virtio-mem plug in a fresh guest; 4 GiB boot memory
+    like bench/bench.py."""
+    vm, st = boot(name, kernel, initrd, cmdline, boot_mem=4 * G, vmem_size=max(32 * G, size))
     try:
         if "memhotd.service" not in cmdline:
             act = vm.sh("systemctl is-active memhotd; true").strip()
@@ -543,29 +545,39 @@ def plug_once(kernel, initrd, cmdline, size, name):
                 raise V.VMError("%s: plug of %d GiB not done in 300 s" % (name, size // G))
             time.sleep(0.02)
         dt = time.monotonic() - t0
+        layout = snapshot(vm)
     finally:
         vm.stop()
-    return dt
+    return dt, layout
 
 
 def plug_bench(args):
+    """Alternating order, a fresh guest per run, medians; the layouts must agree."""
     kernel = V.get_kernel()
     deb = args.deb or os.environ.get("MEMHOTD_E2E_DEB") or build_deb()
     image, _ = get_image(deb)
     initrd = make_initrd(image, kernel)
     size = args.size * G
     res = {"memhotd": [], "kernel": []}
+    layouts = {}
     for i in range(args.runs):
-        for kind in ("kernel", "memhotd"):
+        order = ("kernel", "memhotd") if i % 2 == 0 else ("memhotd", "kernel")
+        for kind in order:
             cmd = MEMHOTD_CMDLINE if kind == "memhotd" else kernel_cmdline(301, True)
-            dt = plug_once(kernel, initrd, cmd, size, "systemd-bench-%s" % kind)
-            res[kind].append(dt)
+            dt, lay = plug_once(kernel, initrd, cmd, size, "systemd-bench-%s" % kind)
+            res[kind].append(round(dt, 3))
+            layouts.setdefault(kind, lay)
+            if lay != layouts[kind]:
+                layouts[kind + " differs between runs"] = True
             print("run %d %s: %.2fs" % (i + 1, kind, dt), flush=True)
+    same = not diff_layout(layouts["memhotd"], layouts["kernel"]) and len(layouts) == 2
     mk, mm = statistics.median(res["kernel"]), statistics.median(res["memhotd"])
-    print("systemd guest %d GiB virtio-mem plug, medians of %d: kernel %.2fs, memhotd %.2fs, "
-          "ratio %.2f" % (args.size, args.runs, mk, mm, mm / mk))
-    print(json.dumps(res))
-    return 0
+    load = open("/proc/loadavg").read().split()[:3]
+    print("systemd guest, %d GiB virtio-mem plug, medians of %d (host load %s): kernel %.2fs, "
+          "memhotd %.2fs, ratio %.2f; layouts identical: %s"
+          % (args.size, args.runs, " ".join(load), mk, mm, mm / mk, "yes" if same else "NO"))
+    print(json.dumps({"size_gib": args.size, "runs": res, "layouts_identical": same}))
+    return 0 if same else 1
 
 
 def main():
