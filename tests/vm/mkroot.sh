@@ -59,7 +59,11 @@ while :; do
 		attempt=$((attempt + 1))
 		continue
 	fi
-	echo "mkroot: mmdebstrap failed (attempt $attempt); its log:" >&2
+	if [ $attempt -ge 3 ]; then
+		echo "mkroot: mmdebstrap failed $attempt times (the mirror or the network); its log:" >&2
+	else
+		echo "mkroot: mmdebstrap failed; its log:" >&2
+	fi
 	tail -40 "$log" >&2
 	exit 1
 done
