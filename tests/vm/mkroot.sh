@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016 # "$1" in the hooks is mmdebstrap's (the chroot), not ours
 # Builds the root of the systemd-booted end-to-end guest: a Debian 12 (bookworm)
 # minbase system made by mmdebstrap from Debian's packages, with systemd as PID 1
 # and the memhotd .deb installed into it by apt (so its maintainer scripts run:
