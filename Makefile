@@ -109,6 +109,7 @@ valgrind-check: $(UNIT_BINS)
 # Further test suites hook in here (integration, VM).
 -include tests/integration/integration.mk
 -include tests/vm/vm.mk
+-include tests/vm/systemd.mk
 -include fuzz/fuzz.mk
 
 # The whole tree must also build warning-free with clang.

@@ -6,6 +6,8 @@ PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
 busybox-static cpio python3 libnss-wrapper bash-completion"
 missing=""
+# the systemd-guest test (tests/vm/systemd_guest.py): the .deb and its image
+PKGS="$PKGS mmdebstrap dpkg-dev debhelper fakeroot debian-archive-keyring"
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
