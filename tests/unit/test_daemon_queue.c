@@ -336,7 +336,7 @@ static void test_coldplug(void **state)
 	assert_true(f->d->ready_sent);
 }
 
-/* No nodeN link yet: wait (spec 7.9), decide once it appears. */
+/* No nodeN link yet: wait (doc/inputs.md 6.1), decide once it appears. */
 static void test_waits_for_node_link(void **state)
 {
 	struct fx *f = *state;
