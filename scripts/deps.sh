@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
-busybox-static cpio python3"
+busybox-static cpio python3 ndctl zstd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Captures real sysfs/proc text from QEMU guests into tests/data/captures/.
 
-    python3 tests/vm/capture.py [NAME ...]     # default: all setups
+    python3 tests/vm/capture.py [--kernels "5.10 6.1 6.12"] [NAME ...]
 
-See tests/data/captures/README.md for the setups and the file format."""
+Default: every setup on 6.1.  On other kernels only the setups in OTHER_KERNEL_SETUPS, into
+directories named <setup>-<kernel> (e.g. a-1node-vmem8g-6.12).  See
+tests/data/captures/README.md for the setups and the file format."""
+
+import argparse
+import re
 
 import os
 import sys
@@ -53,6 +58,16 @@ def setup_d(vm):
         time.sleep(1)
 
 
+# the kernel command line per kernel: 5.10 has no online_policy (it would only warn about an
+# unknown parameter); its kernel onlines everything with the default zone (Normal)
+def kpol(kernel_key, cmdline):
+    if kernel_key == "5.10":
+        return re.sub(r" ?memory_hotplug\.online_policy=\S+", "", cmdline)
+    return cmdline
+
+
+OTHER_KERNEL_SETUPS = ("a-1node-vmem8g", "c-1node-2dimms")
+
 SETUPS = {
     "a-1node-vmem8g": dict(
         desc="one node, 4 GiB boot RAM, one virtio-mem device (max 32 GiB) grown 0 -> 8 GiB, "
@@ -95,10 +110,13 @@ done
 
 def capture(name, kernel, initrd):
     s = SETUPS[name]
-    vm = V.VM("capture-" + name, kernel, initrd, timeout=300, **s["vm"])
+    key = kernel.get("key", V.DEFAULT_KERNEL)
+    dname = name if key == V.DEFAULT_KERNEL else "%s-%s" % (name, key)
+    vmargs = dict(s["vm"], cmdline=kpol(key, s["vm"]["cmdline"]))
+    vm = V.VM("capture-" + dname, kernel, initrd, timeout=300, **vmargs)
     with vm:
         s["run"](vm)
-        dest = os.path.join(DEST, name)
+        dest = os.path.join(DEST, dname)
         os.makedirs(dest, exist_ok=True)
         sysfs = vm.sh("sysdump")
         if s.get("offline_valid_zones"):
@@ -123,11 +141,17 @@ def capture(name, kernel, initrd):
 
 
 def main():
-    names = sys.argv[1:] or list(SETUPS)
-    kernel = V.get_kernel()
-    initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-capture.cpio"))
-    for n in names:
-        capture(n, kernel, initrd)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernels", default=V.DEFAULT_KERNEL)
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    for key in [k for k in re.split(r"[\s,]+", a.kernels) if k]:
+        kernel = V.get_kernel(key)
+        initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-capture-%s.cpio" % key))
+        names = a.names or (list(SETUPS) if key == V.DEFAULT_KERNEL else list(OTHER_KERNEL_SETUPS))
+        for n in names:
+            capture(n, kernel, initrd)
 
 
 if __name__ == "__main__":
