@@ -37,7 +37,7 @@ def setup_c(vm):
     for i in range(2):
         vm.add_dimm("dimm%d" % i, 4 * V.GIB, 0)
         vm.wait_quiescent()
-        # links come late (kernel-policy.md 7.11): wait until every block is bound
+        # DIMM blocks get their nodeN link only after the add: wait until every block is bound
         for _ in range(100):
             b = vm.blocks()
             if all(v[1] != "-" for v in b.values()):
@@ -47,7 +47,7 @@ def setup_c(vm):
 
 def setup_d(vm):
     vm.set_vmem("vmem0", 4 * V.GIB)
-    # nobody onlines: virtio-mem stops at 1 GiB offline (kernel-policy.md 7.7)
+    # nobody onlines: 6.x virtio-mem stops plugging once 1 GiB is offline
     end = time.monotonic() + 60
     last = None
     while time.monotonic() < end:

@@ -88,7 +88,8 @@ def layout(snap, lo, hi):
 
 
 def expect_rv1(snaps):
-    # kernel-policy.md 7.5 RV1: 48-143 Movable, then N M M M ... up to 175
+    # the kernel's documented 16 GiB example (ratio 301, 4 GiB boot RAM): 48-143 Movable,
+    # then N M M M ... up to 175
     got = layout(snaps[-1][1], 48, 175)
     want = "M" * 96 + "NMMM" * 8
     return None if got == want else "RV1 layout expected %s got %s" % (want, got)

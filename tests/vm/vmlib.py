@@ -343,7 +343,7 @@ done
 
 # One line per memory block: "B <id> <state> <node|-> <zone|-> <firmware_node|->".
 # valid_zones is read for ONLINE blocks only (reading it for a fresh offline block
-# can crash 6.1, kernel-policy.md 7.9).
+# can crash 6.1: its node is not set until the nodeN link exists).
 MEMDUMP = r"""#!/bin/sh
 cd /sys/devices/system/memory || exit 1
 for d in memory[0-9]*; do
@@ -506,7 +506,7 @@ def build_initramfs(kernel, dest, extra_files=None):
 def accel_args():
     if os.environ.get("MEMHOTD_VM_ACCEL"):
         return ["-accel", os.environ["MEMHOTD_VM_ACCEL"]]
-    # KVM only with a real kvm_intel/kvm_amd (kernel-policy.md 7.1).
+    # KVM only with a real kvm_intel/kvm_amd (a nested /dev/kvm without them does not work).
     if os.path.exists("/dev/kvm") and (os.path.isdir("/sys/module/kvm_intel") or
                                         os.path.isdir("/sys/module/kvm_amd")):
         try:
@@ -683,6 +683,11 @@ class VM:
             for s in (self.qmp_sock, self.cmd_sock):
                 if s:
                     s.close()
+            for v in self.nvdimms:  # the NVDIMM backing files, up to their size each
+                try:
+                    os.unlink(os.path.join(self.dir, v["id"] + ".img"))
+                except OSError:
+                    pass
             _LIVE.discard(self)
             self.proc = None
 
@@ -879,12 +884,21 @@ class VM:
 
 
 def iomem_owners(iomem_text, block_size=BLOCK):
-    """[(start, end, name)] for top-level virtioN resources."""
-    res = []
+    """[(start, end, name)] for top-level virtioN resources and, for dax/kmem, each
+    "System RAM (kmem)" range named after its parent (the daxX.Y device)."""
+    res, stack = [], []
     for line in iomem_text.splitlines():
-        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) : (virtio\d+)$", line)
-        if m:
-            res.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+        m = re.match(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line)
+        if not m:
+            continue
+        depth, lo, hi, name = len(m.group(1)), int(m.group(2), 16), int(m.group(3), 16), m.group(4)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if depth == 0 and re.match(r"^virtio\d+$", name):
+            res.append((lo, hi, name))
+        elif name == "System RAM (kmem)" and stack and stack[-1][1].startswith("dax"):
+            res.append((lo, hi, stack[-1][1]))
+        stack.append((depth, name))
     return res
 
 
