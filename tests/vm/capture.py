@@ -4,7 +4,7 @@
     python3 tests/vm/capture.py [--kernels "5.10 6.1 6.12"] [NAME ...]
 
 Default: every setup on 6.1.  On other kernels only the setups in OTHER_KERNEL_SETUPS, into
-directories named <setup>-<kernel> (e.g. a-1node-vmem8g-6.12).  See
+directories named <setup>-linux<kernel, _ for .> (e.g. a-1node-vmem8g-linux6_12).  See
 tests/data/captures/README.md for the setups and the file format."""
 
 import argparse
@@ -111,7 +111,8 @@ done
 def capture(name, kernel, initrd):
     s = SETUPS[name]
     key = kernel.get("key", V.DEFAULT_KERNEL)
-    dname = name if key == V.DEFAULT_KERNEL else "%s-%s" % (name, key)
+    # no dot in the name: the unit tests take every dot-less entry of captures/ as a capture
+    dname = name if key == V.DEFAULT_KERNEL else "%s-linux%s" % (name, key.replace(".", "_"))
     vmargs = dict(s["vm"], cmdline=kpol(key, s["vm"]["cmdline"]))
     vm = V.VM("capture-" + dname, kernel, initrd, timeout=300, **vmargs)
     with vm:
