@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """memhotd's real-kernel end-to-end suite: a differential oracle.
 
-Every scenario runs twice in a QEMU/TCG guest with a Debian 6.1 kernel:
+Every scenario runs twice per kernel (Debian 5.10, 6.1, 6.12: --kernels) in QEMU/TCG guests:
 
   kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
            memory_hotplug.auto_movable_ratio=R memory_hotplug.auto_movable_numa_aware=N
@@ -14,7 +14,11 @@ quiescent (QMP: every virtio-mem device has plugged what was requested; guest: n
 offline, every block linked to its node, block set stable) and records every block's state
 and zone.  Any block whose (state, zone) differs between the two runs fails the scenario.
 
-    tests/vm/suite.py [--kernel-only] [--memhotd PATH --memhotctl PATH] [-k SUBSTR] [--list]
+On 5.10, which has no policy, the kernel run is replaced by the 6.1 kernel run of the same
+scenario (same machine, same steps).
+
+    tests/vm/suite.py [--kernels "5.10 6.1 6.12"] [--quick-kernels K] [--with-kfeat]
+                      [--kernel-only] [--memhotd PATH --memhotctl PATH] [-k SUBSTR] [--list]
 """
 
 import argparse
@@ -49,7 +53,7 @@ class Scenario:
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
                  expect=None, doc="", stop_memhotd=False, kernels=ALL_KERNELS, cmdline="",
                  nvdimms=(), needs=None, conf="", boot_online=False, ctl=True,
-                 quick=False):
+                 quick=False, ref_steps_nopolicy=None):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
         # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
@@ -59,6 +63,10 @@ class Scenario:
         self.needs, self.conf, self.boot_online, self.ctl = needs, conf, boot_online, ctl
         # quick: part of the subset `make check` runs on the kernels other than 6.1
         self.quick = quick
+        # on a kernel without policy (5.10) the reference is another kernel's run; where the
+        # scenario shrinks virtio-mem, which blocks survive depends on the virtio-mem driver
+        # (5.10 unplugs zone-unaware), so only the steps before the first shrink compare
+        self.ref_steps_nopolicy = ref_steps_nopolicy
 
     def signature(self, kernel):
         """What a kernel run's recorded layout depends on (for reusing it)."""
@@ -140,7 +148,7 @@ SCENARIOS = [
     Scenario("shrink-grow",
              [("vmem", "vmem0", 16 * G), ("vmem", "vmem0", 12 * G), ("vmem", "vmem0", 16 * G),
               ("vmem", "vmem0", 1 * G), ("vmem", "vmem0", 10 * G)], vmems=vm1(),
-             doc="virtio-mem grown to 16 GiB, shrunk, grown, shrunk, grown"),
+             ref_steps_nopolicy=1, doc="virtio-mem grown to 16 GiB, shrunk, grown, shrunk, grown"),
     Scenario("shrink-while-onlining",
              [("vmem_interrupt", "vmem0", 16 * G, 2 * G, 1 * G), ("vmem", "vmem0", 8 * G)],
              vmems=vm1(),
@@ -1031,6 +1039,12 @@ def main():
                 finally:
                     err += ctl_err
                 V.log("  memhotd : " + summary(ms[-1]))
+                if K not in POLICY_KERNELS and s.ref_steps_nopolicy is not None:
+                    n = s.ref_steps_nopolicy
+                    V.log("  compared: the first %d of %d steps (5.10's virtio-mem unplugs other "
+                          "blocks than 6.1's; later steps are checked for liveness and memhotctl "
+                          "only)" % (n, len(s.steps)))
+                    ks, ms = ks[:n], ms[:n]
                 e, bad = compare(s, ks, ms, ref)
                 err += e
                 if a.with_kfeat:
