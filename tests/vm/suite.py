@@ -284,6 +284,10 @@ def wait_bound(vm, timeout=30):
         time.sleep(0.1)
 
 
+def block_count(vm):
+    return int(vm.sh("ls -d /sys/devices/system/memory/memory[0-9]* | wc -l").split()[0])
+
+
 def settle(vm, quiesce_timeout):
     vm.wait_quiescent(timeout=quiesce_timeout, stable=0.3)
     wait_bound(vm)
@@ -306,7 +310,16 @@ def run_step(vm, s, step, mode, quiesce_timeout):
         for dev, size in step[1]:
             vm.set_vmem(dev, size)
     elif kind == "dimm":
+        n0 = block_count(vm)
         vm.add_dimm(step[1], step[2], step[3])
+        # the guest adds an ACPI DIMM's blocks some time after device_add returns (seconds
+        # on a loaded machine): quiescence alone could be the state from before the add
+        want, end = n0 + step[2] // V.BLOCK, time.monotonic() + quiesce_timeout
+        while block_count(vm) < want:
+            if time.monotonic() > end:
+                raise Failure("DIMM %s: its %d blocks did not appear in %ds"
+                              % (step[1], step[2] // V.BLOCK, quiesce_timeout))
+            time.sleep(0.1)
     elif kind == "undimm":
         vm.del_dimm(step[1])
     elif kind == "start_memhotd":
