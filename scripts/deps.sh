@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
-busybox-static cpio python3 libnss-wrapper bash-completion clang"
+busybox-static cpio python3 libnss-wrapper bash-completion clang ndctl zstd"
 missing=""
 # the systemd-guest test (tests/vm/systemd_guest.py): the .deb and its image
 PKGS="$PKGS mmdebstrap dpkg-dev debhelper fakeroot debian-archive-keyring"

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Captures real sysfs/proc text from QEMU guests into tests/data/captures/.
 
-    python3 tests/vm/capture.py [NAME ...]     # default: all setups
+    python3 tests/vm/capture.py [--kernels "5.10 6.1 6.12"] [NAME ...]
 
-See tests/data/captures/README.md for the setups and the file format."""
+Default: every setup on 6.1.  On other kernels only the setups in OTHER_KERNEL_SETUPS, into
+directories named <setup>-linux<kernel, _ for .> (e.g. a-1node-vmem8g-linux6_12).  See
+tests/data/captures/README.md for the setups and the file format."""
+
+import argparse
+import re
 
 import os
 import sys
@@ -32,7 +37,7 @@ def setup_c(vm):
     for i in range(2):
         vm.add_dimm("dimm%d" % i, 4 * V.GIB, 0)
         vm.wait_quiescent()
-        # links come late (kernel-policy.md 7.11): wait until every block is bound
+        # DIMM blocks get their nodeN link only after the add: wait until every block is bound
         for _ in range(100):
             b = vm.blocks()
             if all(v[1] != "-" for v in b.values()):
@@ -42,7 +47,7 @@ def setup_c(vm):
 
 def setup_d(vm):
     vm.set_vmem("vmem0", 4 * V.GIB)
-    # nobody onlines: virtio-mem stops at 1 GiB offline (kernel-policy.md 7.7)
+    # nobody onlines: 6.x virtio-mem stops plugging once 1 GiB is offline
     end = time.monotonic() + 60
     last = None
     while time.monotonic() < end:
@@ -52,6 +57,16 @@ def setup_d(vm):
         last = d
         time.sleep(1)
 
+
+# the kernel command line per kernel: 5.10 has no online_policy (it would only warn about an
+# unknown parameter); its kernel onlines everything with the default zone (Normal)
+def kpol(kernel_key, cmdline):
+    if kernel_key == "5.10":
+        return re.sub(r" ?memory_hotplug\.online_policy=\S+", "", cmdline)
+    return cmdline
+
+
+OTHER_KERNEL_SETUPS = ("a-1node-vmem8g", "c-1node-2dimms")
 
 SETUPS = {
     "a-1node-vmem8g": dict(
@@ -95,10 +110,14 @@ done
 
 def capture(name, kernel, initrd):
     s = SETUPS[name]
-    vm = V.VM("capture-" + name, kernel, initrd, timeout=300, **s["vm"])
+    key = kernel.get("key", V.DEFAULT_KERNEL)
+    # no dot in the name: the unit tests take every dot-less entry of captures/ as a capture
+    dname = name if key == V.DEFAULT_KERNEL else "%s-linux%s" % (name, key.replace(".", "_"))
+    vmargs = dict(s["vm"], cmdline=kpol(key, s["vm"]["cmdline"]))
+    vm = V.VM("capture-" + dname, kernel, initrd, timeout=300, **vmargs)
     with vm:
         s["run"](vm)
-        dest = os.path.join(DEST, name)
+        dest = os.path.join(DEST, dname)
         os.makedirs(dest, exist_ok=True)
         sysfs = vm.sh("sysdump")
         if s.get("offline_valid_zones"):
@@ -123,11 +142,17 @@ def capture(name, kernel, initrd):
 
 
 def main():
-    names = sys.argv[1:] or list(SETUPS)
-    kernel = V.get_kernel()
-    initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-capture.cpio"))
-    for n in names:
-        capture(n, kernel, initrd)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernels", default=V.DEFAULT_KERNEL)
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    for key in [k for k in re.split(r"[\s,]+", a.kernels) if k]:
+        kernel = V.get_kernel(key)
+        initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-capture-%s.cpio" % key))
+        names = a.names or (list(SETUPS) if key == V.DEFAULT_KERNEL else list(OTHER_KERNEL_SETUPS))
+        for n in names:
+            capture(n, kernel, initrd)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """memhotd's real-kernel end-to-end suite: a differential oracle.
 
-Every scenario runs twice in a QEMU/TCG guest with a Debian 6.1 kernel:
+Every scenario runs twice per kernel (Debian 5.10, 6.1, 6.12: --kernels) in QEMU/TCG guests:
 
   kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
            memory_hotplug.auto_movable_ratio=R memory_hotplug.auto_movable_numa_aware=N
@@ -14,7 +14,11 @@ quiescent (QMP: every virtio-mem device has plugged what was requested; guest: n
 offline, every block linked to its node, block set stable) and records every block's state
 and zone.  Any block whose (state, zone) differs between the two runs fails the scenario.
 
-    tests/vm/suite.py [--kernel-only] [--memhotd PATH --memhotctl PATH] [-k SUBSTR] [--list]
+On 5.10, which has no policy, the kernel run is replaced by the 6.1 kernel run of the same
+scenario (same machine, same steps).
+
+    tests/vm/suite.py [--kernels "5.10 6.1 6.12"] [--quick-kernels K] [--with-kfeat]
+                      [--kernel-only] [--memhotd PATH --memhotctl PATH] [-k SUBSTR] [--list]
 """
 
 import argparse
@@ -23,6 +27,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import sys
 import time
 
@@ -32,14 +37,46 @@ import vmlib as V  # noqa: E402
 G = V.GIB
 
 
+ALL_KERNELS = ("5.10", "6.1", "6.12")
+POLICY_KERNELS = ("6.1", "6.12")  # kernels with online_policy=auto-movable (5.15+)
+
+
 class Scenario:
+    """kernels: the kernels it runs on.  cmdline: extra kernel command line for both runs.
+    nvdimms: emulated NVDIMMs (dax/kmem).  needs="kfeat": uses daemon features of the
+    kfeat branch (run only with --with-kfeat).  conf: extra memhotd.conf text.
+    boot_online: both runs boot WITHOUT memhp_default_state (the kernel's built-in default
+    applies: Debian 6.12 onlines everything itself) and the kernel run switches its policy
+    at runtime where the memhotd run starts memhotd.  ctl: run the memhotctl-vs-sysfs check
+    (off where it cannot tell the owner of a block, e.g. dax)."""
+
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
-                 expect=None, doc="", stop_memhotd=False):
+                 expect=None, doc="", stop_memhotd=False, kernels=ALL_KERNELS, cmdline="",
+                 nvdimms=(), needs=None, conf="", boot_online=False, ctl=True,
+                 quick=False, ref_steps_nopolicy=None):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
         # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
         # and memhotctl blocks must still list what sysfs shows
         self.stop_memhotd = stop_memhotd
+        self.kernels, self.cmdline, self.nvdimms = tuple(kernels), cmdline, list(nvdimms)
+        self.needs, self.conf, self.boot_online, self.ctl = needs, conf, boot_online, ctl
+        # quick: part of the subset `make check` runs on the kernels other than 6.1 (True:
+        # on each of them; a tuple: on those kernels)
+        self.quick = quick
+        # on a kernel without policy (5.10) the reference is another kernel's run; where the
+        # scenario shrinks virtio-mem, which blocks survive depends on the virtio-mem driver
+        # (5.10 unplugs zone-unaware), so only the steps before the first shrink compare
+        self.ref_steps_nopolicy = ref_steps_nopolicy
+
+    def is_quick(self, kernel):
+        return self.quick is True or (isinstance(self.quick, tuple) and kernel in self.quick)
+
+    def signature(self, kernel):
+        """What a kernel run's recorded layout depends on (for reusing it)."""
+        return json.dumps([kernel, self.steps, self.nodes, self.vmems, self.ratio,
+                           self.numa_aware, self.cmdline, self.nvdimms, self.boot_online],
+                          sort_keys=True, default=str)
 
 
 def vm1(size=32 * G, requested=0):
@@ -63,7 +100,8 @@ def layout(snap, lo, hi):
 
 
 def expect_rv1(snaps):
-    # kernel-policy.md 7.5 RV1: 48-143 Movable, then N M M M ... up to 175
+    # the kernel's documented 16 GiB example (ratio 301, 4 GiB boot RAM): 48-143 Movable,
+    # then N M M M ... up to 175
     got = layout(snaps[-1][1], 48, 175)
     want = "M" * 96 + "NMMM" * 8
     return None if got == want else "RV1 layout expected %s got %s" % (want, got)
@@ -79,9 +117,9 @@ def expect_cover_dimms(snaps):
 
 SCENARIOS = [
     Scenario("1node-vmem-0-16g", [("vmem", "vmem0", 16 * G)], vmems=vm1(), expect=expect_rv1,
-             doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1)"),
+             quick=True, doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1)"),
     Scenario("2node-numa-sequential", [("vmem", "vmem0", 8 * G), ("vmem", "vmem1", 8 * G)],
-             nodes=2, vmems=vm2(), numa_aware=True,
+             nodes=2, vmems=vm2(), numa_aware=True, quick=True,
              doc="two nodes, numa_aware on, vmem0 then vmem1 to 8 GiB (RV2)"),
     Scenario("2node-nonuma-sequential", [("vmem", "vmem0", 8 * G), ("vmem", "vmem1", 8 * G)],
              nodes=2, vmems=vm2(), numa_aware=False,
@@ -97,7 +135,7 @@ SCENARIOS = [
     Scenario("dimms-in-turn",
              [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(5)] +
              [("undimm", "dimm1"), ("dimm", "dimm5", 4 * G, 0)],
-             expect=expect_cover_dimms,
+             expect=expect_cover_dimms, quick=("5.10",),
              doc="five 4 GiB DIMMs added in turn (cover letter), a Movable one removed, "
                  "another added into the freed slot"),
     Scenario("dimm-vmem-mixed",
@@ -108,18 +146,48 @@ SCENARIOS = [
              vmems=vm1(16 * G), ratio=0, doc="ratio 0: everything in a kernel zone"),
     Scenario("ratio100", [("vmem", "vmem0", 8 * G), ("dimm", "dimm0", 4 * G, 0),
                           ("vmem", "vmem0", 10 * G)],
-             vmems=vm1(16 * G), ratio=100, doc="ratio 100, virtio-mem and a DIMM"),
+             vmems=vm1(16 * G), ratio=100, quick=("6.12",), doc="ratio 100, virtio-mem and a DIMM"),
     Scenario("coldplug-12g", [("start_memhotd",), ("wait",)], vmems=vm1(32 * G, 12 * G),
              doc="virtio-mem requested-size 12 GiB at boot; memhotd started only afterwards"),
     Scenario("shrink-grow",
              [("vmem", "vmem0", 16 * G), ("vmem", "vmem0", 12 * G), ("vmem", "vmem0", 16 * G),
               ("vmem", "vmem0", 1 * G), ("vmem", "vmem0", 10 * G)], vmems=vm1(),
-             doc="virtio-mem grown to 16 GiB, shrunk, grown, shrunk, grown"),
+             ref_steps_nopolicy=1, doc="virtio-mem grown to 16 GiB, shrunk, grown, shrunk, grown"),
     Scenario("shrink-while-onlining",
              [("vmem_interrupt", "vmem0", 16 * G, 2 * G, 1 * G), ("vmem", "vmem0", 8 * G)],
              vmems=vm1(),
              doc="virtio-mem asked for 16 GiB, shrunk to 1 GiB as soon as 2 GiB are plugged "
                  "(while blocks are being onlined), then grown to 8 GiB"),
+    # -- kernel-specific --
+    Scenario("memmap-on-memory-dimms",
+             [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(4)] + [("dimm", "dimm4", 128 << 20, 0)],
+             kernels=("6.12",), cmdline="memory_hotplug.memmap_on_memory=1",
+             doc="6.12 with memory_hotplug.memmap_on_memory=1: four 4 GiB DIMMs and a one-block "
+                 "DIMM (the memmap lives in the hot-added memory, counted present in its zone)"),
+    Scenario("dax-kmem", [("kmem", "nv0")], nvdimms=[dict(id="nv0", node=0, size=4 * G)],
+             ctl=False,
+             doc="a 4 GiB emulated NVDIMM made a devdax namespace, bound to kmem with nobody "
+                 "onlining (memhotd run) or the kernel's auto-movable onlining (kernel run)"),
+    Scenario("dax-kmem-vmem", [("vmem", "vmem0", 8 * G), ("kmem", "nv0"), ("vmem", "vmem0", 12 * G)],
+             vmems=vm1(16 * G), nvdimms=[dict(id="nv0", node=0, size=4 * G)], ctl=False,
+             doc="virtio-mem to 8 GiB, then a 4 GiB NVDIMM as system RAM via kmem, then "
+                 "virtio-mem to 12 GiB"),
+    # -- need the kfeat daemon features (--with-kfeat) --
+    Scenario("boot-online-6.12",
+             [("vmem", "vmem0", 2 * G), ("dimm", "dimm0", 4 * G, 0), ("start_memhotd",),
+              ("vmem", "vmem0", 10 * G), ("dimm", "dimm1", 4 * G, 0)],
+             vmems=vm1(), kernels=("6.12",), needs="kfeat", boot_online=True, ctl=False,
+             doc="6.12 booted without memhp_default_state=offline (Debian's 6.12 onlines by "
+                 "itself): 2 GiB virtio-mem and a DIMM plugged before memhotd starts (the kernel "
+                 "onlines them to Normal), then more; reference: the kernel switched to "
+                 "auto-movable at runtime at that moment"),
+    Scenario("delegate-1node-vmem", [("vmem", "vmem0", 16 * G)], vmems=vm1(),
+             kernels=POLICY_KERNELS, needs="kfeat", conf="mode = delegate\n", ctl=False,
+             doc="[policy] mode = delegate: the kernel onlines, memhotd configures it; one node, "
+                 "virtio-mem 0 -> 16 GiB"),
+    Scenario("delegate-dimms", [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(5)],
+             kernels=POLICY_KERNELS, needs="kfeat", conf="mode = delegate\n", ctl=False,
+             doc="[policy] mode = delegate: five 4 GiB DIMMs in turn"),
 ]
 
 
@@ -132,22 +200,66 @@ MEMHOTD_RATIO = None  # --memhotd-ratio: deliberately mis-configure memhotd (ora
 
 def conf_text(s):
     ratio = s.ratio if MEMHOTD_RATIO is None else MEMHOTD_RATIO
-    return ("[policy]\nonline_policy = auto-movable\nauto_movable_ratio = %d\n"
-            "auto_movable_numa_aware = %s\n" % (ratio, "true" if s.numa_aware else "false"))
+    return ("[policy]\n%sonline_policy = auto-movable\nauto_movable_ratio = %d\n"
+            "auto_movable_numa_aware = %s\n" % (s.conf, ratio, "true" if s.numa_aware else "false"))
 
 
 def kernel_cmdline(s, mode):
+    if s.boot_online:
+        return s.cmdline  # the kernel's built-in default (Debian 6.12: online)
     if mode == "kernel":
         return ("memhp_default_state=online memory_hotplug.online_policy=auto-movable "
-                "memory_hotplug.auto_movable_ratio=%d memory_hotplug.auto_movable_numa_aware=%d"
-                % (s.ratio, 1 if s.numa_aware else 0))
-    return "memhp_default_state=offline"
+                "memory_hotplug.auto_movable_ratio=%d memory_hotplug.auto_movable_numa_aware=%d %s"
+                % (s.ratio, 1 if s.numa_aware else 0, s.cmdline)).strip()
+    return ("memhp_default_state=offline " + s.cmdline).strip()
+
+
+def switch_kernel_policy(vm, s):
+    """The kernel run's counterpart of starting memhotd in a boot_online scenario: the
+    policy parameters are writable at runtime."""
+    vm.sh("P=/sys/module/memory_hotplug/parameters\n"
+          "echo %d > $P/auto_movable_ratio\necho %s > $P/auto_movable_numa_aware\n"
+          "echo auto-movable > $P/online_policy\n"
+          "echo online > /sys/devices/system/memory/auto_online_blocks"
+          % (s.ratio, "Y" if s.numa_aware else "N"))
+
+
+# NVDIMM -> devdax namespace (ndctl) -> kmem, without onlining: what
+# `daxctl reconfigure-device --mode=system-ram --no-online` does, by hand through sysfs
+# (the dax bus's new_id, as daxctl does).  Whether the blocks get onlined is up to
+# auto_online_blocks: online (+ the policy) in the kernel run, offline in memhotd's.
+KMEM = r"""
+set -e
+for m in $(cat /lib/modules/dax.list); do
+	[ -d /sys/module/$m ] || insmod /lib/modules/$m.ko
+done
+i=0
+while [ ! -e /sys/bus/nd/devices/namespace0.0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+ndctl create-namespace -f -e namespace0.0 -m devdax -a 2M >/tmp/ndctl.out 2>&1 || { cat /tmp/ndctl.out; exit 1; }
+D=$(cd /sys/bus/dax/devices && ls -d dax* | head -1)
+[ -n "$D" ] || { echo "no dax device"; exit 1; }
+[ -e /sys/bus/dax/devices/$D/driver ] && echo $D > /sys/bus/dax/devices/$D/driver/unbind
+echo $D > /sys/bus/dax/drivers/kmem/new_id
+[ -e /sys/bus/dax/drivers/kmem/$D ] || echo $D > /sys/bus/dax/drivers/kmem/bind
+grep -n "kmem" /proc/iomem || true
+"""
 
 
 MEMHOTD_ARGS = os.environ.get("MEMHOTD_VM_ARGS", "--root /")
 
 
-def start_memhotd(vm):
+KFEAT_START = {}  # run name -> hot-added blocks online when memhotd was started
+
+
+def hot_online_blocks(vm):
+    """{block: zone} of the hot-added blocks online now."""
+    blocks = vm.blocks()
+    owners = V.iomem_owners(vm.sh("cat /proc/iomem"))
+    return {b: v[2] for b, v in blocks.items()
+            if v[0] == "online" and V.owner_of(b, v[3], owners) != "boot"}
+
+
+def start_memhotd(vm, s=None):
     vm.sh("cd /; setsid /usr/sbin/memhotd %s >/var/log/memhotd.log 2>&1 3>&- </dev/null &\n"
           "echo $! > /run/memhotd.pid" % MEMHOTD_ARGS)
     time.sleep(0.2)
@@ -176,6 +288,10 @@ def wait_bound(vm, timeout=30):
         time.sleep(0.1)
 
 
+def block_count(vm):
+    return int(vm.sh("ls -d /sys/devices/system/memory/memory[0-9]* | wc -l").split()[0])
+
+
 def settle(vm, quiesce_timeout):
     vm.wait_quiescent(timeout=quiesce_timeout, stable=0.3)
     wait_bound(vm)
@@ -190,7 +306,7 @@ def settle(vm, quiesce_timeout):
     raise Failure("block table does not settle")
 
 
-def run_step(vm, step, mode, quiesce_timeout):
+def run_step(vm, s, step, mode, quiesce_timeout):
     kind = step[0]
     if kind == "vmem":
         vm.set_vmem(step[1], step[2])
@@ -198,12 +314,26 @@ def run_step(vm, step, mode, quiesce_timeout):
         for dev, size in step[1]:
             vm.set_vmem(dev, size)
     elif kind == "dimm":
+        n0 = block_count(vm)
         vm.add_dimm(step[1], step[2], step[3])
+        # the guest adds an ACPI DIMM's blocks some time after device_add returns (seconds
+        # on a loaded machine): quiescence alone could be the state from before the add
+        want, end = n0 + step[2] // V.BLOCK, time.monotonic() + quiesce_timeout
+        while block_count(vm) < want:
+            if time.monotonic() > end:
+                raise Failure("DIMM %s: its %d blocks did not appear in %ds"
+                              % (step[1], step[2] // V.BLOCK, quiesce_timeout))
+            time.sleep(0.1)
     elif kind == "undimm":
         vm.del_dimm(step[1])
     elif kind == "start_memhotd":
         if mode == "memhotd":
-            start_memhotd(vm)
+            KFEAT_START[vm.name] = hot_online_blocks(vm)
+            start_memhotd(vm, s)
+        elif s.boot_online:
+            switch_kernel_policy(vm, s)
+    elif kind == "kmem":
+        V.log("  " + vm.sh(KMEM, timeout=120).strip().replace("\n", "\n  "))
     elif kind == "wait":
         pass
     elif kind == "vmem_interrupt":
@@ -226,29 +356,58 @@ def run_step(vm, step, mode, quiesce_timeout):
     return settle(vm, quiesce_timeout)
 
 
-def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None):
+def run_dir(s, mode, kernel):
+    return "%s/%s-%s" % (kernel["key"], s.name, mode)
+
+
+def save_snaps(vm, s, kernel, snaps):
+    """Records a kernel run's per-step layout, so a 5.10 run can reuse it as its reference."""
+    doc = {"signature": s.signature(kernel["key"]), "kernel": kernel["version"],
+           "snaps": [[d, {str(b): list(v) for b, v in bl.items()}, [list(o) for o in ow]]
+                     for d, bl, ow in snaps]}
+    json.dump(doc, open(os.path.join(vm.dir, "snaps.json"), "w"))
+
+
+def load_snaps(s, kernel_key):
+    p = os.path.join(V.OUT, kernel_key, "%s-kernel" % s.name, "snaps.json")
+    try:
+        doc = json.load(open(p))
+    except (OSError, ValueError):
+        return None
+    if doc.get("signature") != s.signature(kernel_key) or len(doc["snaps"]) != len(s.steps):
+        return None
+    return [(d, {int(b): tuple(v) for b, v in bl.items()}, [tuple(o) for o in ow])
+            for d, bl, ow in doc["snaps"]]
+
+
+def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=None):
     """Returns [(step description, {block: (state, node, zone, fw)}, owners)].  memhotd
-    runs append to ctl_errors what memhotctl reported differently from sysfs/zoneinfo."""
+    runs append to ctl_errors what memhotctl reported differently from sysfs/zoneinfo and
+    put memhotctl --json status (after the last step) into info["status"]."""
     ctl_errors = [] if ctl_errors is None else ctl_errors
-    vm = V.VM("%s-%s" % (s.name, mode), kernel, initrd, nodes=s.nodes,
-              vmems=s.vmems, cmdline=kernel_cmdline(s, mode), timeout=600)
+    info = {} if info is None else info
+    vm = V.VM(run_dir(s, mode, kernel), kernel, initrd, nodes=s.nodes,
+              vmems=s.vmems, cmdline=kernel_cmdline(s, mode), timeout=600, nvdimms=s.nvdimms)
     snaps = []
     with vm:
         try:
             if mode == "memhotd":
                 vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % conf_text(s))
                 if not any(st[0] == "start_memhotd" for st in s.steps):
-                    start_memhotd(vm)
+                    start_memhotd(vm, s)
             t0 = time.monotonic()
+            # memhotd runs: is memhotd running yet (scenarios that start it in a step)
+            started = not any(st[0] == "start_memhotd" for st in s.steps)
             for st in s.steps:
                 t = time.monotonic()
-                blocks = run_step(vm, st, mode, quiesce_timeout)
+                blocks = run_step(vm, s, st, mode, quiesce_timeout)
                 owners = V.iomem_owners(vm.sh("cat /proc/iomem"))
                 snaps.append((" ".join(str(x) for x in st), blocks, owners))
                 V.log("  %s %-8s %-28s %5.1fs" % (s.name, mode, snaps[-1][0], time.monotonic() - t))
-                if mode == "memhotd" and not memhotd_alive(vm):
+                started = started or st[0] == "start_memhotd"
+                if mode == "memhotd" and started and not memhotd_alive(vm):
                     raise Failure("memhotd died")
-                if mode == "memhotd" and (CTL_CHECK == "each" or
+                if mode == "memhotd" and started and s.ctl and (CTL_CHECK == "each" or
                                           (CTL_CHECK == "last" and st is s.steps[-1])):
                     tc = time.monotonic()
                     where = "step %d (%s): memhotctl" % (len(snaps), snaps[-1][0])
@@ -258,9 +417,19 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None):
                         s.name, mode, "%d disagreements" % len(e) if e else "agrees",
                         time.monotonic() - tc))
             V.log("  %s %-8s steps took %.1fs" % (s.name, mode, time.monotonic() - t0))
+            if mode == "kernel":
+                save_snaps(vm, s, kernel, snaps)
             if mode == "memhotd" and not memhotd_alive(vm):
                 raise Failure("memhotd died")
-            if mode == "memhotd" and s.stop_memhotd and CTL_CHECK != "off":
+            if mode == "memhotd":
+                info["kernel_onlined_at_start"] = KFEAT_START.get(vm.name, {})
+                text = vm.sh("memhotctl --json status", check=False, timeout=60)
+                open(os.path.join(vm.dir, "memhotctl-status-final.json"), "w").write(text)
+                try:
+                    info["status"] = json.loads(text)
+                except ValueError:
+                    info["status"] = None
+            if mode == "memhotd" and s.stop_memhotd and s.ctl and CTL_CHECK != "off":
                 stop_memhotd(vm)
                 e = check_memhotctl(vm, s, "memhotd stopped: memhotctl",
                                     explain_targets(snaps[-1][1], snaps[-1][2])[:1],
@@ -681,17 +850,64 @@ def stop_memhotd(vm):
           "kill -0 $p 2>/dev/null && { echo 'memhotd does not stop'; exit 1; }; true")
 
 
-def compare(s, ksnaps, msnaps):
-    errors = []
+def compare(s, ksnaps, msnaps, ref="kernel"):
+    """(error lines, set of blocks that differ in any step)."""
+    errors, bad = [], set()
+    if len(ksnaps) != len(msnaps):
+        errors.append("  %d steps recorded in the reference, %d in the memhotd run"
+                      % (len(ksnaps), len(msnaps)))
     for i, ((step, kb, kown), (_, mb, _)) in enumerate(zip(ksnaps, msnaps)):
         for b in sorted(set(kb) | set(mb)):
             k = kb.get(b, ("absent", "-", "-", "-"))
             m = mb.get(b, ("absent", "-", "-", "-"))
             if (k[0], k[2]) != (m[0], m[2]):
-                errors.append("  step %d (%s): memory%d [%s node %s]: kernel %s/%s, memhotd %s/%s"
-                              % (i + 1, step, b, V.owner_of(b, k[3], kown), k[1], k[0], k[2],
+                bad.add(b)
+                errors.append("  step %d (%s): memory%d [%s node %s]: %s %s/%s, memhotd %s/%s"
+                              % (i + 1, step, b, V.owner_of(b, k[3], kown), k[1], ref, k[0], k[2],
                                  m[0], m[2]))
-    return errors
+    return errors, bad
+
+
+def check_kfeat(s, kkey, info, stats):
+    """The kfeat contract, checked in a memhotd run's final memhotctl --json status."""
+    err = []
+    st = info.get("status")
+    if not isinstance(st, dict):
+        return ["  memhotctl --json status did not parse (kfeat checks)"]
+    xc = st.get("cross_check")
+    if not isinstance(xc, dict):
+        err.append("  status.cross_check missing: %s" % json.dumps(xc))
+    elif kkey in POLICY_KERNELS:
+        stats["agreements"] += xc.get("agreements") or 0
+        stats["disagreements"] += xc.get("disagreements") or 0
+        if xc.get("active") is not True:
+            err.append("  status.cross_check.active = %s on %s (policy mirrored)"
+                       % (json.dumps(xc.get("active")), kkey))
+        if xc.get("disagreements") != 0:
+            err.append("  status.cross_check.disagreements = %s (memhotd.log has both reasons)"
+                       % json.dumps(xc.get("disagreements")))
+    elif xc.get("active") is not False:
+        err.append("  status.cross_check.active = %s on %s, which has no policy"
+                   % (json.dumps(xc.get("active")), kkey))
+    want_mode = "delegate" if "mode = delegate" in s.conf else "online"
+    if st.get("mode") != want_mode:
+        err.append("  status.mode = %s, expected %s" % (json.dumps(st.get("mode")), want_mode))
+    k = st.get("kernel") or {}
+    if k.get("has_policy") is not (kkey in POLICY_KERNELS):
+        err.append("  status.kernel.has_policy = %s on %s" % (json.dumps(k.get("has_policy")), kkey))
+    if s.boot_online:
+        want = sorted(info.get("kernel_onlined_at_start", {}).items())
+        got = sorted((x.get("block"), x.get("zone")) for x in st.get("kernel_onlined") or [])
+        if got != want:
+            err.append("  status.kernel_onlined = %s, expected the blocks online at memhotd's "
+                       "start %s" % (got, want))
+        if k.get("auto_online_blocks_at_start") != "online":
+            err.append("  status.kernel.auto_online_blocks_at_start = %s, expected online"
+                       % json.dumps(k.get("auto_online_blocks_at_start")))
+        if k.get("auto_online_blocks") != "offline":
+            err.append("  status.kernel.auto_online_blocks = %s, expected offline (memhotd "
+                       "switches it)" % json.dumps(k.get("auto_online_blocks")))
+    return err
 
 
 def summary(snap):
@@ -707,10 +923,27 @@ def summary(snap):
                     for o, d in sorted(per.items()))
 
 
+def kernel_list(text):
+    ks = [k for k in re.split(r"[\s,]+", text or "") if k]
+    bad = [k for k in ks if k not in V.KERNELS]
+    if bad:
+        raise SystemExit("unknown kernel(s) %s; known: %s" % (" ".join(bad), " ".join(V.KERNELS)))
+    return ks
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--memhotd", default=os.path.join(V.REPO, "build", "memhotd"))
     ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
+    ap.add_argument("--kernels", default=V.DEFAULT_KERNEL,
+                    help="kernels to run on, of %s (space or comma separated; default %s)"
+                    % (" ".join(V.KERNELS), V.DEFAULT_KERNEL))
+    ap.add_argument("--quick-kernels", default="",
+                    help="of --kernels, those that run only the scenarios marked quick "
+                         "(make check's subset)")
+    ap.add_argument("--with-kfeat", action="store_true",
+                    help="also run the scenarios that need the daemon's kernel-cooperation "
+                         "features, and check cross_check/mode/kernel in every memhotd run")
     ap.add_argument("--kernel-only", action="store_true",
                     help="run only the kernel-policy half (harness development); never passes as the suite")
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
@@ -726,25 +959,48 @@ def main():
     global MEMHOTD_RATIO, CTL_CHECK
     MEMHOTD_RATIO = a.memhotd_ratio
     CTL_CHECK = a.ctl_check
+    kernels = kernel_list(a.kernels)
+    quick = set(kernel_list(a.quick_kernels))
+    # 6.1 first: 5.10's reference is the 6.1 kernel run of the same scenario
+    kernels.sort(key=lambda k: (k != "6.1", list(V.KERNELS).index(k)))
     scen = [s for s in SCENARIOS if not a.k or any(k in s.name for k in a.k)]
+    plan, skipped = [], []
+    for K in kernels:
+        for s in scen:
+            if K not in s.kernels or (K in quick and not s.is_quick(K)):
+                continue
+            if s.needs and not a.with_kfeat:
+                skipped.append((K, s))
+                continue
+            plan.append((K, s))
     if a.list:
         for s in scen:
-            print("%-26s %s" % (s.name, s.doc))
+            q = "" if not s.quick else " quick" if s.quick is True else " quick(%s)" % ",".join(s.quick)
+            print("%-26s [%s]%s%s %s" % (s.name, " ".join(s.kernels), q,
+                                         " needs=" + s.needs if s.needs else "", s.doc))
         return 0
-    if not scen:
+    if not plan:
         print("no scenario matches", file=sys.stderr)
         return 2
     t_all = time.monotonic()
+    need = sorted(set(K for K, _ in plan) | ({"6.1"} if any(K == "5.10" for K, _ in plan) else set()))
+    kern, initrd_k, initrd_m = {}, {}, {}
     try:
         V.preflight()
-        kernel = V.get_kernel()
+        for K in need:
+            kern[K] = V.get_kernel(K)
     except V.VMError as e:
         print("vm suite: FAILED, cannot run: %s" % e, file=sys.stderr)
-        print("0 passed, %d failed" % len(scen))
+        print("0 passed, %d failed" % len(plan))
         return 1
-    V.log("kernel", kernel["version"], "from", kernel["deb"])
-    initrd_k = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-kernel.cpio"))
-    initrd_m = None
+    extra = {}
+    ndctl = shutil.which("ndctl")
+    if any(s.nvdimms for _, s in plan):
+        if not ndctl:
+            print("vm suite: ndctl not found (apt-get install ndctl; scripts/deps.sh does it)",
+                  file=sys.stderr)
+            return 1
+        extra["/usr/bin/ndctl"] = ndctl
     if not a.kernel_only:
         # absolute: build_initramfs copies a string that starts with "/" and would
         # write a relative path as the file's content
@@ -753,52 +1009,105 @@ def main():
             if not os.access(p, os.X_OK):
                 print("vm suite: %s not built (run make first)" % p, file=sys.stderr)
                 return 1
-        initrd_m = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-memhotd.cpio"),
-                                     {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})
+    for K in need:
+        V.log("kernel", K, kern[K]["version"], "from", kern[K]["deb"])
+        initrd_k[K] = V.build_initramfs(kern[K], os.path.join(V.CACHE, "initrd-kernel-%s.cpio" % K),
+                                        dict(extra))
+        if not a.kernel_only:
+            initrd_m[K] = V.build_initramfs(
+                kern[K], os.path.join(V.CACHE, "initrd-memhotd-%s.cpio" % K),
+                dict(extra, **{"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl}))
     passed, failed = 0, 0
     results = []
-    for s in scen:
+    stats = {K: dict(scenarios=0, blocks=0, passed=0, failed=0, agreements=0, disagreements=0)
+             for K in kernels}
+    refs = {}  # scenario name -> the 6.1 kernel run's snaps
+    for K, s in plan:
         t = time.monotonic()
-        V.log("== %s: %s" % (s.name, s.doc))
-        err = []
+        kernel = kern[K]
+        V.log("== [%s] %s: %s" % (K, s.name, s.doc))
+        err, bad = [], set()
+        st = stats[K]
+        st["scenarios"] += 1
         try:
-            ks = run_mode(s, "kernel", kernel, initrd_k, a.quiesce_timeout)
-            if s.expect:
-                e = s.expect(ks)
-                if e:
-                    err.append("  kernel run does not match the reference: " + e)
-            V.log("  kernel : " + summary(ks[-1]))
+            if K in POLICY_KERNELS:
+                ks = run_mode(s, "kernel", kernel, initrd_k[K], a.quiesce_timeout)
+                ref = "kernel"
+                if K == "6.1":
+                    refs[s.name] = ks
+                if s.expect:
+                    e = s.expect(ks)
+                    if e:
+                        err.append("  kernel run does not match the reference: " + e)
+            else:
+                # no policy: the reference is the 6.1 kernel's own run of the same scenario
+                ref = "6.1-kernel"
+                ks = refs.get(s.name) or load_snaps(s, "6.1")
+                if ks is None:
+                    V.log("  reference: running the 6.1 kernel run of %s" % s.name)
+                    ks = run_mode(s, "kernel", kern["6.1"], initrd_k["6.1"], a.quiesce_timeout)
+                    refs[s.name] = ks
+                else:
+                    V.log("  reference: the 6.1 kernel run's recorded layout")
+            V.log("  %-8s: %s" % (ref, summary(ks[-1])))
             if not a.kernel_only:
-                ctl_err = []
+                ctl_err, info = [], {}
                 try:
-                    ms = run_mode(s, "memhotd", kernel, initrd_m, a.quiesce_timeout, ctl_err)
+                    ms = run_mode(s, "memhotd", kernel, initrd_m[K], a.quiesce_timeout, ctl_err, info)
                 finally:
                     err += ctl_err
-                V.log("  memhotd: " + summary(ms[-1]))
-                err += compare(s, ks, ms)
+                V.log("  memhotd : " + summary(ms[-1]))
+                if K not in POLICY_KERNELS and s.ref_steps_nopolicy is not None:
+                    n = s.ref_steps_nopolicy
+                    V.log("  compared: the first %d of %d steps (5.10's virtio-mem unplugs other "
+                          "blocks than 6.1's; later steps are checked for liveness and memhotctl "
+                          "only)" % (n, len(s.steps)))
+                    ks, ms = ks[:n], ms[:n]
+                e, bad = compare(s, ks, ms, ref)
+                err += e
+                if a.with_kfeat:
+                    err += check_kfeat(s, K, info, st)
         except (V.VMError, Failure) as e:
             err.append("  " + str(e).replace("\n", "\n    "))
         except Exception:  # a harness bug still fails the scenario, loudly
             import traceback
             err.append("  harness error:\n    " + traceback.format_exc().replace("\n", "\n    "))
         dt = time.monotonic() - t
+        st["blocks"] += len(bad)
+        label = "%s [%s]" % (s.name, K)
         if err:
             failed += 1
-            print("FAIL %s (%.0fs)" % (s.name, dt))
+            st["failed"] += 1
+            print("FAIL %s (%.0fs)%s" % (label, dt, ", %d blocks differ" % len(bad) if bad else ""))
             for e in err[:60]:
                 print(e)
             if len(err) > 60:
                 print("  ... %d more differing blocks" % (len(err) - 60))
-            mlog = os.path.join(V.OUT, s.name + "-memhotd", "memhotd.log")
+            mlog = os.path.join(V.OUT, run_dir(s, "memhotd", kernel), "memhotd.log")
             if os.path.exists(mlog):
                 print("  memhotd.log tail:\n    " + "\n    ".join(
                     open(mlog, errors="replace").read().splitlines()[-15:]))
         else:
             passed += 1
-            print("ok   %s (%.0fs)%s" % (s.name, dt, " [kernel half only]" if a.kernel_only else ""))
+            st["passed"] += 1
+            print("ok   %s (%.0fs)%s" % (label, dt, " [kernel half only]" if a.kernel_only else ""))
         sys.stdout.flush()
-        results.append({"scenario": s.name, "ok": not err, "seconds": round(dt, 1)})
+        results.append({"scenario": s.name, "kernel": K, "kernel_version": kernel["version"],
+                        "ok": not err, "blocks_differing": len(bad), "seconds": round(dt, 1)})
+    os.makedirs(V.OUT, exist_ok=True)
     json.dump(results, open(os.path.join(V.OUT, "suite-results.json"), "w"), indent=1)
+    for K, s in skipped:
+        print("skip %s [%s] (needs %s: --with-kfeat)" % (s.name, K, s.needs))
+    for K in kernels:
+        st = stats[K]
+        if not st["scenarios"]:
+            continue
+        line = "kernel %s: %d scenarios, %d blocks differing (%d passed, %d failed)" % (
+            K, st["scenarios"], st["blocks"], st["passed"], st["failed"])
+        if a.with_kfeat and K in POLICY_KERNELS:
+            line += "; cross-check %d agreements, %d disagreements" % (
+                st["agreements"], st["disagreements"])
+        print(line)
     print("vm suite: %.0fs in all; guest output under %s" % (time.monotonic() - t_all, V.OUT))
     print("%d passed, %d failed" % (passed, failed))
     if a.kernel_only:

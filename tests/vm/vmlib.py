@@ -30,10 +30,6 @@ GIB = 1 << 30
 MIB = 1 << 20
 BLOCK = 128 * MIB
 
-MODULE_ORDER = ["virtio_ring", "virtio_pci_modern_dev", "virtio_pci_legacy_dev",
-                "virtio", "virtio_pci", "virtio_mem"]
-
-
 class VMError(Exception):
     pass
 
@@ -51,25 +47,108 @@ def _run(cmd, **kw):
                           stderr=subprocess.PIPE, text=True, **kw).stdout
 
 
-def newest_kernel_package():
-    """Name of the newest linux-image-6.1.0-N-amd64 apt knows about."""
+# The kernel matrix.  6.1 comes from the host's configured apt sources (Debian 12's own
+# kernel); 5.10 (Debian 11) and 6.12 (Debian 12 backports) from a PRIVATE apt list kept under
+# CACHE/apt, never the host's sources: apt-get update/download with Dir::Etc::sourcelist,
+# Dir::State::Lists and Dir::Cache pointing there.  Nothing is ever installed on the host.
+KERNELS = {
+    "5.10": dict(pattern=r"^linux-image-5\.10\.0-[0-9]+-amd64$", suite="bullseye",
+                 private=True, has_policy=False,
+                 # 5.10's virtio-mem lacks VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE: without this
+                 # QEMU 7.2 offers the feature on q35 and the driver refuses the device
+                 vmem_opts=",unplugged-inaccessible=off"),
+    "6.1": dict(pattern=r"^linux-image-6\.1\.0-[0-9]+-amd64$", suite=None,
+                private=False, has_policy=True, vmem_opts=""),
+    "6.12": dict(pattern=r"^linux-image-6\.12\.[0-9]+\+deb12-amd64$", suite="bookworm-backports",
+                 private=True, has_policy=True, vmem_opts=""),
+}
+DEFAULT_KERNEL = "6.1"
+# modules the guests load at boot (with what they depend on); those built in are simply absent
+BASE_MODULES = ["virtio_pci", "virtio_mem"]
+REQUIRED_MODULES = ["virtio_mem"]
+# NVDIMM -> devdax -> kmem, loaded by the dax scenarios only
+DAX_MODULES = ["nfit", "nd_pmem", "dax_pmem", "device_dax", "kmem"]
+
+
+def _vkey(name):
+    return [int(x) for x in re.findall(r"\d+", name)]
+
+
+def debian_mirror():
+    """The Debian archive URI the host's own apt sources use (the private list reuses the
+    same mirror); MEMHOTD_VM_DEBIAN_MIRROR overrides."""
+    if os.environ.get("MEMHOTD_VM_DEBIAN_MIRROR"):
+        return os.environ["MEMHOTD_VM_DEBIAN_MIRROR"]
+    files = glob.glob("/etc/apt/sources.list") + sorted(glob.glob("/etc/apt/sources.list.d/*"))
+    for f in files:
+        try:
+            text = open(f).read()
+        except OSError:
+            continue
+        if f.endswith(".sources"):
+            for stanza in re.split(r"\n\s*\n", text):
+                uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
+                suites = re.search(r"^Suites:\s*(.*)$", stanza, re.M)
+                if uris and suites and "bookworm" in suites.group(1).split() \
+                        and "security" not in uris.group(1):
+                    return uris.group(1)
+        else:
+            for line in text.splitlines():
+                m = re.match(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", line)
+                if m and "security" not in m.group(1):
+                    return m.group(1)
+    raise VMError("cannot find the Debian archive in the host's apt sources; set "
+                  "MEMHOTD_VM_DEBIAN_MIRROR to a Debian mirror URI")
+
+
+def _private_apt():
+    """apt options for the private list (created and updated on first use)."""
+    base = os.path.join(CACHE, "apt")
+    for d in ("lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(base, d), exist_ok=True)
+    src = os.path.join(base, "sources.list")
+    mirror = debian_mirror()
+    want = "".join("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n"
+                   % (mirror, k["suite"]) for k in KERNELS.values() if k["private"])
+    opts = ["-o", "Dir::Etc::sourcelist=" + src, "-o", "Dir::Etc::sourceparts=-",
+            "-o", "Dir::State::Lists=" + os.path.join(base, "lists"),
+            "-o", "Dir::Cache=" + os.path.join(base, "cache"),
+            "-o", "APT::Sandbox::User=root"]
+    fresh = os.path.exists(src) and open(src).read() == want and \
+        glob.glob(os.path.join(base, "lists", "*_Packages*"))
+    if not fresh:
+        open(src, "w").write(want)
+        log("apt-get update (private list %s)" % src)
+        p = subprocess.run(["apt-get"] + opts + ["-qq", "update"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if p.returncode != 0:
+            raise VMError("apt-get update of the private list failed:\n" + p.stdout[-2000:])
+    return opts
+
+
+def newest_kernel_package(ver=DEFAULT_KERNEL):
+    """Name of the newest package of kernel series ver apt knows about."""
+    k = KERNELS[ver]
+    opts = _private_apt() if k["private"] else []
+
     def search():
         try:
-            out = _run(["apt-cache", "search", "--names-only",
-                        r"^linux-image-6\.1\.0-[0-9]+-amd64$"])
+            out = _run(["apt-cache"] + opts + ["search", "--names-only", k["pattern"]])
         except (OSError, subprocess.CalledProcessError):
             return []
-        return [l.split()[0] for l in out.splitlines() if l.strip()]
+        return [l.split()[0] for l in out.splitlines() if l.strip()
+                and re.match(k["pattern"], l.split()[0])]
     names = search()
-    if not names and os.geteuid() == 0:
-        log("apt-cache knows no linux-image-6.1 package; running apt-get update")
+    if not names and not k["private"] and os.geteuid() == 0:
+        log("apt-cache knows no %s package; running apt-get update" % k["pattern"])
         subprocess.run(["apt-get", "update", "-qq"], check=False)
         names = search()
     if not names:
-        raise VMError("cannot find a linux-image-6.1.0-*-amd64 package with apt-cache "
-                      "(run apt-get update, or set MEMHOTD_VM_KERNEL_DEB to a .deb)")
-    names.sort(key=lambda n: int(n.split("-")[3]))
-    return names[-1]
+        raise VMError("cannot find a package matching %s with apt-cache "
+                      "(run apt-get update, or set MEMHOTD_VM_KERNEL_DEB_%s to a .deb)"
+                      % (k["pattern"], ver.replace(".", "_")))
+    names.sort(key=_vkey)
+    return names[-1], opts
 
 
 def extract_vmlinux(bzimage, dest):
@@ -105,31 +184,92 @@ def extract_vmlinux(bzimage, dest):
     raise VMError("no ELF vmlinux found in %s (%d candidates)" % (bzimage, tried))
 
 
-def get_kernel():
-    """Returns dict(version, vmlinux, modules: {name: path}). Cached in CACHE."""
-    os.makedirs(CACHE, exist_ok=True)
-    stamp = os.path.join(CACHE, "kernel.json")
+def _read_module(src):
+    """The bytes of a module file, decompressed on the host (busybox insmod cannot be
+    relied on to decompress)."""
+    if src.endswith(".xz"):
+        return lzma.open(src).read()
+    if src.endswith(".gz"):
+        import gzip
+        return gzip.open(src).read()
+    if src.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", src], stdout=subprocess.PIPE, check=True).stdout
+    return open(src, "rb").read()
+
+
+def _module_deps(data):
+    """The depends= list of a module's .modinfo section."""
+    m = re.search(rb"(?:^|\x00)depends=([^\x00]*)\x00", data)
+    return [d.decode() for d in m.group(1).split(b",") if d] if m else []
+
+
+def _resolve_modules(kroot, wanted, required, moddir):
+    """Copies wanted modules and their dependencies (decompressed) to moddir; returns
+    (ordered names, {name: path}), dependencies first.  A wanted module not shipped as a
+    module is built in, unless it is in required."""
+    index = {}
+    for f in glob.glob(os.path.join(kroot, "kernel", "**", "*.ko*"), recursive=True):
+        n = os.path.basename(f).split(".ko")[0]
+        index.setdefault(n.replace("-", "_"), f)
+    order, paths = [], {}
+
+    def visit(name, stack=()):
+        name = name.replace("-", "_")
+        if name in paths:
+            return
+        if name in stack:
+            raise VMError("module dependency loop at %s" % name)
+        if name not in index:
+            if name in required:
+                raise VMError("module %s not in the kernel package" % name)
+            return
+        data = _read_module(index[name])
+        for d in _module_deps(data):
+            visit(d, stack + (name,))
+        dst = os.path.join(moddir, name + ".ko")
+        open(dst, "wb").write(data)
+        paths[name] = dst
+        order.append(name)
+    for w in wanted:
+        visit(w)
+    return order, paths
+
+
+def get_kernel(ver=DEFAULT_KERNEL):
+    """Returns dict(key, version, vmlinux, modules: {name: path}, base_modules, dax_modules,
+    deb, changelog).  Cached per kernel series in CACHE/kernel-<ver>/."""
+    if ver not in KERNELS:
+        raise VMError("unknown kernel %r (known: %s)" % (ver, " ".join(KERNELS)))
+    kdef = KERNELS[ver]
+    kcache = os.path.join(CACHE, "kernel-" + ver)
+    os.makedirs(kcache, exist_ok=True)
+    stamp = os.path.join(kcache, "kernel.json")
     if os.path.exists(stamp):
         k = json.load(open(stamp))
-        if os.path.exists(k["vmlinux"]) and all(os.path.exists(p) for p in k["modules"].values()):
+        if k.get("key") == ver and os.path.exists(k["vmlinux"]) and \
+                all(os.path.exists(p) for p in k["modules"].values()):
             return k
-    deb = os.environ.get("MEMHOTD_VM_KERNEL_DEB")
+    deb = os.environ.get("MEMHOTD_VM_KERNEL_DEB_" + ver.replace(".", "_"))
+    if not deb and ver == DEFAULT_KERNEL:
+        deb = os.environ.get("MEMHOTD_VM_KERNEL_DEB")
     if not deb:
-        debs = sorted(glob.glob(os.path.join(CACHE, "linux-image-6.1.0-*-amd64_*.deb")))
+        debs = sorted((d for d in glob.glob(os.path.join(kcache, "linux-image-*.deb"))
+                       if re.match(kdef["pattern"], os.path.basename(d).split("_")[0])),
+                      key=lambda d: _vkey(os.path.basename(d).split("_")[0]))
         if debs:
             deb = debs[-1]
     if not deb:
-        pkg = newest_kernel_package()
+        pkg, opts = newest_kernel_package(ver)
         log("downloading", pkg)
         try:
-            subprocess.run(["apt-get", "download", pkg], cwd=CACHE, check=True)
+            subprocess.run(["apt-get"] + opts + ["-qq", "download", pkg], cwd=kcache, check=True)
         except (OSError, subprocess.CalledProcessError) as e:
             raise VMError("apt-get download %s failed: %s" % (pkg, e))
-        debs = sorted(glob.glob(os.path.join(CACHE, pkg + "_*.deb")))
+        debs = sorted(glob.glob(os.path.join(kcache, pkg + "_*.deb")))
         if not debs:
             raise VMError("apt-get download %s produced no .deb" % pkg)
         deb = debs[-1]
-    root = os.path.join(CACHE, "kernel-root")
+    root = os.path.join(kcache, "root")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
     log("extracting", deb)
@@ -138,37 +278,31 @@ def get_kernel():
     if len(vmlinuz) != 1:
         raise VMError("expected one vmlinuz in %s" % deb)
     version = os.path.basename(vmlinuz[0])[len("vmlinuz-"):]
-    vmlinux = os.path.join(CACHE, "vmlinux-" + version)
+    vmlinux = os.path.join(kcache, "vmlinux-" + version)
     extract_vmlinux(vmlinuz[0], vmlinux)
-    moddir = os.path.join(CACHE, "modules-" + version)
-    os.makedirs(moddir, exist_ok=True)
-    mods = {}
-    kroot = glob.glob(os.path.join(root, "lib", "modules", version))
+    moddir = os.path.join(kcache, "modules-" + version)
+    shutil.rmtree(moddir, ignore_errors=True)
+    os.makedirs(moddir)
+    kroot = glob.glob(os.path.join(root, "lib", "modules", version)) or \
+        glob.glob(os.path.join(root, "usr", "lib", "modules", version))
     if not kroot:
-        kroot = glob.glob(os.path.join(root, "usr", "lib", "modules", version))
-    for name in MODULE_ORDER:
-        found = []
-        for ext in (".ko", ".ko.xz", ".ko.zst", ".ko.gz"):
-            found += glob.glob(os.path.join(kroot[0], "kernel", "**", name + ext), recursive=True)
-        if not found:
-            raise VMError("module %s not in %s" % (name, deb))
-        src, dst = found[0], os.path.join(moddir, name + ".ko")
-        # busybox insmod cannot be relied on to decompress: do it here.
-        if src.endswith(".xz"):
-            open(dst, "wb").write(lzma.open(src).read())
-        elif src.endswith(".gz"):
-            import gzip
-            open(dst, "wb").write(gzip.open(src).read())
-        elif src.endswith(".zst"):
-            with open(dst, "wb") as f:
-                subprocess.run(["zstd", "-dc", src], stdout=f, check=True)
-        else:
-            shutil.copyfile(src, dst)
-        mods[name] = dst
+        raise VMError("no lib/modules/%s in %s" % (version, deb))
+    base, mods = _resolve_modules(kroot[0], BASE_MODULES, REQUIRED_MODULES, moddir)
+    dax, dmods = _resolve_modules(kroot[0], DAX_MODULES, (), moddir)
+    mods.update(dmods)
+    dax = [m for m in dax if m not in base]
     shutil.copyfile(glob.glob(os.path.join(root, "boot", "config-*"))[0],
-                    os.path.join(CACHE, "config-" + version))
+                    os.path.join(kcache, "config-" + version))
+    # the Debian changelog (which upstream fixes the package has), kept for the record
+    cl = glob.glob(os.path.join(root, "usr", "share", "doc", "*", "changelog.gz"))
+    changelog = None
+    if cl:
+        changelog = os.path.join(kcache, "changelog-%s.gz" % version)
+        shutil.copyfile(cl[0], changelog)
     shutil.rmtree(root, ignore_errors=True)
-    k = {"version": version, "vmlinux": vmlinux, "modules": mods, "deb": os.path.basename(deb)}
+    k = {"key": ver, "version": version, "vmlinux": vmlinux, "modules": mods,
+         "base_modules": base, "dax_modules": dax, "deb": os.path.basename(deb),
+         "changelog": changelog}
     json.dump(k, open(stamp, "w"), indent=1)
     return k
 
@@ -185,7 +319,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
-for m in __MODULES__; do
+for m in $(cat /lib/modules/base.list); do
 	insmod /lib/modules/$m.ko || echo "init: insmod $m failed"
 done
 echo "init: modules loaded"
@@ -209,7 +343,7 @@ done
 
 # One line per memory block: "B <id> <state> <node|-> <zone|-> <firmware_node|->".
 # valid_zones is read for ONLINE blocks only (reading it for a fresh offline block
-# can crash 6.1, kernel-policy.md 7.9).
+# can crash 6.1: its node is not set until the nodeN link exists).
 MEMDUMP = r"""#!/bin/sh
 cd /sys/devices/system/memory || exit 1
 for d in memory[0-9]*; do
@@ -318,8 +452,12 @@ def build_initramfs(kernel, dest, extra_files=None):
     shutil.copyfile(bb, os.path.join(stage, "bin/busybox"))
     os.chmod(os.path.join(stage, "bin/busybox"), 0o755)
     os.symlink("busybox", os.path.join(stage, "bin/sh"))
-    for name in MODULE_ORDER:
-        shutil.copyfile(kernel["modules"][name], os.path.join(stage, "lib/modules", name + ".ko"))
+    for name, path in kernel["modules"].items():
+        shutil.copyfile(path, os.path.join(stage, "lib/modules", name + ".ko"))
+    open(os.path.join(stage, "lib/modules/base.list"), "w").write(
+        " ".join(kernel["base_modules"]) + "\n")
+    open(os.path.join(stage, "lib/modules/dax.list"), "w").write(
+        " ".join(kernel.get("dax_modules", [])) + "\n")
 
     def put(path, content, mode=0o755):
         p = os.path.join(stage, path.lstrip("/"))
@@ -331,7 +469,7 @@ def build_initramfs(kernel, dest, extra_files=None):
         else:
             open(p, "w").write(content)
         os.chmod(p, mode)
-    put("/init", INIT.replace("__MODULES__", " ".join(MODULE_ORDER)))
+    put("/init", INIT)
     put("/bin/agent", AGENT)
     put("/bin/memdump", MEMDUMP)
     put("/bin/sysdump", SYSDUMP)
@@ -368,7 +506,7 @@ def build_initramfs(kernel, dest, extra_files=None):
 def accel_args():
     if os.environ.get("MEMHOTD_VM_ACCEL"):
         return ["-accel", os.environ["MEMHOTD_VM_ACCEL"]]
-    # KVM only with a real kvm_intel/kvm_amd (kernel-policy.md 7.1).
+    # KVM only with a real kvm_intel/kvm_amd (a nested /dev/kvm without them does not work).
     if os.path.exists("/dev/kvm") and (os.path.isdir("/sys/module/kvm_intel") or
                                         os.path.isdir("/sys/module/kvm_amd")):
         try:
@@ -402,14 +540,17 @@ class VM:
 
     nodes: 1 or 2 NUMA nodes (boot RAM split evenly), boot_mem in bytes.
     vmems: list of dicts {id, node, size (max, bytes), requested (bytes)}.
+    nvdimms: list of dicts {id, node, size (bytes)}: emulated NVDIMMs (machine nvdimm=on),
+    each backed by a file in the run's directory.
     cmdline: extra kernel command line."""
 
     def __init__(self, name, kernel, initrd, nodes=1, boot_mem=4 * GIB, vmems=(),
-                 cmdline="", timeout=600, smp=2, dimm_slots=8, maxmem=64 * GIB):
+                 cmdline="", timeout=600, smp=2, dimm_slots=8, maxmem=64 * GIB, nvdimms=()):
         self.name, self.kernel, self.initrd = name, kernel, initrd
         self.nodes, self.boot_mem, self.vmems = nodes, boot_mem, list(vmems)
         self.cmdline, self.timeout, self.smp = cmdline, timeout, smp
         self.dimm_slots, self.maxmem = dimm_slots, maxmem
+        self.nvdimms = list(nvdimms)
         self.dir = os.path.join(OUT, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -427,7 +568,7 @@ class VM:
         ram = self.boot_mem
         ncpu = max(self.smp, self.nodes)
         # one socket per node: otherwise 6.1 WARNs that llc siblings sit on other nodes
-        a = ["qemu-system-x86_64", "-machine", "q35",
+        a = ["qemu-system-x86_64", "-machine", "q35,nvdimm=on" if self.nvdimms else "q35",
              "-smp", "%d,sockets=%d" % (ncpu, self.nodes) if self.nodes > 1 else str(ncpu)]
         a += accel_args()
         a += ["-m", "size=%dM,slots=%d,maxmem=%dM" % (ram // MIB, self.dimm_slots, self.maxmem // MIB)]
@@ -446,8 +587,14 @@ class VM:
                       "-numa", "node,nodeid=%d,memdev=ram-node%d,cpus=%d" % (n, n, n)]
         for v in self.vmems:
             a += ["-object", "memory-backend-ram,id=mem-%s,size=%dM,reserve=off" % (v["id"], v["size"] // MIB),
-                  "-device", "virtio-mem-pci,id=%s,memdev=mem-%s,node=%d,requested-size=%dM"
-                  % (v["id"], v["id"], v.get("node", 0), v.get("requested", 0) // MIB)]
+                  "-device", "virtio-mem-pci,id=%s,memdev=mem-%s,node=%d,requested-size=%dM%s"
+                  % (v["id"], v["id"], v.get("node", 0), v.get("requested", 0) // MIB,
+                     KERNELS.get(self.kernel.get("key", DEFAULT_KERNEL), {}).get("vmem_opts", ""))]
+        for v in self.nvdimms:
+            path = os.path.join(self.dir, v["id"] + ".img")
+            a += ["-object", "memory-backend-file,id=mem-%s,share=on,mem-path=%s,size=%dM"
+                  % (v["id"], path, v["size"] // MIB),
+                  "-device", "nvdimm,id=%s,memdev=mem-%s,node=%d" % (v["id"], v["id"], v.get("node", 0))]
         return a
 
     def start(self, attempts=3, ready_timeout=60):
@@ -536,6 +683,11 @@ class VM:
             for s in (self.qmp_sock, self.cmd_sock):
                 if s:
                     s.close()
+            for v in self.nvdimms:  # the NVDIMM backing files, up to their size each
+                try:
+                    os.unlink(os.path.join(self.dir, v["id"] + ".img"))
+                except OSError:
+                    pass
             _LIVE.discard(self)
             self.proc = None
 
@@ -732,12 +884,21 @@ class VM:
 
 
 def iomem_owners(iomem_text, block_size=BLOCK):
-    """[(start, end, name)] for top-level virtioN resources."""
-    res = []
+    """[(start, end, name)] for top-level virtioN resources and, for dax/kmem, each
+    "System RAM (kmem)" range named after its parent (the daxX.Y device)."""
+    res, stack = [], []
     for line in iomem_text.splitlines():
-        m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) : (virtio\d+)$", line)
-        if m:
-            res.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+        m = re.match(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line)
+        if not m:
+            continue
+        depth, lo, hi, name = len(m.group(1)), int(m.group(2), 16), int(m.group(3), 16), m.group(4)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if depth == 0 and re.match(r"^virtio\d+$", name):
+            res.append((lo, hi, name))
+        elif name == "System RAM (kmem)" and stack and stack[-1][1].startswith("dax"):
+            res.append((lo, hi, stack[-1][1]))
+        stack.append((depth, name))
     return res
 
 
