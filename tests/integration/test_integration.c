@@ -1360,6 +1360,33 @@ static void sighup_reload(void **state)
 	env_fini(ep, true);
 }
 
+/* A block that failed with EHWPOISON stays poisoned across a reload (a
+ * reload retries failed blocks, never poisoned ones). */
+static void poison_survives_reload(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	int w;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&ep->k, 50, "EHWPOISON", -1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, ",50,", 10000));
+	assert_true(wait_log(ep, "EHWPOISON", 3000));
+	w = count_lines(ep, "write memory50 ");
+	assert_true(w >= 1);
+	assert_int_equal(kill(ep->pid, SIGHUP), 0);
+	assert_true(wait_log(ep, "reloaded", 3000));
+	sleep_ms(300);
+	if (count_lines(ep, "write memory50 ") != w)
+		fail_msg("memory50 (EHWPOISON) written again after a reload");
+	expect_layout(ep, "poisoned block left offline", 48, "MM.M");
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 /* --dry-run writes nothing, neither state nor run/. */
 static void dry_run(void **state)
 {
@@ -2161,6 +2188,7 @@ int main(void)
 		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
+		cmocka_unit_test_teardown(poison_survives_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
 		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
 					  teardown),
