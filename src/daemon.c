@@ -1024,6 +1024,13 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	if (r == -ERANGE) {
 		mh_warn("calibration: kernel-zone memory below the hotplugged "
 			"part on some node: a block is misclassified");
+	} else if (r == -EBADMSG) {
+		/* The kernel's zone statistics are the policy's input: without
+		 * them every decision would be a guess. */
+		mh_err("inconsistent /proc/zoneinfo (see above): the zone "
+		       "statistics the policy needs are unusable; not "
+		       "starting");
+		return MH_EXIT_ZONEINFO;
 	} else if (r < 0) {
 		mh_err("scanning %s/" MH_SYSFS_MEMORY ": %s", d->root.path,
 		       strerror(-r));

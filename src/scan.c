@@ -861,7 +861,7 @@ int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
 	free(text);
 	if (ret < 0) {
 		mh_err("%s/proc/zoneinfo: %s", r->path, msg);
-		return ret;
+		return ret == -ENOMEM ? ret : -EBADMSG;
 	}
 	max = mh_zoneinfo_max_nid(&zi);
 	for (nid = 0; nid <= max; nid++) {

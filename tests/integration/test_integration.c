@@ -1322,6 +1322,34 @@ static void check_config_bad_key(void **state)
 	env_fini(ep, true);
 }
 
+/* An inconsistent /proc/zoneinfo (present > spanned) at start-up: a named
+ * error and exit status 65 (EX_DATAERR), not a bare 1. */
+static void zoneinfo_inconsistent_at_start(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	struct fk_zoneinfo zi;
+	int status;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
+	zi.z[0][FK_NORMAL].present = zi.z[0][FK_NORMAL].spanned + 1;
+	assert_int_equal(fk_zoneinfo_store(&ep->k, &zi), 0);
+	fk_unlock(&ep->k);
+	char *args[] = {"--root", ep->root, "--config", ep->conf, NULL};
+	daemon_spawn(ep, bin_daemon, args, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
+	check_no_sanitizer_report(ep);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 65);
+	if (!file_contains(ep->log, "zone Normal: present") ||
+	    !file_contains(ep->log, "inconsistent /proc/zoneinfo"))
+		fail_msg("the error does not name the zone and zoneinfo");
+	env_fini(ep, true);
+}
+
 /* SIGHUP: a bad file keeps the old configuration; a good one applies. */
 static void sighup_reload(void **state)
 {
@@ -2187,6 +2215,8 @@ int main(void)
 		cmocka_unit_test_teardown(offline_not_reonlined, teardown),
 		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
+		cmocka_unit_test_teardown(zoneinfo_inconsistent_at_start,
+					  teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
 		cmocka_unit_test_teardown(poison_survives_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
