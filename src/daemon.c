@@ -40,7 +40,9 @@
  * inside the window loses only the classification of blocks that changed
  * in it: hotplugged blocks, which the classification recognises again
  * anyway (inside virtioN/daxX.Y/"System RAM (driver)", or a DIMM).
- * SIGTERM and a rescan still save at once.
+ * Hot-added blocks of no device are saved synchronously before their
+ * first online write instead (save_before_write()).  SIGTERM and a rescan
+ * still save at once.
  */
 #define MH_SAVE_DELAY_USEC (1000ULL * 1000)
 /* A state write slower than this probably slept on device_hotplug_lock
@@ -475,6 +477,36 @@ static void count_online(struct mh_daemon *d, uint64_t id, enum mh_zone z)
 }
 
 /*
+ * Crash consistency (doc/robustness.md): hot-added memory of no device
+ * (no virtio-mem/dax/driver resource, no PNP0C80 node) is told apart from
+ * boot memory after a restart only by the classification file.  Before the
+ * first online write of such a block, the file is saved synchronously
+ * (fsync'ed, renamed, directory fsync'ed), once for every block added so
+ * far: a kill -9 after the write cannot make it boot memory.  Blocks that
+ * /proc/iomem or firmware_node identify again keep the delayed save.
+ */
+static void save_before_write(struct mh_daemon *d, const struct mh_block *b)
+{
+	static bool warned;
+	int r;
+
+	if (!d->classification_dirty || !b || !b->hotplugged || b->group >= 0)
+		return;
+	r = mh_scan_save_classification(&d->root, &d->inv);
+	if (r == 0) {
+		d->classification_dirty = false;
+		warned = false;
+		return;
+	}
+	if (!warned)
+		mh_warn("memory%" PRIu64 ": cannot save the classification "
+			"before onlining it: %s; a crash now would count it "
+			"as boot memory",
+			b->id, strerror(-r));
+	warned = true;
+}
+
+/*
  * The state write the scheduler decided (or, in a dry run, its simulation:
  * every write succeeds and the inventory moves as the kernel's would, so
  * the next decision sees this one exactly as in a real run).
@@ -498,6 +530,7 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 	mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
 	mh_kernel_before_write(d, id, dec, expl);
 	if (!d->dry_run) {
+		save_before_write(d, b);
 		t0 = now_usec();
 		err = mh_onliner_write(&d->root, id, dec->target);
 		t0 = now_usec() - t0;
@@ -991,6 +1024,13 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	if (r == -ERANGE) {
 		mh_warn("calibration: kernel-zone memory below the hotplugged "
 			"part on some node: a block is misclassified");
+	} else if (r == -EBADMSG) {
+		/* The kernel's zone statistics are the policy's input: without
+		 * them every decision would be a guess. */
+		mh_err("inconsistent /proc/zoneinfo (see above): the zone "
+		       "statistics the policy needs are unusable; not "
+		       "starting");
+		return MH_EXIT_ZONEINFO;
 	} else if (r < 0) {
 		mh_err("scanning %s/" MH_SYSFS_MEMORY ": %s", d->root.path,
 		       strerror(-r));

@@ -633,12 +633,26 @@ int mh_scan_save_classification(const struct mh_root *r,
 	}
 	ret = write_all(fd, s.buf, s.len);
 	free(s.buf);
+	/* Durable before it is in place: the rename never exposes a file
+	 * whose data a crash of the machine could still lose. */
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
 	if (!ret && renameat(r->dirfd, tmp, r->dirfd, CLASS_FILE) < 0)
 		ret = -errno;
-	if (ret)
+	if (ret) {
 		unlinkat(r->dirfd, tmp, 0);
+		return ret;
+	}
+	/* And the rename itself. */
+	fd = openat(r->dirfd, MH_RUNTIME_DIR,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 
@@ -847,7 +861,7 @@ int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv)
 	free(text);
 	if (ret < 0) {
 		mh_err("%s/proc/zoneinfo: %s", r->path, msg);
-		return ret;
+		return ret == -ENOMEM ? ret : -EBADMSG;
 	}
 	max = mh_zoneinfo_max_nid(&zi);
 	for (nid = 0; nid <= max; nid++) {

@@ -722,9 +722,10 @@ void mh_sched_clear_failed(struct mh_sched *s)
 {
 	uint32_t r;
 
+	/* Poisoned blocks stay poisoned: no configuration makes their
+	 * pages usable, and retrying them only hammers the kernel. */
 	for (r = 0; r < s->nr_recs; r++)
-		if (s->recs[r].state == MH_SCHED_FAILED ||
-		    s->recs[r].state == MH_SCHED_POISONED)
+		if (s->recs[r].state == MH_SCHED_FAILED)
 			rec_free(s, r);
 }
 

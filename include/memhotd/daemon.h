@@ -73,10 +73,14 @@ struct mh_daemon_options {
 	bool dry_run;
 };
 
+/* Exit status: /proc/zoneinfo inconsistent at start-up (EX_DATAERR). */
+#define MH_EXIT_ZONEINFO 65
+
 /*
  * Set-up: config, root, uevent monitor, initial scan, coldplug queue,
  * signals, control socket.  0, or an exit status (MH_EXIT_CONFIG for a bad
- * configuration, 1 otherwise); call mh_daemon_free either way.
+ * configuration, MH_EXIT_ZONEINFO for an inconsistent /proc/zoneinfo, 1
+ * otherwise); call mh_daemon_free either way.
  */
 int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o);
 /* Runs the event loop until SIGTERM/SIGINT; returns the exit status. */

@@ -61,14 +61,17 @@ int mh_scan_resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 /* Re-read /proc/zoneinfo and calibrate every node (doc/inputs.md 3).
  * -ERANGE if some node's KE would be negative (a misclassified block): its
  * KE is then 0 and the other nodes are calibrated all the same.
- * mh_scan_full returns this result too, with the inventory complete. */
+ * mh_scan_full returns this result too, with the inventory complete.
+ * -EBADMSG: zoneinfo is malformed or inconsistent (present > spanned...),
+ * already logged with the node, zone and values. */
 int mh_scan_calibrate(const struct mh_root *r, struct mh_inventory *inv);
 
 /*
  * Persist the early/hotplugged classification for this boot: the file
  * run/memhotd/classification holds the boot_id on its first line, then
  * the hotplugged block ids as ranges, one a line ("48-175", "200").
- * Written atomically (temporary file + rename).  mh_scan_full saves it;
+ * Written atomically and durably (temporary file, fsync, rename, fsync of
+ * the directory).  mh_scan_full saves it;
  * call it again after blocks were added or removed.
  */
 int mh_scan_save_classification(const struct mh_root *r,

@@ -182,7 +182,8 @@ int mh_sched_still_offline(struct mh_sched *s, uint64_t id, uint64_t now);
 int mh_sched_offlined(struct mh_sched *s, uint64_t id, uint64_t now);
 /* Block id is gone (remove uevent, vanished under a write): no record. */
 void mh_sched_forget(struct mh_sched *s, uint64_t id);
-/* Failed and poisoned blocks are forgotten (a configuration reload). */
+/* Failed blocks are forgotten (a configuration reload); poisoned ones
+ * (EHWPOISON) stay poisoned. */
 void mh_sched_clear_failed(struct mh_sched *s);
 /*
  * The inventory was rebuilt (rescan): records of blocks that are gone are

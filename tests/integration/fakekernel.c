@@ -12,9 +12,12 @@
  *    the next definition (RTLD_NEXT).
  *
  * Environment: FAKEKERNEL_ROOT (the tree given to --root), FAKEKERNEL_DIR
- * (the control directory).  Without them file calls pass through and the
- * udev functions fail.  Opening the machine's real memory sysfs, iomem or
- * zoneinfo is refused (EACCES) and logged as a violation.
+ * (the control directory), FAKEKERNEL_KILL_AFTER=k (crash tests: the
+ * process is killed with SIGKILL right after its k-th successful online
+ * write, before the daemon learns the write's outcome).  Without them file
+ * calls pass through and the udev functions fail.  Opening the machine's real
+ * memory sysfs, iomem or zoneinfo is refused (EACCES) and logged as a
+ * violation.
  */
 #include "fk.h"
 
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -311,6 +315,15 @@ static ssize_t state_store(uint64_t id, const char *buf, size_t count)
 	fk_log(&K, "write memory%" PRIu64 " %s = %s", id, shown,
 	       err ? strerrorname_np(err) : "ok");
 	fk_unlock(&K);
+	if (!err && (movable || kern)) {
+		static long onlines;
+		const char *ka = getenv("FAKEKERNEL_KILL_AFTER");
+
+		if (ka && ++onlines == atol(ka)) {
+			fk_log(&K, "killed after %ld online writes", onlines);
+			kill(getpid(), SIGKILL);
+		}
+	}
 	if (err) {
 		errno = err;
 		return -1;

@@ -1322,6 +1322,34 @@ static void check_config_bad_key(void **state)
 	env_fini(ep, true);
 }
 
+/* An inconsistent /proc/zoneinfo (present > spanned) at start-up: a named
+ * error and exit status 65 (EX_DATAERR), not a bare 1. */
+static void zoneinfo_inconsistent_at_start(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	struct fk_zoneinfo zi;
+	int status;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	fk_lock(&ep->k);
+	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
+	zi.z[0][FK_NORMAL].present = zi.z[0][FK_NORMAL].spanned + 1;
+	assert_int_equal(fk_zoneinfo_store(&ep->k, &zi), 0);
+	fk_unlock(&ep->k);
+	char *args[] = {"--root", ep->root, "--config", ep->conf, NULL};
+	daemon_spawn(ep, bin_daemon, args, true);
+	assert_int_equal(waitpid(ep->pid, &status, 0), ep->pid);
+	ep->pid = -1;
+	check_no_sanitizer_report(ep);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 65);
+	if (!file_contains(ep->log, "zone Normal: present") ||
+	    !file_contains(ep->log, "inconsistent /proc/zoneinfo"))
+		fail_msg("the error does not name the zone and zoneinfo");
+	env_fini(ep, true);
+}
+
 /* SIGHUP: a bad file keeps the old configuration; a good one applies. */
 static void sighup_reload(void **state)
 {
@@ -1356,6 +1384,33 @@ static void sighup_reload(void **state)
 	virtio_plug(ep, 48, 56, 4, 0, NULL);
 	assert_true(wait_settled(ep, 56, 4, NULL, 10000));
 	expect_layout(ep, "good reload: ratio 301", 56, "MMMM");
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/* A block that failed with EHWPOISON stays poisoned across a reload (a
+ * reload retries failed blocks, never poisoned ones). */
+static void poison_survives_reload(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	int w;
+
+	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	fk_inject_set(&ep->k, 50, "EHWPOISON", -1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, ",50,", 10000));
+	assert_true(wait_log(ep, "EHWPOISON", 3000));
+	w = count_lines(ep, "write memory50 ");
+	assert_true(w >= 1);
+	assert_int_equal(kill(ep->pid, SIGHUP), 0);
+	assert_true(wait_log(ep, "reloaded", 3000));
+	sleep_ms(300);
+	if (count_lines(ep, "write memory50 ") != w)
+		fail_msg("memory50 (EHWPOISON) written again after a reload");
+	expect_layout(ep, "poisoned block left offline", 48, "MM.M");
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
@@ -1933,6 +1988,188 @@ static void delegate_mode(void **state)
 	env_fini(ep, true);
 }
 
+/*
+ * Crash consistency: kill -9 of the real daemon after its k-th successful
+ * online write (the fake kernel kills it inside the write, before memhotd
+ * has learnt the outcome or saved anything), for many k, then a restart.
+ * Every time the final layout must be the one of an uninterrupted run
+ * (itself checked against the reference) and the classification file must
+ * list exactly the hot-added blocks.  Ungrouped hot-added memory (plain
+ * "System RAM", no device, no PNP0C80 node) is recognised after a restart
+ * only through that file; DIMMs and virtio-mem through firmware_node and
+ * /proc/iomem.
+ */
+enum crash_kind { CRASH_UNGROUPED, CRASH_DIMM, CRASH_VIRTIO };
+
+#define CRASH_FIRST 48
+#define CRASH_N 40
+#define CRASH_DIMM_BLOCKS 8
+
+/* Has the daemon exited?  Leaves it to be reaped (wait_killed). */
+static bool daemon_exited(struct env *e)
+{
+	siginfo_t si = {0};
+
+	return waitid(P_PID, (id_t)e->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+		       0 &&
+	       si.si_pid == e->pid;
+}
+
+static void crash_plug(struct env *e, enum crash_kind kind)
+{
+	switch (kind) {
+	case CRASH_UNGROUPED:
+		/* A DIMM-like "System RAM" resource, no firmware node, no
+		 * PNP0C80 slots: hot-added memory of no device. */
+		add_device(e, FK_DEV_DIMM, "hotadd", CRASH_FIRST, CRASH_N, 0,
+			   1);
+		fk_lock(&e->k);
+		for (uint64_t b = CRASH_FIRST; b < CRASH_FIRST + CRASH_N; b++) {
+			assert_int_equal(fk_block_create(&e->k, b, 0), 0);
+			fk_emit_block(&e->k, "add", b);
+		}
+		fk_unlock(&e->k);
+		break;
+	case CRASH_DIMM:
+		/* One after another, as in dimms_in_turn (each settles, or
+		 * the daemon is killed, before the next). */
+		for (int d = 0; d < CRASH_N / CRASH_DIMM_BLOCKS; d++) {
+			uint64_t first = CRASH_FIRST + CRASH_DIMM_BLOCKS * d,
+				 t0 = now_ms();
+
+			dimm_plug(e, d, first, CRASH_DIMM_BLOCKS, 0, 30, true);
+			while (!daemon_exited(e) &&
+			       count_offline(e, first, CRASH_DIMM_BLOCKS) &&
+			       now_ms() - t0 < 10000ULL * slow)
+				sleep_ms(2);
+		}
+		break;
+	case CRASH_VIRTIO:
+		add_device(e, FK_DEV_VIRTIO, "virtio0", CRASH_FIRST, 128, 0, 1);
+		virtio_plug(e, CRASH_FIRST, CRASH_FIRST, CRASH_N, 0,
+			    &(struct plug_opts){.no_throttle = true});
+		break;
+	}
+}
+
+static void crash_ref(enum crash_kind kind, char *want)
+{
+	struct ref r;
+	int g;
+
+	want[0] = '\0';
+	ref_init(&r, FK_BASE_Q35_4G, 100, true);
+	switch (kind) {
+	case CRASH_UNGROUPED:
+		ref_run(&r, -1, 0, CRASH_N, want);
+		break;
+	case CRASH_DIMM:
+		for (int d = 0; d < CRASH_N / CRASH_DIMM_BLOCKS; d++) {
+			g = ref_group(&r, false, 0, CRASH_DIMM_BLOCKS);
+			ref_run(&r, g, 0, CRASH_DIMM_BLOCKS, want);
+		}
+		break;
+	case CRASH_VIRTIO:
+		g = ref_group(&r, true, 0, 1);
+		ref_run(&r, g, 0, CRASH_N, want);
+		break;
+	}
+}
+
+/* The daemon's classification file lists exactly the plugged blocks. */
+static void expect_classification(struct env *e, const char *what)
+{
+	char p[400], buf[4096], want[64];
+	const char *nl;
+
+	snprintf(p, sizeof(p), "%s/run/memhotd/classification", e->root);
+	assert_true(fk_read_file(p, buf, sizeof(buf)) > 0);
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	snprintf(want, sizeof(want), "%d-%d\n", CRASH_FIRST,
+		 CRASH_FIRST + CRASH_N - 1);
+	if (strcmp(nl + 1, want))
+		fail_msg("%s: classification lists '%s', want '%s'", what,
+			 nl + 1, want);
+}
+
+/* Waits (bounded) for the daemon to die by SIGKILL. */
+static void wait_killed(struct env *e)
+{
+	uint64_t t0 = now_ms();
+	int status = 0;
+	pid_t r = 0;
+
+	while (now_ms() - t0 < 10000ULL * slow &&
+	       (r = waitpid(e->pid, &status, WNOHANG)) == 0)
+		sleep_ms(2);
+	if (r == 0)
+		fail_msg("daemon was not killed at its kill point");
+	e->pid = -1;
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static void crash_run(enum crash_kind kind, const char *name, int k_step)
+{
+	struct env *const ep = &g_env;
+	char want[MAXB + 1], base[MAXB + 1], what[96], ka[16];
+	int k;
+
+	crash_ref(kind, want);
+	/* Uninterrupted. */
+	env_init(ep, FK_BASE_Q35_4G, kind == CRASH_DIMM ? 8 : 0,
+		 CONF_DEFAULT "auto_movable_ratio = 100\n");
+	daemon_start(ep);
+	crash_plug(ep, kind);
+	assert_true(wait_settled(ep, CRASH_FIRST, CRASH_N, NULL, 10000));
+	layout(ep, CRASH_FIRST, CRASH_N, base);
+	snprintf(what, sizeof(what), "%s, uninterrupted", name);
+	expect_layout(ep, what, CRASH_FIRST, want);
+	daemon_stop(ep);
+	expect_classification(ep, what);
+	env_fini(ep, true);
+	/* Killed after k writes, restarted. */
+	for (k = 1; k <= CRASH_N; k += k_step) {
+		snprintf(what, sizeof(what), "%s, killed after %d writes", name,
+			 k);
+		env_init(ep, FK_BASE_Q35_4G, kind == CRASH_DIMM ? 8 : 0,
+			 CONF_DEFAULT "auto_movable_ratio = 100\n");
+		snprintf(ka, sizeof(ka), "%d", k);
+		setenv("FAKEKERNEL_KILL_AFTER", ka, 1);
+		daemon_start(ep);
+		unsetenv("FAKEKERNEL_KILL_AFTER");
+		crash_plug(ep, kind);
+		wait_killed(ep);
+		assert_int_equal(count_lines(ep, "killed after"), 1);
+		daemon_start(ep);
+		if (!wait_settled(ep, CRASH_FIRST, CRASH_N, NULL, 10000))
+			fail_msg("%s: blocks left offline", what);
+		expect_layout(ep, what, CRASH_FIRST, base);
+		daemon_stop(ep);
+		expect_classification(ep, what);
+		env_fini(ep, true);
+	}
+}
+
+static void crash_ungrouped(void **state)
+{
+	(void)state;
+	crash_run(CRASH_UNGROUPED, "ungrouped hot-add", 2);
+}
+
+static void crash_dimms(void **state)
+{
+	(void)state;
+	crash_run(CRASH_DIMM, "DIMMs", 3);
+}
+
+static void crash_virtio(void **state)
+{
+	(void)state;
+	crash_run(CRASH_VIRTIO, "virtio-mem", 3);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1978,7 +2215,10 @@ int main(void)
 		cmocka_unit_test_teardown(offline_not_reonlined, teardown),
 		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
+		cmocka_unit_test_teardown(zoneinfo_inconsistent_at_start,
+					  teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
+		cmocka_unit_test_teardown(poison_survives_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
 		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
 					  teardown),
@@ -1994,6 +2234,9 @@ int main(void)
 		cmocka_unit_test_teardown(mirror_cross_check, teardown),
 		cmocka_unit_test_teardown(kernel_without_policy, teardown),
 		cmocka_unit_test_teardown(delegate_mode, teardown),
+		cmocka_unit_test_teardown(crash_ungrouped, teardown),
+		cmocka_unit_test_teardown(crash_dimms, teardown),
+		cmocka_unit_test_teardown(crash_virtio, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

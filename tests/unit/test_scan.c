@@ -811,7 +811,7 @@ static void test_scan_calibrate_range(void **state)
 	assert_int_equal(inv.nr_blocks, 48);
 	/* malformed or missing zoneinfo */
 	st_put(&t, "proc/zoneinfo", "Node 0, zone   Normal\n");
-	assert_int_equal(mh_scan_calibrate(&r, &inv), -EINVAL);
+	assert_int_equal(mh_scan_calibrate(&r, &inv), -EBADMSG);
 	st_unlink(&t, "proc/zoneinfo");
 	assert_int_equal(mh_scan_calibrate(&r, &inv), -ENOENT);
 	mh_inv_free(&inv);

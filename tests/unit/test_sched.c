@@ -615,9 +615,17 @@ static void test_outcomes(void **state)
 		f.now += MH_SCHED_FAILED_RETRY_USEC;
 		assert_int_equal(mh_sched_enqueue(&f.s, 48, f.now),
 				 oc->requeue_after_minute);
-		/* A reload forgets failures, poisoned ones too. */
+		/* A reload forgets failures, never a poisoning. */
 		mh_sched_clear_failed(&f.s);
-		assert_int_equal(f.s.nr_failed, 0);
+		if (oc->after == MH_SCHED_POISONED) {
+			assert_int_equal(f.s.nr_failed, 1);
+			assert_int_equal(mh_sched_state_of(&f.s, 48, NULL),
+					 MH_SCHED_POISONED);
+			f.now += MH_SCHED_FAILED_RETRY_USEC;
+			assert_int_equal(mh_sched_enqueue(&f.s, 48, f.now), 0);
+		} else {
+			assert_int_equal(f.s.nr_failed, 0);
+		}
 		fx_free(&f);
 	}
 }
