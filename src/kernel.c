@@ -15,6 +15,7 @@
 #include "memhotd/log.h"
 #include "memhotd/onliner.h"
 #include "memhotd/parse.h"
+#include "memhotd/scan.h"
 
 #define KERNEL_UNIT_MAX (1U << 20) /* as daemon.c's request buffer */
 
@@ -580,12 +581,28 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 	struct mh_block *b = mh_inv_block(&d->inv, id);
 	struct mh_kernel_onlined *e;
 	struct mh_decision dec;
+	enum mh_onliner by;
 	char expl[768], pol[160];
 	int r;
 
 	if (!b || !b->hotplugged || b->state != MH_BLOCK_ONLINE ||
 	    b->onlined_by == MH_BY_MEMHOTD || !auto_onlines(k->aob))
 		return;
+	if (b->nid < 0) {
+		/* The kernel links a block to its node before it onlines it,
+		 * so an online block's node is there to read: the scan that
+		 * found it online read the link a moment before the kernel
+		 * made it.  Without this the block would stay out of its
+		 * node's MOVABLE or kernel count, and every later
+		 * verification would see too little memory. */
+		by = b->onlined_by;
+		if (mh_scan_block(&d->root, &d->inv, id, true) == 0) {
+			b = mh_inv_block(&d->inv, id);
+			if (!b)
+				return;
+			b->onlined_by = by;
+		}
+	}
 	if (mh_kernel_note_onlined(k, id, b->zone) < 0)
 		return;
 	e = mh_kernel_find_onlined(k, id);
