@@ -17,7 +17,7 @@ and zone.  Any block whose (state, zone) differs between the two runs fails the 
 On 5.10, which has no policy, the kernel run is replaced by the 6.1 kernel run of the same
 scenario (same machine, same steps).
 
-    tests/vm/suite.py [--kernels "5.10 6.1 6.12"] [--quick-kernels K] [--with-kfeat]
+    tests/vm/suite.py [--kernels "5.10 6.1 6.12"] [--quick-kernels K] [--no-coop]
                       [--kernel-only] [--memhotd PATH --memhotctl PATH] [-k SUBSTR] [--list]
 """
 
@@ -43,8 +43,8 @@ POLICY_KERNELS = ("6.1", "6.12")  # kernels with online_policy=auto-movable (5.1
 
 class Scenario:
     """kernels: the kernels it runs on.  cmdline: extra kernel command line for both runs.
-    nvdimms: emulated NVDIMMs (dax/kmem).  needs="kfeat": uses daemon features of the
-    kfeat branch (run only with --with-kfeat).  conf: extra memhotd.conf text.
+    nvdimms: emulated NVDIMMs (dax/kmem).  needs="coop": a kernel-cooperation scenario
+    (left out with --no-coop).  conf: extra memhotd.conf text.
     boot_online: both runs boot WITHOUT memhp_default_state (the kernel's built-in default
     applies: Debian 6.12 onlines everything itself) and the kernel run switches its policy
     at runtime where the memhotd run starts memhotd.  ctl: run the memhotctl-vs-sysfs check
@@ -172,21 +172,23 @@ SCENARIOS = [
              vmems=vm1(16 * G), nvdimms=[dict(id="nv0", node=0, size=4 * G)], ctl=False,
              doc="virtio-mem to 8 GiB, then a 4 GiB NVDIMM as system RAM via kmem, then "
                  "virtio-mem to 12 GiB"),
-    # -- need the kfeat daemon features (--with-kfeat) --
+    # -- kernel cooperation: auto-online take-over, delegate mode (--no-coop leaves them out) --
     Scenario("boot-online-6.12",
              [("vmem", "vmem0", 2 * G), ("dimm", "dimm0", 4 * G, 0), ("start_memhotd",),
               ("vmem", "vmem0", 10 * G), ("dimm", "dimm1", 4 * G, 0)],
-             vmems=vm1(), kernels=("6.12",), needs="kfeat", boot_online=True, ctl=False,
+             vmems=vm1(), kernels=("6.12",), needs="coop", boot_online=True, ctl=False,
+             quick=("6.12",),
              doc="6.12 booted without memhp_default_state=offline (Debian's 6.12 onlines by "
                  "itself): 2 GiB virtio-mem and a DIMM plugged before memhotd starts (the kernel "
                  "onlines them to Normal), then more; reference: the kernel switched to "
                  "auto-movable at runtime at that moment"),
     Scenario("delegate-1node-vmem", [("vmem", "vmem0", 16 * G)], vmems=vm1(),
-             kernels=POLICY_KERNELS, needs="kfeat", conf="mode = delegate\n", ctl=False,
+             kernels=POLICY_KERNELS, needs="coop", conf="mode = delegate\n", ctl=False,
+             quick=("6.12",),
              doc="[policy] mode = delegate: the kernel onlines, memhotd configures it; one node, "
                  "virtio-mem 0 -> 16 GiB"),
     Scenario("delegate-dimms", [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(5)],
-             kernels=POLICY_KERNELS, needs="kfeat", conf="mode = delegate\n", ctl=False,
+             kernels=POLICY_KERNELS, needs="coop", conf="mode = delegate\n", ctl=False,
              doc="[policy] mode = delegate: five 4 GiB DIMMs in turn"),
 ]
 
@@ -868,12 +870,12 @@ def compare(s, ksnaps, msnaps, ref="kernel"):
     return errors, bad
 
 
-def check_kfeat(s, kkey, info, stats):
-    """The kfeat contract, checked in a memhotd run's final memhotctl --json status."""
+def check_coop(s, kkey, info, stats):
+    """The cooperation keys of a memhotd run's final memhotctl --json status (doc/control-protocol.md)."""
     err = []
     st = info.get("status")
     if not isinstance(st, dict):
-        return ["  memhotctl --json status did not parse (kfeat checks)"]
+        return ["  memhotctl --json status did not parse (cooperation checks)"]
     xc = st.get("cross_check")
     if not isinstance(xc, dict):
         err.append("  status.cross_check missing: %s" % json.dumps(xc))
@@ -941,9 +943,10 @@ def main():
     ap.add_argument("--quick-kernels", default="",
                     help="of --kernels, those that run only the scenarios marked quick "
                          "(make check's subset)")
-    ap.add_argument("--with-kfeat", action="store_true",
-                    help="also run the scenarios that need the daemon's kernel-cooperation "
-                         "features, and check cross_check/mode/kernel in every memhotd run")
+    ap.add_argument("--no-coop", dest="coop", action="store_false",
+                    help="leave out the kernel-cooperation scenarios (auto-online take-over, "
+                         "delegate mode) and the cross_check/mode/kernel checks of every "
+                         "memhotd run (they are on by default)")
     ap.add_argument("--kernel-only", action="store_true",
                     help="run only the kernel-policy half (harness development); never passes as the suite")
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
@@ -969,7 +972,7 @@ def main():
         for s in scen:
             if K not in s.kernels or (K in quick and not s.is_quick(K)):
                 continue
-            if s.needs and not a.with_kfeat:
+            if s.needs and not a.coop:
                 skipped.append((K, s))
                 continue
             plan.append((K, s))
@@ -1065,8 +1068,8 @@ def main():
                     ks, ms = ks[:n], ms[:n]
                 e, bad = compare(s, ks, ms, ref)
                 err += e
-                if a.with_kfeat:
-                    err += check_kfeat(s, K, info, st)
+                if a.coop:
+                    err += check_coop(s, K, info, st)
         except (V.VMError, Failure) as e:
             err.append("  " + str(e).replace("\n", "\n    "))
         except Exception:  # a harness bug still fails the scenario, loudly
@@ -1097,14 +1100,14 @@ def main():
     os.makedirs(V.OUT, exist_ok=True)
     json.dump(results, open(os.path.join(V.OUT, "suite-results.json"), "w"), indent=1)
     for K, s in skipped:
-        print("skip %s [%s] (needs %s: --with-kfeat)" % (s.name, K, s.needs))
+        print("skip %s [%s] (needs %s; left out by --no-coop)" % (s.name, K, s.needs))
     for K in kernels:
         st = stats[K]
         if not st["scenarios"]:
             continue
         line = "kernel %s: %d scenarios, %d blocks differing (%d passed, %d failed)" % (
             K, st["scenarios"], st["blocks"], st["passed"], st["failed"])
-        if a.with_kfeat and K in POLICY_KERNELS:
+        if a.coop and K in POLICY_KERNELS:
             line += "; cross-check %d agreements, %d disagreements" % (
                 st["agreements"], st["disagreements"])
         print(line)
