@@ -6,16 +6,18 @@ back to back (Debian 6.1 kernel, 4 GiB boot RAM, one virtio-mem device):
 
   kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
   memhotd  memhp_default_state=offline, memhotd (auto-movable, same ratio) started at boot
+  delegate as memhotd, with [policy] mode = delegate: memhotd sets the kernel's policy and
+           auto_online_blocks=online, the kernel onlines inside each add (--modes)
 
 and in each the harness times, on the host, from just before the QMP `qom-set
 requested-size` until QMP `query-memory-devices` reports the full size plugged AND the
 guest has no offline memory block (polled every ~20 ms; the guest check is a serial-line
-round trip of a few ms, the same in both modes).  The order of the two modes alternates
+round trip of a few ms, the same in both modes).  The order of the modes rotates
 between repetitions.  Reported: each time, the medians and their ratio, and for memhotd its
 peak RSS (VmHWM from /proc/PID/status) and CPU time (utime+stime from /proc/PID/stat,
 guest clock ticks) after the plug, both read in the guest.
 
-    bench/bench.py [--reps N] [--sizes 16,32] [--json FILE]
+    bench/bench.py [--reps N] [--sizes 16,32] [--modes kernel,memhotd,delegate] [--json FILE]
 """
 
 import argparse
@@ -32,6 +34,9 @@ import vmlib as V  # noqa: E402
 KCMD = "memhp_default_state=online memory_hotplug.online_policy=auto-movable"
 MCMD = "memhp_default_state=offline"
 CONF = "[policy]\nonline_policy = auto-movable\nauto_movable_ratio = 301\nauto_movable_numa_aware = true\n"
+# delegate: memhotd writes the policy into the kernel and turns auto_online_blocks on;
+# the kernel onlines inside each add, memhotd verifies (doc/kernels.md 14)
+DAEMON_CONF = {"memhotd": CONF, "delegate": CONF + "mode = delegate\n"}
 
 
 def plug_time(vm, size, timeout=300):
@@ -55,8 +60,8 @@ def one(mode, size, kernel, initrd, rep):
               cmdline=KCMD if mode == "kernel" else MCMD, timeout=600)
     res = {"mode": mode, "size_gib": size >> 30, "rep": rep}
     with vm:
-        if mode == "memhotd":
-            vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % CONF)
+        if mode in DAEMON_CONF:
+            vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
             vm.sh("setsid /usr/sbin/memhotd --root / >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
                   "\necho $! > /run/memhotd.pid")
             # wait until it has finished its start-up scan (it logs a line per phase)
@@ -70,7 +75,7 @@ def one(mode, size, kernel, initrd, rep):
         blocks = vm.blocks()
         res["movable_blocks"] = sum(1 for v in blocks.values() if v[2] == "Movable")
         res["kernel_hot_blocks"] = sum(1 for b, v in blocks.items() if b >= 48 and v[2] != "Movable")
-        if mode == "memhotd":
+        if mode in DAEMON_CONF:
             st = vm.sh("p=$(cat /run/memhotd.pid); grep -E 'VmHWM|VmRSS' /proc/$p/status; "
                        "cut -d' ' -f14,15 /proc/$p/stat; getconf CLK_TCK 2>/dev/null || echo 100")
             lines = st.split("\n")
@@ -93,6 +98,9 @@ def main():
     ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--sizes", default="16,32")
+    ap.add_argument("--modes", default="kernel,memhotd",
+                    help="which of kernel, memhotd, delegate (memhotd with [policy] mode = "
+                         "delegate) to time; the first is the reference of the ratio")
     ap.add_argument("--json", default=os.path.join(V.OUT, "bench.json"))
     a = ap.parse_args()
     for p in (a.memhotd, a.memhotctl):
@@ -112,29 +120,39 @@ def main():
     results = []
     for size in sizes:
         for rep in range(a.reps):
-            order = ("kernel", "memhotd") if rep % 2 == 0 else ("memhotd", "kernel")
+            modes = a.modes.split(",")
+            # rotate the order from one repetition to the next
+            order = modes[rep % len(modes):] + modes[:rep % len(modes)]
             for mode in order:
                 r = one(mode, size, kernel, initrd, rep)
                 results.append(r)
                 extra = ""
-                if mode == "memhotd":
+                if mode in DAEMON_CONF:
                     extra = "  VmHWM %d KiB, CPU %.2fs (plug) %.2fs (total)" % (
                         r["vmhwm_kib"], r["cpu_plug_s"], r["cpu_total_s"])
                 print("%2d GiB rep %d %-8s %6.2fs  (%d Movable / %d kernel hotplugged blocks)%s"
                       % (size >> 30, rep, mode, r["seconds"], r["movable_blocks"],
                          r["kernel_hot_blocks"], extra), flush=True)
     print()
-    print("size  kernel median  memhotd median  ratio  memhotd VmHWM (max)  memhotd CPU/plug (median)")
+    modes = a.modes.split(",")
+    ref = modes[0]
+    print("size  mode      median   ratio to %s  VmHWM (max)  CPU/plug (median)" % ref)
     summary = []
     for size in sizes:
-        k = [r["seconds"] for r in results if r["size_gib"] == size >> 30 and r["mode"] == "kernel"]
-        m = [r for r in results if r["size_gib"] == size >> 30 and r["mode"] == "memhotd"]
-        km, mm = statistics.median(k), statistics.median(r["seconds"] for r in m)
-        hwm = max(r["vmhwm_kib"] for r in m)
-        cpu = statistics.median(r["cpu_plug_s"] for r in m)
-        print("%2d GiB  %10.2fs  %13.2fs  %5.2f  %15d KiB  %20.2fs" % (size >> 30, km, mm, mm / km, hwm, cpu))
-        summary.append({"size_gib": size >> 30, "kernel_median_s": km, "memhotd_median_s": mm,
-                        "ratio": mm / km, "memhotd_vmhwm_kib_max": hwm, "memhotd_cpu_plug_s_median": cpu})
+        med = {}
+        for mode in modes:
+            rs = [r for r in results if r["size_gib"] == size >> 30 and r["mode"] == mode]
+            med[mode] = statistics.median(r["seconds"] for r in rs)
+            row = {"size_gib": size >> 30, "mode": mode, "median_s": med[mode],
+                   "ratio": med[mode] / med[ref] if ref in med else None}
+            extra = ""
+            if mode in DAEMON_CONF:
+                row["vmhwm_kib_max"] = max(r["vmhwm_kib"] for r in rs)
+                row["cpu_plug_s_median"] = statistics.median(r["cpu_plug_s"] for r in rs)
+                extra = "  %8d KiB  %8.2fs" % (row["vmhwm_kib_max"], row["cpu_plug_s_median"])
+            print("%2d GiB  %-8s  %6.2fs  %5.2f%s" % (size >> 30, mode, med[mode],
+                                                  row["ratio"] or 0, extra))
+            summary.append(row)
     host["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     print("load average at end %s" % " ".join(host["loadavg_end"]))
     os.makedirs(os.path.dirname(a.json), exist_ok=True)
