@@ -1933,6 +1933,46 @@ static void delegate_mode(void **state)
 	env_fini(ep, true);
 }
 
+/* beyond: a rule puts all five DIMMs in ZONE_MOVABLE (kernel: M96 N64) */
+static void beyond_rule_dimms(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
+
+	env_init(ep, FK_BASE_Q35_4G, 8,
+		 "[rule dimms]\nmatch_type = dimm\nzone = movable\n");
+	daemon_start(ep);
+	for (int d = 0; d < 5; d++) {
+		dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
+	}
+	rep(want, 'M', 160);
+	expect_layout(ep, "DIMMs 0-4 by rule", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/* beyond: kernel_reserve = 2G halves KERNEL_EARLY: 1 DIMM fits, not 3 */
+static void beyond_reserve(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
+
+	env_init(ep, FK_BASE_Q35_4G, 8, "[policy]\nkernel_reserve = 2G\n");
+	daemon_start(ep);
+	for (int d = 0; d < 3; d++) {
+		dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
+	}
+	rep(want, 'M', 32);
+	rep(want, 'N', 64);
+	expect_layout(ep, "DIMMs 0-2 with reserve", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1978,6 +2018,8 @@ int main(void)
 		cmocka_unit_test_teardown(offline_not_reonlined, teardown),
 		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
 		cmocka_unit_test_teardown(check_config_bad_key, teardown),
+		cmocka_unit_test_teardown(beyond_rule_dimms, teardown),
+		cmocka_unit_test_teardown(beyond_reserve, teardown),
 		cmocka_unit_test_teardown(sighup_reload, teardown),
 		cmocka_unit_test_teardown(dry_run, teardown),
 		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
