@@ -22,10 +22,12 @@
 
 #include "memhotd/competitors.h"
 #include "memhotd/control.h"
+#include "memhotd/facts.h"
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
 #include "memhotd/onliner.h"
 #include "memhotd/policy.h"
+#include "memhotd/report.h"
 #include "memhotd/scan.h"
 #include "memhotd/sched.h"
 #include "memhotd/uevent.h"
@@ -476,6 +478,106 @@ static void count_online(struct mh_daemon *d, uint64_t id, enum mh_zone z)
 	d->counters.has_last = true;
 }
 
+/* ---- decision inputs beyond the kernel (doc/policy.md 9) ---- */
+
+/*
+ * [guard]: the scheduler asks just before each decision while
+ * kernel_free_min > 0.  A failed read leaves the guard unable to fire
+ * (warned once until a read works again).  The episode the warning is
+ * logged once for ends when free memory is back at or above the minimum.
+ */
+static int measure_guard(void *ctx, int nid, struct mh_guard_facts *out)
+{
+	struct mh_daemon *d = ctx;
+	uint64_t min = d->config.policy.kernel_free_min;
+	char a[32], b[32];
+	int r = mh_guard_measure(&d->root, nid, MH_PAGE_SIZE, out);
+
+	if (r < 0) {
+		if (!d->guard_unreadable)
+			mh_warn("[guard] node%d: proc/zoneinfo: %s; the guard "
+				"cannot fire until it can be read",
+				nid, strerror(-r));
+		d->guard_unreadable = true;
+		return r;
+	}
+	d->guard_unreadable = false;
+	if (d->guard_episode && out->kernel_free_bytes >= min) {
+		d->guard_episode = false;
+		mh_format_size(out->kernel_free_bytes, a, sizeof(a));
+		mh_format_size(min, b, sizeof(b));
+		mh_info("[guard] node%d: kernel-zone free memory %s is back "
+			"at or above kernel_free_min %s",
+			nid, a, b);
+	}
+	return 0;
+}
+
+/* Once per episode: the guard put a block in a kernel zone. */
+static void guard_fired(struct mh_daemon *d, uint64_t id,
+			const struct mh_decision *dec)
+{
+	char a[32], b[32];
+
+	if (!dec->guard_low || d->guard_episode)
+		return;
+	d->guard_episode = true;
+	mh_format_size(dec->guard_free_bytes, a, sizeof(a));
+	mh_format_size(dec->guard_min_bytes, b, sizeof(b));
+	mh_warn("memory%" PRIu64 ": [guard] kernel-zone free memory %s is "
+		"below kernel_free_min %s: hot-added memory goes to a kernel "
+		"zone whatever the ratio says until it recovers",
+		id, a, b);
+}
+
+static void balloon_log(const struct mh_daemon *d, const char *when)
+{
+	const struct mh_balloon_state *bs = &d->balloon;
+
+	if (!bs->facts.active) {
+		mh_debug("balloon (%s): none bound", when);
+		return;
+	}
+	if (!mh_balloon_risky(bs)) {
+		mh_info("balloon (%s): %s bound, balloon compaction: its "
+			"pages can migrate",
+			when, bs->facts.driver);
+		return;
+	}
+	mh_warn("balloon (%s): %s bound without balloon compaction (%s): "
+		"its inflated pages cannot migrate, so MOVABLE memory may not "
+		"be unpluggable; balloon_without_compaction = %s%s",
+		when, bs->facts.driver,
+		!bs->vmstat_read	? "proc/vmstat unreadable"
+		: bs->kernel_compaction ? "the driver does not use it"
+					: "no balloon_migrate in proc/vmstat",
+		mh_balloon_mode_name(d->config.policy.balloon),
+		d->config.policy.balloon == MH_BALLOON_KERNEL
+			? " (no MOVABLE while it is bound)"
+			: " (MOVABLE decisions warn)");
+}
+
+/* Start-up and every sweep; logged at start-up and when it changes. */
+static void balloon_update(struct mh_daemon *d, bool startup)
+{
+	struct mh_balloon_state old = d->balloon;
+
+	mh_balloon_detect(&d->root, &d->balloon);
+	d->sched.balloon = &d->balloon.facts;
+	if (startup || old.facts.active != d->balloon.facts.active ||
+	    old.facts.compaction != d->balloon.facts.compaction ||
+	    old.facts.driver != d->balloon.facts.driver)
+		balloon_log(d, startup ? "start-up" : "changed");
+}
+
+static void decision_inputs_init(struct mh_daemon *d)
+{
+	d->config.policy.page_size = MH_PAGE_SIZE;
+	d->sched.guard_fn = measure_guard;
+	d->sched.guard_ctx = d;
+	balloon_update(d, true);
+}
+
 /*
  * Crash consistency (doc/robustness.md): hot-added memory of no device
  * (no virtio-mem/dax/driver resource, no PNP0C80 node) is told apart from
@@ -524,10 +626,11 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 							  : MH_ZONE_NORMAL;
 	const char *what = mh_onliner_state_string(dec->target);
 	unsigned int attempts;
-	char expl[768];
+	char expl[2048];
 	int r, err = 0;
 
 	mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
+	guard_fired(d, id, dec);
 	mh_kernel_before_write(d, id, dec, expl);
 	if (!d->dry_run) {
 		save_before_write(d, b);
@@ -719,6 +822,9 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 					strerror(-r));
 		}
 		now = now_usec();
+		/* A reload replaces the configuration: sizes in pages of this
+		 * system (doc/policy.md 9). */
+		d->config.policy.page_size = MH_PAGE_SIZE;
 		mh_sched_next(&d->sched, now, &a);
 		if (a.kind == MH_SCHED_IDLE || a.kind == MH_SCHED_WAIT)
 			break;
@@ -801,6 +907,7 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *ud)
 	/* A dry run's inventory holds simulated onlines: zoneinfo differs. */
 	if (!d->inv.needs_calibration && !d->dry_run)
 		calibration_check(d);
+	balloon_update(d, false);
 	n = queue_offline(d);
 	if (n)
 		mh_info("sweep: %zu offline blocks queued", n);
@@ -1020,6 +1127,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	 * kernel's online first (no lost race against it). */
 	mh_sched_set_kernel_onlines(&d->sched,
 				    mh_kernel_auto_onlines(&d->kernel));
+	decision_inputs_init(d);
 	r = mh_scan_full(&d->root, &d->inv);
 	if (r == -ERANGE) {
 		mh_warn("calibration: kernel-zone memory below the hotplugged "

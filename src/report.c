@@ -167,6 +167,10 @@ static json_object *j_check(const struct mh_ratio_check *c)
 	add(o, "kernel_after_pages", j_u64(c->kernel_after));
 	add(o, "movable_after_pages", j_u64(c->movable_after));
 	add(o, "limit_pages", j_u64(c->limit));
+	/* [policy] kernel_reserve: kernel_early_pages is after it */
+	add(o, "boot_kernel_early_pages",
+	    c->reserve_on ? j_u64(c->boot_kernel_early) : NULL);
+	add(o, "reserved_pages", c->reserve_on ? j_u64(c->reserved) : NULL);
 	return o;
 }
 
@@ -175,10 +179,70 @@ static const char *target_name(enum mh_target t)
 	return t == MH_TARGET_MOVABLE ? "movable" : "kernel";
 }
 
+/* The configured policy with this system's page size (the sizes of
+ * doc/policy.md 9 are converted with it). */
+static void policy_copy(const struct mh_config *cfg,
+			struct mh_policy_config *pc)
+{
+	*pc = cfg->policy;
+	if (!pc->page_size)
+		pc->page_size = MH_PAGE_SIZE;
+}
+
+/* Beyond the kernel (doc/policy.md 9): which setting applied, with its
+ * numbers; null when it did not. */
+static void add_beyond_keys(json_object *o, const struct mh_decision *d)
+{
+	json_object *x;
+
+	add(o, "overridden", json_object_new_boolean(d->overridden));
+	add(o, "base_target",
+	    d->overridden ? json_object_new_string(target_name(d->base_target))
+			  : NULL);
+	add(o, "base_reason",
+	    d->overridden
+		    ? json_object_new_string(mh_reason_name(d->base_reason))
+		    : NULL);
+	add(o, "device_type",
+	    json_object_new_string(mh_dev_type_name(d->dev_type)));
+	if (d->rule_matched) {
+		x = json_object_new_object();
+		add(x, "name", json_object_new_string(d->rule_name));
+		add(x, "zone",
+		    json_object_new_string(mh_rule_zone_name(d->rule_zone)));
+		add(o, "rule", x);
+	} else {
+		add(o, "rule", NULL);
+	}
+	add(o, "kernel_reserve_pages",
+	    d->reserve_pages ? j_u64(d->reserve_pages) : NULL);
+	if (d->guard_on) {
+		x = json_object_new_object();
+		add(x, "measured", json_object_new_boolean(d->guard_known));
+		add(x, "kernel_free_bytes",
+		    d->guard_known ? j_u64(d->guard_free_bytes) : NULL);
+		add(x, "kernel_free_min_bytes", j_u64(d->guard_min_bytes));
+		add(x, "low", json_object_new_boolean(d->guard_low));
+		add(o, "guard", x);
+	} else {
+		add(o, "guard", NULL);
+	}
+	if (d->balloon_risk) {
+		x = json_object_new_object();
+		add(x, "driver", json_object_new_string(d->balloon_driver));
+		add(x, "mode",
+		    json_object_new_string(
+			    mh_balloon_mode_name(d->balloon_mode)));
+		add(o, "balloon_without_compaction", x);
+	} else {
+		add(o, "balloon_without_compaction", NULL);
+	}
+}
+
 static json_object *j_decision(const struct mh_decision *d)
 {
 	json_object *o = json_object_new_object();
-	char text[1024];
+	char text[2048];
 
 	mh_decision_explain(d, MH_PAGE_SIZE, text, sizeof(text));
 	add(o, "target", json_object_new_string(target_name(d->target)));
@@ -190,6 +254,7 @@ static json_object *j_decision(const struct mh_decision *d)
 	add(o, "rest_pages", j_u64(d->rest_pages));
 	add(o, "global", j_check(&d->global));
 	add(o, "node", j_check(&d->node));
+	add_beyond_keys(o, d);
 	add(o, "explanation", json_object_new_string(text));
 	return o;
 }
@@ -217,7 +282,7 @@ struct sim_block {
 static int decide(const struct mh_inventory *inv,
 		  const struct mh_policy_view *view, const struct mh_block *b,
 		  const struct sim_block *sim, size_t nsim,
-		  struct mh_decision *out)
+		  const struct mh_daemon *d, struct mh_decision *out)
 {
 	struct mh_unit_block *unit = NULL;
 	struct mh_block_request req;
@@ -249,6 +314,9 @@ static int decide(const struct mh_inventory *inv,
 					unit[i].movable = sim[k].movable;
 				}
 	}
+	/* The balloon as the daemon last found it; the guard is measured
+	 * only for a real decision (the report does no I/O). */
+	req.balloon = d ? &d->balloon.facts : NULL;
 	mh_policy_decide(view, &req, out);
 	free(unit);
 	return 0;
@@ -437,8 +505,10 @@ static json_object *j_node(const struct mh_inventory *inv,
 	json_object *o = json_object_new_object();
 	const struct mh_zone_totals *t = &inv->totals[nid];
 	const struct mh_node_info *n = &inv->nodes[nid];
-	uint64_t h;
+	uint64_t h, reserved = 0;
 	bool auto_movable = pc->policy == MH_POLICY_AUTO_MOVABLE;
+	const uint64_t eff = mh_policy_effective_kernel_early(
+		pc, t->kernel_early, &reserved);
 
 	add(o, "node", json_object_new_int((int)nid));
 	add(o, "kernel_early", j_u64(pages_bytes(t->kernel_early)));
@@ -446,15 +516,18 @@ static json_object *j_node(const struct mh_inventory *inv,
 	add(o, "movable", j_u64(pages_bytes(t->movable)));
 	add(o, "hotplugged_movable", j_u64(pages_bytes(n->hot_movable)));
 	add(o, "cma", j_u64(pages_bytes(n->cma)));
+	/* [policy] kernel_reserve: what the ratio checks count */
+	add(o, "kernel_reserve",
+	    j_u64(pages_bytes(mh_policy_reserve_pages(pc))));
+	add(o, "kernel_early_reserved", j_u64(pages_bytes(reserved)));
+	add(o, "kernel_early_effective", j_u64(pages_bytes(eff)));
 	add(o, "ratio_limit",
-	    auto_movable ? j_u64(pages_bytes((uint64_t)pc->ratio *
-					     t->kernel_early / 100))
+	    auto_movable ? j_u64(pages_bytes((uint64_t)pc->ratio * eff / 100))
 			 : NULL);
 	add(o, "movable_percent",
-	    t->kernel_early
-		    ? json_object_new_double((double)t->movable * 100.0 /
-					     (double)t->kernel_early)
-		    : NULL);
+	    eff ? json_object_new_double((double)t->movable * 100.0 /
+					 (double)eff)
+		: NULL);
 	if (mh_report_movable_headroom(inv, pc, (int)nid, &h)) {
 		add(o, "movable_headroom", j_u64(pages_bytes(h)));
 		add(o, "movable_headroom_memblocks",
@@ -469,11 +542,31 @@ static json_object *j_node(const struct mh_inventory *inv,
 	return o;
 }
 
-static json_object *j_device(const struct mh_inventory *inv, ssize_t gi,
+/* [rule NAME] (doc/policy.md 9.2): the first rule matching a device, or
+ * NULL.  Boot memory is never decided, so no rule applies to it. */
+static const struct mh_rule *device_rule(const struct mh_policy_config *pc,
+					 const char *type, const char *name,
+					 int nid)
+{
+	struct mh_device_facts f = {.name = name, .nid = nid};
+	ssize_t i;
+
+	if (!pc || !pc->rules.nr || !strcmp(type, "boot") ||
+	    mh_dev_type_from_name(type, &f.type) < 0)
+		return NULL;
+	i = mh_rules_match(&pc->rules, &f);
+	return i >= 0 ? &pc->rules.rule[i] : NULL;
+}
+
+static json_object *j_device(const struct mh_inventory *inv,
+			     const struct mh_policy_config *pc, ssize_t gi,
 			     const char *type, int nid, const struct counts *c)
 {
 	json_object *o = json_object_new_object();
 	const uint64_t bs = inv->block_size_bytes;
+	const struct mh_rule *rule =
+		device_rule(pc, type, gi >= 0 ? inv->groups[gi].name : NULL,
+			    gi >= 0 ? inv->gstats[gi].nid : nid);
 
 	if (gi >= 0) {
 		const struct mh_group *g = &inv->groups[gi];
@@ -513,6 +606,11 @@ static json_object *j_device(const struct mh_inventory *inv, ssize_t gi,
 	 * nothing online: absent. */
 	if (c->online && (c->movable == c->online || c->kernel == c->online))
 		add(o, "movable", json_object_new_boolean(c->movable > 0));
+	add(o, "rule", rule ? json_object_new_string(rule->name) : NULL);
+	add(o, "rule_zone",
+	    rule ? json_object_new_string(mh_rule_zone_name(
+			   rule->has_zone ? rule->zone : MH_RULE_AUTO))
+		 : NULL);
 	add_counts(o, c);
 	return o;
 }
@@ -568,6 +666,27 @@ static json_object *j_daemon(const struct mh_config *cfg,
 		json_object_array_add(
 			comp, json_object_new_string(d->competitors[i]));
 	add(o, "competitors", comp);
+	{
+		const struct mh_balloon_state *bs = &d->balloon;
+		json_object *bo = json_object_new_object();
+
+		add(bo, "active", json_object_new_boolean(bs->facts.active));
+		add(bo, "driver", j_str_or_null(bs->facts.driver));
+		add(bo, "kernel_compaction",
+		    bs->vmstat_read
+			    ? json_object_new_boolean(bs->kernel_compaction)
+			    : NULL);
+		add(bo, "compaction",
+		    json_object_new_boolean(bs->facts.compaction));
+		add(bo, "movable_risk",
+		    json_object_new_boolean(mh_balloon_risky(bs)));
+		add(bo, "mode",
+		    json_object_new_string(
+			    mh_balloon_mode_name(cfg->policy.balloon)));
+		add(o, "balloon", bo);
+	}
+	add(o, "kernel_free_min", j_u64(cfg->policy.kernel_free_min));
+	add(o, "guard_episode", json_object_new_boolean(d->guard_episode));
 	return o;
 }
 
@@ -642,7 +761,10 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	struct counts *group_c = NULL, *boot_c = NULL, *none_c = NULL,
 		      *node_c = NULL, all = {0};
 	struct block_list l = {0};
-	uint64_t ke = 0, hk = 0, mv = 0, hm = 0, cma = 0, h;
+	uint64_t ke = 0, eke = 0, hk = 0, mv = 0, hm = 0, cma = 0, h;
+	struct mh_policy_config pc;
+
+	policy_copy(cfg, &pc);
 
 	add(o, "daemon", d ? j_daemon(cfg, d, now_usec) : NULL);
 	add(o, "block_size", j_u64(inv->block_size_bytes));
@@ -676,9 +798,11 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	for (size_t n = 0; n < nn; n++) {
 		if (!inv->totals[n].present)
 			continue;
-		json_object_array_add(
-			nodes, j_node(inv, &cfg->policy, n, &node_c[n + 1]));
+		json_object_array_add(nodes,
+				      j_node(inv, &pc, n, &node_c[n + 1]));
 		ke += inv->totals[n].kernel_early;
+		eke += mh_policy_effective_kernel_early(
+			&pc, inv->totals[n].kernel_early, NULL);
 		mv += inv->totals[n].movable;
 		hk += inv->nodes[n].hot_kernel;
 		hm += inv->nodes[n].hot_movable;
@@ -690,20 +814,20 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	for (size_t s = 0; s <= nn; s++)
 		if (boot_c[s].total)
 			json_object_array_add(devs,
-					      j_device(inv, -1, "boot",
+					      j_device(inv, &pc, -1, "boot",
 						       (int)s - 1, &boot_c[s]));
 	for (size_t g = 0; g < inv->nr_groups; g++)
 		if (inv->gstats[g].alive)
 			json_object_array_add(
 				devs,
 				j_device(
-					inv, (ssize_t)g,
+					inv, &pc, (ssize_t)g,
 					mh_group_kind_name(inv->groups[g].kind),
 					inv->gstats[g].nid, &group_c[g]));
 	for (size_t s = 0; s <= nn; s++)
 		if (none_c[s].total)
 			json_object_array_add(devs,
-					      j_device(inv, -1, "none",
+					      j_device(inv, &pc, -1, "none",
 						       (int)s - 1, &none_c[s]));
 	add(o, "devices", devs);
 
@@ -715,12 +839,14 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	add(t, "cma", j_u64(pages_bytes(cma)));
 	add(t, "ratio_limit",
 	    cfg->policy.policy == MH_POLICY_AUTO_MOVABLE
-		    ? j_u64(pages_bytes((uint64_t)cfg->policy.ratio * ke / 100))
+		    ? j_u64(pages_bytes((uint64_t)cfg->policy.ratio * eke /
+					100))
 		    : NULL);
 	add(t, "movable_percent",
-	    ke ? json_object_new_double((double)mv * 100.0 / (double)ke)
-	       : NULL);
-	if (mh_report_movable_headroom(inv, &cfg->policy, -1, &h)) {
+	    eke ? json_object_new_double((double)mv * 100.0 / (double)eke)
+		: NULL);
+	add(t, "kernel_early_effective", j_u64(pages_bytes(eke)));
+	if (mh_report_movable_headroom(inv, &pc, -1, &h)) {
 		add(t, "movable_headroom", j_u64(pages_bytes(h)));
 		add(t, "movable_headroom_memblocks",
 		    j_u64(inv->block_pages ? h / inv->block_pages : 0));
@@ -781,9 +907,11 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 				   "block");
 	} else if (b->state == MH_BLOCK_OFFLINE && !wait) {
 		struct mh_policy_view view;
+		struct mh_policy_config pc;
 
-		mh_inv_policy_view(inv, &cfg->policy, &view);
-		if (decide(inv, &view, b, NULL, 0, &dec) == 0) {
+		policy_copy(cfg, &pc);
+		mh_inv_policy_view(inv, &pc, &view);
+		if (decide(inv, &view, b, NULL, 0, d, &dec) == 0) {
 			source = "computed";
 			snprintf(note, sizeof(note),
 				 "what memhotd would decide for this offline "
@@ -830,6 +958,7 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 	bool *done = NULL;
 	struct block_list l = {0};
 	struct mh_policy_view view;
+	struct mh_policy_config pc;
 	uint64_t nmov = 0, nker = 0, nskip = 0;
 	size_t nsim = 0;
 	const uint64_t bp = inv->block_pages;
@@ -855,7 +984,8 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 	}
 	if (inv->nr_groups)
 		memcpy(gstats, inv->gstats, inv->nr_groups * sizeof(*gstats));
-	view.cfg = &cfg->policy;
+	policy_copy(cfg, &pc);
+	view.cfg = &pc;
 	view.nodes = totals;
 	view.nr_nodes = inv->nr_nodes;
 	view.groups = gstats;
@@ -886,7 +1016,7 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 			    sched_state(d, b->id, &ferr) == MH_SCHED_OFFLINED)
 				skip = "offlined-by-other";
 			if (!skip && decide(inv, &view, b, sim + sim_start,
-					    nsim - sim_start, &dec) < 0)
+					    nsim - sim_start, d, &dec) < 0)
 				skip = "error";
 			add(e, "skip", j_str_or_null(skip));
 			if (skip) {
@@ -1168,21 +1298,58 @@ static void render_kernel(FILE *out, json_object *st)
 	}
 }
 
+/* The guard and the balloon, when they matter (doc/policy.md 9). */
+static void render_beyond(FILE *out, json_object *dm,
+			  const struct mh_render_opts *o)
+{
+	json_object *b = jget(dm, "balloon");
+	char sz[32];
+
+	if (ju64(dm, "kernel_free_min")) {
+		size_str(o, ju64(dm, "kernel_free_min"), sz, sizeof(sz));
+		fprintf(out, "guard: kernel_free_min %s%s\n", sz,
+			json_object_get_boolean(jget(dm, "guard_episode"))
+				? "; kernel-zone free memory is below it now: "
+				  "hot-added memory goes to kernel zones"
+				: "");
+	}
+	if (b && json_object_get_boolean(jget(b, "active")))
+		fprintf(out, "balloon: %s bound, %s%s\n", jstr(b, "driver"),
+			json_object_get_boolean(jget(b, "movable_risk"))
+				? "WITHOUT balloon compaction: MOVABLE memory "
+				  "is a bad idea; balloon_without_compaction = "
+				: "balloon compaction: its pages can migrate",
+			json_object_get_boolean(jget(b, "movable_risk"))
+				? jstr(b, "mode")
+				: "");
+}
+
 int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 {
-	static const char *const nh[] = {"NODE",    "BOOT-KERNEL", "HOT-KERNEL",
-					 "MOVABLE", "CMA",	   "LIMIT",
-					 "USED",    "HEADROOM",	   "BLOCKS",
-					 "ONLINE",  "OFFLINE"};
-	static const bool nr[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	/* RESERVE and EFFECTIVE only with [policy] kernel_reserve, RULE
+	 * only when a [rule] matches a device (doc/policy.md 9). */
+	static const char *const nh[] = {
+		"NODE",	   "BOOT-KERNEL", "HOT-KERNEL", "MOVABLE", "CMA",
+		"LIMIT",   "USED",	  "HEADROOM",	"BLOCKS",  "ONLINE",
+		"OFFLINE", "RESERVE",	  "EFFECTIVE"};
+	static const bool nr[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 	static const char *const dh[] = {
-		"DEVICE", "TYPE",   "NODE",    "UNIT",	 "SIZE",
-		"BLOCKS", "ONLINE", "MOVABLE", "KERNEL", "OFFLINE"};
-	static const bool dr[] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+		"DEVICE", "TYPE",    "NODE",   "UNIT",	  "SIZE", "BLOCKS",
+		"ONLINE", "MOVABLE", "KERNEL", "OFFLINE", "RULE"};
+	static const bool dr[] = {0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0};
 	struct table nt = {.ncols = 11, .heads = nh, .right = nr};
 	struct table dt = {.ncols = 10, .heads = dh, .right = dr};
 	json_object *dm = jget(st, "daemon"), *arr, *tot = jget(st, "totals");
 	char up[32];
+
+	arr = jget(st, "nodes");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		if (ju64(json_object_array_get_idx(arr, i), "kernel_reserve"))
+			nt.ncols = 13;
+	arr = jget(st, "devices");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		if (!jnull(json_object_array_get_idx(arr, i), "rule"))
+			dt.ncols = 11;
 
 	if (dm) {
 		json_object *comp = jget(dm, "competitors");
@@ -1222,6 +1389,7 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 			fprintf(out, "  competitor: %s\n",
 				json_object_get_string(
 					json_object_array_get_idx(comp, i)));
+		render_beyond(out, dm, o);
 		render_kernel(out, st);
 		fputc('\n', out);
 	}
@@ -1249,6 +1417,10 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 		cell(row, 8, "%" PRIu64, ju64(n, "total_memblocks"));
 		cell(row, 9, "%" PRIu64, ju64(n, "online_memblocks"));
 		cell(row, 10, "%" PRIu64, ju64(n, "offline_memblocks"));
+		if (nt.ncols > 11) {
+			size_cell(row, 11, o, n, "kernel_early_reserved");
+			size_cell(row, 12, o, n, "kernel_early_effective");
+		}
 	}
 	if (tot && arr && json_object_array_length(arr) > 1) {
 		char **row = table_row(&nt);
@@ -1271,6 +1443,11 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 			cell(row, 9, "%" PRIu64, ju64(tot, "online_memblocks"));
 			cell(row, 10, "%" PRIu64,
 			     ju64(tot, "offline_memblocks"));
+			if (nt.ncols > 11) {
+				cell(row, 11, "-");
+				size_cell(row, 12, o, tot,
+					  "kernel_early_effective");
+			}
 		}
 	}
 	table_print(out, &nt, o);
@@ -1298,6 +1475,13 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 		cell(row, 7, "%" PRIu64, ju64(dv, "movable_memblocks"));
 		cell(row, 8, "%" PRIu64, ju64(dv, "kernel_memblocks"));
 		cell(row, 9, "%" PRIu64, ju64(dv, "offline_memblocks"));
+		if (dt.ncols > 10) {
+			if (jnull(dv, "rule"))
+				cell(row, 10, "-");
+			else
+				cell(row, 10, "%s (%s)", jstr(dv, "rule"),
+				     jstr(dv, "rule_zone"));
+		}
 	}
 	table_print(out, &dt, o);
 	table_free(&dt);
@@ -1609,6 +1793,47 @@ static void check_row(struct table *t, const char *name, json_object *c)
 	     json_object_get_boolean(jget(c, "pass")) ? "pass" : "FAIL");
 }
 
+/* Which beyond-the-kernel settings applied (doc/policy.md 9), one line
+ * each; nothing for a decision of the kernel's policy alone. */
+static void print_beyond(FILE *out, json_object *dec,
+			 const struct mh_render_opts *o)
+{
+	json_object *x;
+	char a[32], b[32];
+
+	if ((x = jget(dec, "rule")))
+		fprintf(out, "  rule: \"%s\" matched, zone = %s\n",
+			jstr(x, "name"), jstr(x, "zone"));
+	if (!jnull(dec, "kernel_reserve_pages"))
+		fprintf(out,
+			"  kernel_reserve: %" PRIu64
+			" pages of each node's KERNEL_EARLY not counted\n",
+			ju64(dec, "kernel_reserve_pages"));
+	if ((x = jget(dec, "guard"))) {
+		size_str(o, ju64(x, "kernel_free_min_bytes"), b, sizeof(b));
+		if (json_object_get_boolean(jget(x, "measured"))) {
+			size_str(o, ju64(x, "kernel_free_bytes"), a, sizeof(a));
+			fprintf(out,
+				"  guard: kernel-zone free memory %s %s "
+				"kernel_free_min %s\n",
+				a,
+				json_object_get_boolean(jget(x, "low")) ? "<"
+									: ">=",
+				b);
+		} else {
+			fprintf(out,
+				"  guard: kernel_free_min %s; free memory not "
+				"measured for this decision\n",
+				b);
+		}
+	}
+	if ((x = jget(dec, "balloon_without_compaction")))
+		fprintf(out,
+			"  balloon: %s without balloon compaction, "
+			"balloon_without_compaction = %s\n",
+			jstr(x, "driver"), jstr(x, "mode"));
+}
+
 static void print_decision(FILE *out, json_object *dec,
 			   const struct mh_render_opts *o)
 {
@@ -1622,6 +1847,7 @@ static void print_decision(FILE *out, json_object *dec,
 	struct mh_render_opts to = *o;
 
 	fprintf(out, "  %s\n", jstr(dec, "explanation"));
+	print_beyond(out, dec, o);
 	if (!g && !n)
 		return;
 	fprintf(out,

@@ -901,6 +901,7 @@ void mh_sched_next(struct mh_sched *s, uint64_t now, struct mh_sched_action *a)
 		struct mh_sched_rec *e;
 		const struct mh_block *b;
 		struct mh_block_request req;
+		struct mh_guard_facts guard;
 		struct mh_policy_view view;
 		int err;
 
@@ -935,6 +936,10 @@ void mh_sched_next(struct mh_sched *s, uint64_t now, struct mh_sched_action *a)
 			a->err = err;
 			return;
 		}
+		req.balloon = s->balloon;
+		if (s->guard_fn && s->cfg && s->cfg->kernel_free_min &&
+		    s->guard_fn(s->guard_ctx, b->nid, &guard) == 0)
+			req.guard = &guard;
 		mh_inv_policy_view(s->inv, s->cfg, &view);
 		mh_policy_decide(&view, &req, &a->dec);
 		a->kind = MH_SCHED_WRITE;

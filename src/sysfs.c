@@ -430,6 +430,11 @@ static DIR *open_dir(const struct mh_root *r, const char *rel)
 	return d;
 }
 
+DIR *mh_root_opendir(const struct mh_root *r, const char *rel)
+{
+	return open_dir(r, rel);
+}
+
 int mh_sysfs_block_node(const struct mh_root *r, uint64_t id, int *nid)
 {
 	char path[BLOCK_PATH_MAX];

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "memhotd/config.h"
+#include "memhotd/facts.h"
 #include "memhotd/inventory.h"
 #include "memhotd/kernel.h"
 #include "memhotd/sched.h"
@@ -65,6 +66,10 @@ struct mh_daemon {
 	uint64_t slow_writes; /* state writes that took > 5 ms */
 	sd_event_source *queue_timer, *sweep_timer, *save_timer;
 	sd_event_source *sig_term, *sig_int, *sig_hup;
+	/* Decision inputs beyond the kernel (facts.h, doc/policy.md 9). */
+	struct mh_balloon_state balloon; /* start-up and every sweep */
+	bool guard_episode;		 /* the guard fired, not recovered */
+	bool guard_unreadable;		 /* zoneinfo failed (warned once) */
 };
 
 struct mh_daemon_options {

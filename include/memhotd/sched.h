@@ -148,6 +148,16 @@ struct mh_sched {
 	size_t unit_cap;
 	size_t nr_queued; /* queued, awaiting, waiting, held, retrying */
 	size_t nr_failed; /* failed or poisoned */
+	/*
+	 * Facts the shell measures for the beyond-the-kernel settings
+	 * (doc/policy.md 9), passed into every decision: the balloon state
+	 * (NULL: none known), and the [guard]'s measurement of a node's
+	 * kernel-zone free memory, asked for just before a decision while
+	 * kernel_free_min > 0 (NULL fn, or fn failing: not measured).
+	 */
+	const struct mh_balloon_facts *balloon;
+	int (*guard_fn)(void *ctx, int nid, struct mh_guard_facts *out);
+	void *guard_ctx;
 };
 
 /* inv and cfg stay owned by the caller and must outlive s. */

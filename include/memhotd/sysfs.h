@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dirent.h>
+
 #include "memhotd/inventory.h"
 #include "memhotd/policy.h"
 
@@ -54,6 +56,8 @@ int mh_read_all(const struct mh_root *r, const char *rel, char **out,
 /* One write(2) of s to rel; 0 or -errno (the errno of open or write). */
 int mh_write_attr(const struct mh_root *r, const char *rel, const char *s);
 bool mh_path_exists(const struct mh_root *r, const char *rel);
+/* A directory below the root for readdir (closedir it); NULL, errno set. */
+DIR *mh_root_opendir(const struct mh_root *r, const char *rel);
 
 /* Memory-block attributes. */
 int mh_sysfs_block_size(const struct mh_root *r, uint64_t *bytes);

@@ -22,7 +22,7 @@ import tempfile
 NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 GROUPS = "root:x:0:\nadm:x:4:\nmemhotd:x:990:\n"
 PASSWD = "root:x:0:0:root:/root:/bin/sh\n"
-SECTION = re.compile(r"^\s*\[(policy|control)\]")
+SECTION = re.compile(r"^\s*\[(policy|control|guard|rule [^]]+)\]")
 BOOL = {"1": "true", "y": "true", "yes": "true", "true": "true", "on": "true",
         "0": "false", "n": "false", "no": "false", "false": "false", "off": "false"}
 

@@ -921,6 +921,140 @@ static void test_render_explain_and_plan(void **state)
 	mh_inv_free(&inv);
 }
 
+/* Beyond the kernel (doc/policy.md 9): status, explain and JSON keys. */
+static void test_render_beyond(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_config cfg = defaults();
+	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct mh_render_opts ro = {0};
+	json_object *st, *o, *dec, *x;
+	char *text;
+	ssize_t ri;
+
+	(void)state;
+	small_inventory(&inv);
+	cfg.policy.kernel_reserve = 1ULL << 30;
+	cfg.policy.kernel_free_min = 128ULL << 20;
+	cfg.policy.balloon = MH_BALLOON_WARN;
+	snprintf(d->config_path, sizeof(d->config_path), "/etc/memhotd.conf");
+	d->config = cfg;
+	d->balloon.facts.active = true;
+	d->balloon.facts.driver = "virtio_balloon";
+	d->balloon.vmstat_read = true;
+	d->start_usec = 1000000;
+
+	st = roundtrip(mh_report_status(&inv, &cfg, d, 2000000));
+	text = render(mh_render_status, st, &ro);
+	assert_non_null(strstr(text, "guard: kernel_free_min 128M\n"));
+	assert_non_null(strstr(text, "balloon: virtio_balloon bound, WITHOUT "
+				     "balloon compaction: MOVABLE memory is a "
+				     "bad idea; balloon_without_compaction = "
+				     "warn\n"));
+	/* KE 4G, 1G of it reserved: 3G counted, limit 301% of 3G = 9G,
+	 * used 256M of 3G = 8% */
+	assert_non_null(strstr(text,
+			       "NODE BOOT-KERNEL HOT-KERNEL MOVABLE CMA "
+			       "LIMIT USED HEADROOM BLOCKS ONLINE "
+			       "OFFLINE RESERVE EFFECTIVE\n"
+			       "   0          4G         0B    256M  0B "
+			       "   9G   8%     8.8G     36     34       2 "
+			       "     1G        3G\n"));
+	/* no rule: no RULE column */
+	assert_null(strstr(text, "RULE"));
+	x = json_object_array_get_idx(jget(st, "nodes"), 0);
+	assert_int_equal(ju(x, "kernel_reserve"), 1ULL << 30);
+	assert_int_equal(ju(x, "kernel_early_reserved"), 1ULL << 30);
+	assert_int_equal(ju(x, "kernel_early_effective"), 3ULL << 30);
+	x = jget(jget(st, "daemon"), "balloon");
+	assert_true(json_object_get_boolean(jget(x, "movable_risk")));
+	assert_false(json_object_get_boolean(jget(x, "kernel_compaction")));
+	free(text);
+	json_object_put(st);
+
+	/* explain: the reserve's and the balloon's numbers, the guard not
+	 * measured (the report does no I/O) */
+	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	dec = jget(o, "decision");
+	assert_string_equal(js(dec, "target"), "movable");
+	assert_int_equal(ju(dec, "kernel_reserve_pages"), 262144);
+	x = jget(dec, "global");
+	assert_int_equal(ju(x, "boot_kernel_early_pages"), 1048576);
+	assert_int_equal(ju(x, "reserved_pages"), 262144);
+	assert_int_equal(ju(x, "kernel_early_pages"), 786432);
+	x = jget(dec, "guard");
+	assert_false(json_object_get_boolean(jget(x, "measured")));
+	assert_null(jget(x, "kernel_free_bytes"));
+	assert_int_equal(ju(x, "kernel_free_min_bytes"), 128ULL << 20);
+	assert_string_equal(
+		js(jget(dec, "balloon_without_compaction"), "driver"),
+		"virtio_balloon");
+	assert_null(jget(dec, "rule"));
+	assert_false(json_object_get_boolean(jget(dec, "overridden")));
+	text = render(mh_render_explain, o, &ro);
+	assert_non_null(strstr(text,
+			       "  kernel_reserve: 262144 pages of each "
+			       "node's KERNEL_EARLY not counted\n"
+			       "  guard: kernel_free_min 128M; free "
+			       "memory not measured for this decision\n"
+			       "  balloon: virtio_balloon without balloon "
+			       "compaction, balloon_without_compaction "
+			       "= warn\n"));
+	assert_non_null(strstr(text, "; WARNING: virtio_balloon is active "
+				     "without balloon compaction"));
+	free(text);
+	json_object_put(o);
+
+	/* balloon_without_compaction = kernel, and a rule pinning virtio0 */
+	cfg.policy.balloon = MH_BALLOON_KERNEL;
+	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	dec = jget(o, "decision");
+	assert_string_equal(js(dec, "target"), "kernel");
+	assert_string_equal(js(dec, "reason"), "balloon-without-compaction");
+	assert_true(json_object_get_boolean(jget(dec, "overridden")));
+	assert_string_equal(js(dec, "base_target"), "movable");
+	assert_string_equal(js(dec, "base_reason"), "fits");
+	json_object_put(o);
+
+	ri = mh_rules_add(&cfg.policy.rules, "pin");
+	assert_true(ri >= 0);
+	cfg.policy.rules.rule[ri].has_device = true;
+	snprintf(cfg.policy.rules.rule[ri].device,
+		 sizeof(cfg.policy.rules.rule[ri].device), "virtio*");
+	cfg.policy.rules.rule[ri].has_zone = true;
+	cfg.policy.rules.rule[ri].zone = MH_RULE_KERNEL;
+	cfg.policy.balloon = MH_BALLOON_WARN;
+	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	dec = jget(o, "decision");
+	assert_string_equal(js(dec, "target"), "kernel");
+	assert_string_equal(js(dec, "reason"), "rule-kernel");
+	assert_string_equal(js(jget(dec, "rule"), "name"), "pin");
+	assert_string_equal(js(jget(dec, "rule"), "zone"), "kernel");
+	assert_string_equal(js(dec, "device_type"), "virtio-mem");
+	text = render(mh_render_explain, o, &ro);
+	assert_non_null(strstr(text, "decision (computed): a kernel zone, "
+				     "reason rule-kernel\n"));
+	assert_non_null(
+		strstr(text, "  rule: \"pin\" matched, zone = kernel\n"));
+	free(text);
+	json_object_put(o);
+
+	st = roundtrip(mh_report_status(&inv, &cfg, d, 2000000));
+	text = render(mh_render_status, st, &ro);
+	assert_non_null(strstr(text, "DEVICE  TYPE       NODE UNIT SIZE "
+				     "BLOCKS ONLINE MOVABLE KERNEL OFFLINE "
+				     "RULE\n"
+				     "-       boot          0    -    -     32 "
+				     "    32       0     32       0 -\n"
+				     "virtio0 virtio-mem    0 128M    -      4 "
+				     "     2       2      0       2 pin "
+				     "(kernel)\n"));
+	free(text);
+	json_object_put(st);
+	free(d);
+	mh_inv_free(&inv);
+}
+
 /* Renderers never crash on replies missing keys (another version). */
 static void test_render_empty_objects(void **state)
 {
@@ -994,6 +1128,7 @@ int main(void)
 		cmocka_unit_test(test_render_blocks),
 		cmocka_unit_test(test_render_status),
 		cmocka_unit_test(test_render_explain_and_plan),
+		cmocka_unit_test(test_render_beyond),
 		cmocka_unit_test(test_render_empty_objects),
 		cmocka_unit_test(test_format_and_args),
 	};
