@@ -2168,338 +2168,311 @@ static void crash_virtio(void **state)
 {
 	(void)state;
 	crash_run(CRASH_VIRTIO, "virtio-mem", 3);
-	/* beyond: a rule puts all five DIMMs in ZONE_MOVABLE (kernel: M96 N64)
-	 */
-	static void beyond_rule_dimms(void **state)
-	{
-		(void)state;
-		struct env *const ep = &g_env;
-		char want[MAXB + 1] = "";
+}
 
-		env_init(ep, FK_BASE_Q35_4G, 8,
-			 "[rule dimms]\nmatch_type = dimm\nzone = movable\n");
-		daemon_start(ep);
-		for (int d = 0; d < 5; d++) {
-			dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
-			assert_true(
-				wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
-		}
-		rep(want, 'M', 160);
-		expect_layout(ep, "DIMMs 0-4 by rule", 48, want);
-		daemon_stop(ep);
-		env_fini(ep, true);
+/* beyond: a rule puts all five DIMMs in ZONE_MOVABLE (kernel: M96 N64) */
+static void beyond_rule_dimms(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
+
+	env_init(ep, FK_BASE_Q35_4G, 8,
+		 "[rule dimms]\nmatch_type = dimm\nzone = movable\n");
+	daemon_start(ep);
+	for (int d = 0; d < 5; d++) {
+		dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
 	}
+	rep(want, 'M', 160);
+	expect_layout(ep, "DIMMs 0-4 by rule", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
 
-	/* beyond: kernel_reserve = 2G halves KERNEL_EARLY: 1 DIMM fits, not 3
-	 */
-	static void beyond_reserve(void **state)
-	{
-		(void)state;
-		struct env *const ep = &g_env;
-		char want[MAXB + 1] = "";
+/* beyond: kernel_reserve = 2G halves KERNEL_EARLY: 1 DIMM fits, not 3 */
+static void beyond_reserve(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
 
-		env_init(ep, FK_BASE_Q35_4G, 8,
-			 "[policy]\nkernel_reserve = 2G\n");
-		daemon_start(ep);
-		for (int d = 0; d < 3; d++) {
-			dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
-			assert_true(
-				wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
-		}
-		rep(want, 'M', 32);
-		rep(want, 'N', 64);
-		expect_layout(ep, "DIMMs 0-2 with reserve", 48, want);
-		daemon_stop(ep);
-		env_fini(ep, true);
+	env_init(ep, FK_BASE_Q35_4G, 8, "[policy]\nkernel_reserve = 2G\n");
+	daemon_start(ep);
+	for (int d = 0; d < 3; d++) {
+		dimm_plug(ep, d, 48 + 32 * d, 32, 0, 30, true);
+		assert_true(wait_settled(ep, 48 + 32 * d, 32, NULL, 10000));
 	}
+	rep(want, 'M', 32);
+	rep(want, 'N', 64);
+	expect_layout(ep, "DIMMs 0-2 with reserve", 48, want);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
 
-	/* How often needle occurs in the daemon's stderr. */
-	static int log_count(struct env * e, const char *needle)
-	{
-		static char buf[1 << 20];
-		int n = 0;
+/* How often needle occurs in the daemon's stderr. */
+static int log_count(struct env *e, const char *needle)
+{
+	static char buf[1 << 20];
+	int n = 0;
 
-		if (fk_read_file(e->log, buf, sizeof(buf)) < 0)
-			return 0;
-		for (char *p = buf; (p = strstr(p, needle)); p++)
-			n++;
-		return n;
-	}
+	if (fk_read_file(e->log, buf, sizeof(buf)) < 0)
+		return 0;
+	for (char *p = buf; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
 
-	/* Free pages of node nid's kernel zones in proc/zoneinfo, all in
-	 * Normal. */
-	static void set_kernel_free(struct env * e, int nid, uint64_t pages)
-	{
-		struct fk_zoneinfo zi;
+/* Free pages of node nid's kernel zones in proc/zoneinfo, all in Normal. */
+static void set_kernel_free(struct env *e, int nid, uint64_t pages)
+{
+	struct fk_zoneinfo zi;
 
-		fk_lock(&e->k);
-		assert_int_equal(fk_zoneinfo_load(&e->k, &zi), 0);
-		zi.z[nid][FK_DMA].free = 0;
-		zi.z[nid][FK_DMA32].free = 0;
-		zi.z[nid][FK_NORMAL].free = pages;
-		assert_int_equal(fk_zoneinfo_store(&e->k, &zi), 0);
-		fk_unlock(&e->k);
-	}
+	fk_lock(&e->k);
+	assert_int_equal(fk_zoneinfo_load(&e->k, &zi), 0);
+	zi.z[nid][FK_DMA].free = 0;
+	zi.z[nid][FK_DMA32].free = 0;
+	zi.z[nid][FK_NORMAL].free = pages;
+	assert_int_equal(fk_zoneinfo_store(&e->k, &zi), 0);
+	fk_unlock(&e->k);
+}
 
 #define GUARD_WARN "is below kernel_free_min"
 
-	/*
-	 * beyond: [guard] kernel_free_min = 1G.  With 40 MiB free in the kernel
-	 * zones the virtio-mem blocks go to ZONE_NORMAL (the kernel's policy:
-	 * MOVABLE), each adding its 128 MiB to the free memory, warned once for
-	 * the episode; after 8 blocks 1064 MiB are free: the episode ends and
-	 * the ratio decides again (MOVABLE); free memory low again: a new
-	 * episode.
-	 */
-	static void beyond_guard(void **state)
-	{
-		(void)state;
-		struct env *const ep = &g_env;
-		char want[MAXB + 1] = "";
+/*
+ * beyond: [guard] kernel_free_min = 1G.  With 40 MiB free in the kernel
+ * zones the virtio-mem blocks go to ZONE_NORMAL (the kernel's policy:
+ * MOVABLE), each adding its 128 MiB to the free memory, warned once for the
+ * episode; after 8 blocks 1064 MiB are free: the episode ends and the ratio
+ * decides again (MOVABLE); free memory low again: a new episode.
+ */
+static void beyond_guard(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
 
-		env_init(ep, FK_BASE_Q35_4G, 0,
-			 CONF_DEFAULT "[guard]\nkernel_free_min = 1G\n");
-		add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
-		set_kernel_free(ep, 0, (40ULL << 20) / 4096);
-		daemon_start(ep);
-		virtio_plug(ep, 48, 48, 8, 0, NULL);
-		assert_true(wait_settled(ep, 48, 8, NULL, 10000));
-		rep(want, 'N', 8);
-		expect_layout(ep, "guarded", 48, want);
-		assert_int_equal(log_count(ep, GUARD_WARN), 1);
-		/* the numbers used, and what the ratio alone would have said */
-		assert_true(wait_log(
-			ep,
-			"memory48: online_kernel ok; kernel zone: "
-			"guard-kernel-free-low: node 0 kernel-zone free "
-			"memory 41943040 bytes (40 MiB) < [guard] "
-			"kernel_free_min 1073741824 bytes (1024 MiB); "
-			"otherwise Movable: fits",
-			1000));
-		assert_int_equal(
-			log_count(ep, "kernel zone: guard-kernel-free-low: "),
-			8);
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "[guard]\nkernel_free_min = 1G\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	set_kernel_free(ep, 0, (40ULL << 20) / 4096);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 8, 0, NULL);
+	assert_true(wait_settled(ep, 48, 8, NULL, 10000));
+	rep(want, 'N', 8);
+	expect_layout(ep, "guarded", 48, want);
+	assert_int_equal(log_count(ep, GUARD_WARN), 1);
+	/* the numbers used, and what the ratio alone would have said */
+	assert_true(wait_log(ep,
+			     "memory48: online_kernel ok; kernel zone: "
+			     "guard-kernel-free-low: node 0 kernel-zone free "
+			     "memory 41943040 bytes (40 MiB) < [guard] "
+			     "kernel_free_min 1073741824 bytes (1024 MiB); "
+			     "otherwise Movable: fits",
+			     1000));
+	assert_int_equal(log_count(ep, "kernel zone: guard-kernel-free-low: "),
+			 8);
 
-		virtio_plug(ep, 48, 56, 8, 0, NULL);
-		assert_true(wait_settled(ep, 56, 8, NULL, 10000));
-		rep(want, 'M', 8);
-		expect_layout(ep, "recovered", 48, want);
-		assert_true(
-			wait_log(ep,
-				 "[guard] node0: kernel-zone free memory 1G is "
-				 "back at or above kernel_free_min 1G",
-				 1000));
-		assert_true(wait_log(
-			ep,
-			"guard: node 0 kernel-zone free 1115684864 bytes "
-			"(1064 MiB) >= kernel_free_min 1073741824 bytes",
-			1000));
-		assert_int_equal(log_count(ep, GUARD_WARN), 1);
+	virtio_plug(ep, 48, 56, 8, 0, NULL);
+	assert_true(wait_settled(ep, 56, 8, NULL, 10000));
+	rep(want, 'M', 8);
+	expect_layout(ep, "recovered", 48, want);
+	assert_true(wait_log(ep,
+			     "[guard] node0: kernel-zone free memory 1G is "
+			     "back at or above kernel_free_min 1G",
+			     1000));
+	assert_true(wait_log(ep,
+			     "guard: node 0 kernel-zone free 1115684864 bytes "
+			     "(1064 MiB) >= kernel_free_min 1073741824 bytes",
+			     1000));
+	assert_int_equal(log_count(ep, GUARD_WARN), 1);
 
-		set_kernel_free(ep, 0, (100ULL << 20) / 4096);
-		virtio_plug(ep, 48, 64, 8, 0, NULL);
-		assert_true(wait_settled(ep, 64, 8, NULL, 10000));
-		rep(want, 'N', 8);
-		expect_layout(ep, "guarded again", 48, want);
-		assert_int_equal(log_count(ep, GUARD_WARN), 2);
-		daemon_stop(ep);
-		env_fini(ep, true);
+	set_kernel_free(ep, 0, (100ULL << 20) / 4096);
+	virtio_plug(ep, 48, 64, 8, 0, NULL);
+	assert_true(wait_settled(ep, 64, 8, NULL, 10000));
+	rep(want, 'N', 8);
+	expect_layout(ep, "guarded again", 48, want);
+	assert_int_equal(log_count(ep, GUARD_WARN), 2);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/* mkdir -p */
+static int system_mkdir_p(const char *path)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *c = p + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*c = '/';
 	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
 
-	/* mkdir -p */
-	static int system_mkdir_p(const char *path)
-	{
-		char p[400];
+/* A bound virtio_balloon on a kernel without balloon compaction. */
+static void bind_balloon(struct env *e, bool compaction)
+{
+	char p[400], v[400];
 
-		snprintf(p, sizeof(p), "%s", path);
-		for (char *c = p + 1; *c; c++) {
-			if (*c != '/')
-				continue;
-			*c = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*c = '/';
-		}
-		return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:05.0/virtio5",
+		 e->root);
+	assert_int_equal(system_mkdir_p(p), 0);
+	snprintf(p, sizeof(p), "%s/sys/bus/virtio/drivers/virtio_balloon",
+		 e->root);
+	assert_int_equal(system_mkdir_p(p), 0);
+	snprintf(p, sizeof(p),
+		 "%s/sys/bus/virtio/drivers/virtio_balloon/virtio5", e->root);
+	unlink(p);
+	assert_int_equal(
+		symlink("../../../../devices/pci0000:00/0000:00:05.0/virtio5",
+			p),
+		0);
+	snprintf(p, sizeof(p), "%s/proc/vmstat", e->root);
+	snprintf(v, sizeof(v),
+		 "nr_free_pages 1000\nballoon_inflate 0\n"
+		 "balloon_deflate 0\n%s",
+		 compaction ? "balloon_migrate 0\n" : "");
+	assert_int_equal(fk_write_file(p, v), 0);
+}
+
+/*
+ * beyond: balloon_without_compaction = kernel refuses MOVABLE while
+ * virtio_balloon is bound and proc/vmstat has no balloon_migrate; with the
+ * default (warn) the same blocks go MOVABLE and every decision warns.
+ */
+static void beyond_balloon(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	char want[MAXB + 1] = "";
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "balloon_without_compaction = kernel\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	bind_balloon(ep, false);
+	daemon_start(ep);
+	assert_true(wait_log(ep,
+			     "virtio_balloon bound without balloon "
+			     "compaction (no balloon_migrate in "
+			     "proc/vmstat)",
+			     1000));
+	virtio_plug(ep, 48, 48, 8, 0, NULL);
+	assert_true(wait_settled(ep, 48, 8, NULL, 10000));
+	rep(want, 'N', 8);
+	expect_layout(ep, "balloon = kernel", 48, want);
+	assert_true(wait_log(
+		ep, "kernel zone: balloon-without-compaction: ", 1000));
+	daemon_stop(ep);
+
+	/* default: warn */
+	assert_int_equal(fk_write_file(ep->conf, CONF_DEFAULT), 0);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 56, 8, 0, NULL);
+	assert_true(wait_settled(ep, 56, 8, NULL, 10000));
+	rep(want, 'M', 8);
+	expect_layout(ep, "balloon = warn", 48, want);
+	assert_int_equal(log_count(ep, "online_movable ok; Movable: fits: "),
+			 8);
+	assert_int_equal(log_count(ep, "; WARNING: virtio_balloon is active "
+				       "without balloon compaction"),
+			 16); /* each ok line and its cross-check line */
+	daemon_stop(ep);
+
+	/* a kernel with balloon compaction: nothing to warn about */
+	bind_balloon(ep, true);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 64, 8, 0, NULL);
+	assert_true(wait_settled(ep, 64, 8, NULL, 10000));
+	rep(want, 'M', 8);
+	expect_layout(ep, "balloon with compaction", 48, want);
+	assert_true(wait_log(ep, "balloon compaction: its pages can migrate",
+			     1000));
+	assert_int_equal(log_count(ep, "online_movable ok; Movable: fits: "),
+			 16);
+	assert_int_equal(log_count(ep, "; WARNING: virtio_balloon is active "
+				       "without balloon compaction"),
+			 16);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (cur)
+		env_fini(cur, false);
+	return 0;
+}
+
+int main(void)
+{
+	bin_daemon = getenv("MEMHOTD_BIN");
+	bin_minid = getenv("MINID_BIN");
+	fk_so = getenv("FAKEKERNEL_SO");
+	wrapper = getenv("MEMHOTD_WRAPPER");
+	if (getenv("INTEG_SLOW"))
+		slow = atoi(getenv("INTEG_SLOW")) > 0
+			       ? atoi(getenv("INTEG_SLOW"))
+			       : 1;
+	if (!bin_daemon || !fk_so || !bin_minid) {
+		fprintf(stderr,
+			"set MEMHOTD_BIN, MINID_BIN and FAKEKERNEL_SO\n");
+		return 2;
 	}
-
-	/* A bound virtio_balloon on a kernel without balloon compaction. */
-	static void bind_balloon(struct env * e, bool compaction)
-	{
-		char p[400], v[400];
-
-		snprintf(p, sizeof(p),
-			 "%s/sys/devices/pci0000:00/0000:00:05.0/virtio5",
-			 e->root);
-		assert_int_equal(system_mkdir_p(p), 0);
-		snprintf(p, sizeof(p),
-			 "%s/sys/bus/virtio/drivers/virtio_balloon", e->root);
-		assert_int_equal(system_mkdir_p(p), 0);
-		snprintf(p, sizeof(p),
-			 "%s/sys/bus/virtio/drivers/virtio_balloon/virtio5",
-			 e->root);
-		unlink(p);
-		assert_int_equal(symlink("../../../../devices/pci0000:00/"
-					 "0000:00:05.0/virtio5",
-					 p),
-				 0);
-		snprintf(p, sizeof(p), "%s/proc/vmstat", e->root);
-		snprintf(v, sizeof(v),
-			 "nr_free_pages 1000\nballoon_inflate 0\n"
-			 "balloon_deflate 0\n%s",
-			 compaction ? "balloon_migrate 0\n" : "");
-		assert_int_equal(fk_write_file(p, v), 0);
-	}
-
-	/*
-	 * beyond: balloon_without_compaction = kernel refuses MOVABLE while
-	 * virtio_balloon is bound and proc/vmstat has no balloon_migrate; with
-	 * the default (warn) the same blocks go MOVABLE and every decision
-	 * warns.
-	 */
-	static void beyond_balloon(void **state)
-	{
-		(void)state;
-		struct env *const ep = &g_env;
-		char want[MAXB + 1] = "";
-
-		env_init(ep, FK_BASE_Q35_4G, 0,
-			 CONF_DEFAULT "balloon_without_compaction = kernel\n");
-		add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
-		bind_balloon(ep, false);
-		daemon_start(ep);
-		assert_true(wait_log(ep,
-				     "virtio_balloon bound without balloon "
-				     "compaction (no balloon_migrate in "
-				     "proc/vmstat)",
-				     1000));
-		virtio_plug(ep, 48, 48, 8, 0, NULL);
-		assert_true(wait_settled(ep, 48, 8, NULL, 10000));
-		rep(want, 'N', 8);
-		expect_layout(ep, "balloon = kernel", 48, want);
-		assert_true(wait_log(
-			ep, "kernel zone: balloon-without-compaction: ", 1000));
-		daemon_stop(ep);
-
-		/* default: warn */
-		assert_int_equal(fk_write_file(ep->conf, CONF_DEFAULT), 0);
-		daemon_start(ep);
-		virtio_plug(ep, 48, 56, 8, 0, NULL);
-		assert_true(wait_settled(ep, 56, 8, NULL, 10000));
-		rep(want, 'M', 8);
-		expect_layout(ep, "balloon = warn", 48, want);
-		assert_int_equal(
-			log_count(ep, "online_movable ok; Movable: fits: "), 8);
-		assert_int_equal(
-			log_count(ep, "; WARNING: virtio_balloon is active "
-				      "without balloon compaction"),
-			16); /* each ok line and its cross-check line */
-		daemon_stop(ep);
-
-		/* a kernel with balloon compaction: nothing to warn about */
-		bind_balloon(ep, true);
-		daemon_start(ep);
-		virtio_plug(ep, 48, 64, 8, 0, NULL);
-		assert_true(wait_settled(ep, 64, 8, NULL, 10000));
-		rep(want, 'M', 8);
-		expect_layout(ep, "balloon with compaction", 48, want);
-		assert_true(wait_log(
-			ep, "balloon compaction: its pages can migrate", 1000));
-		assert_int_equal(
-			log_count(ep, "online_movable ok; Movable: fits: "),
-			16);
-		assert_int_equal(
-			log_count(ep, "; WARNING: virtio_balloon is active "
-				      "without balloon compaction"),
-			16);
-		daemon_stop(ep);
-		env_fini(ep, true);
-	}
-
-	static int teardown(void **state)
-	{
-		(void)state;
-		if (cur)
-			env_fini(cur, false);
-		return 0;
-	}
-
-	int main(void)
-	{
-		bin_daemon = getenv("MEMHOTD_BIN");
-		bin_minid = getenv("MINID_BIN");
-		fk_so = getenv("FAKEKERNEL_SO");
-		wrapper = getenv("MEMHOTD_WRAPPER");
-		if (getenv("INTEG_SLOW"))
-			slow = atoi(getenv("INTEG_SLOW")) > 0
-				       ? atoi(getenv("INTEG_SLOW"))
-				       : 1;
-		if (!bin_daemon || !fk_so || !bin_minid) {
-			fprintf(stderr, "set MEMHOTD_BIN, MINID_BIN and "
-					"FAKEKERNEL_SO\n");
-			return 2;
-		}
-		signal(SIGPIPE, SIG_IGN);
-		if (getenv("INTEG_FILTER"))
-			cmocka_set_test_filter(getenv("INTEG_FILTER"));
-		const struct CMUnitTest tests[] = {
-			cmocka_unit_test_teardown(ref_matches_spec, teardown),
-			cmocka_unit_test_teardown(fake_selftest, teardown),
-			cmocka_unit_test_teardown(fake_flags_misbehaviour,
-						  teardown),
-			cmocka_unit_test_teardown(virtio_rv1, teardown),
-			cmocka_unit_test_teardown(dimms_in_turn, teardown),
-			cmocka_unit_test_teardown(dimm_foreign_first_block,
-						  teardown),
-			cmocka_unit_test_teardown(two_nodes_numa_aware,
-						  teardown),
-			cmocka_unit_test_teardown(two_nodes_global, teardown),
-			cmocka_unit_test_teardown(ratio_zero, teardown),
-			cmocka_unit_test_teardown(ratio_100, teardown),
-			cmocka_unit_test_teardown(coldplug, teardown),
-			cmocka_unit_test_teardown(coldplug_dimms, teardown),
-			cmocka_unit_test_teardown(errno_injection, teardown),
-			cmocka_unit_test_teardown(enobufs_overflow, teardown),
-			cmocka_unit_test_teardown(node_link_late, teardown),
-			cmocka_unit_test_teardown(offline_not_reonlined,
-						  teardown),
-			cmocka_unit_test_teardown(shrink_and_regrow, teardown),
-			cmocka_unit_test_teardown(check_config_bad_key,
-						  teardown),
-			cmocka_unit_test_teardown(
-				zoneinfo_inconsistent_at_start, teardown),
-			cmocka_unit_test_teardown(beyond_rule_dimms, teardown),
-			cmocka_unit_test_teardown(beyond_reserve, teardown),
-			cmocka_unit_test_teardown(beyond_guard, teardown),
-			cmocka_unit_test_teardown(beyond_balloon, teardown),
-			cmocka_unit_test_teardown(sighup_reload, teardown),
-			cmocka_unit_test_teardown(poison_survives_reload,
-						  teardown),
-			cmocka_unit_test_teardown(dry_run, teardown),
-			cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
-						  teardown),
-			cmocka_unit_test_teardown(noise_and_remove_offline,
-						  teardown),
-			cmocka_unit_test_teardown(restart_keeps_classification,
-						  teardown),
-			cmocka_unit_test_teardown(lockstep_devices, teardown),
-			cmocka_unit_test_teardown(dimm_eject_rollback,
-						  teardown),
-			cmocka_unit_test_teardown(memoryless_node_numa_aware,
-						  teardown),
-			cmocka_unit_test_teardown(memoryless_node_global,
-						  teardown),
-			cmocka_unit_test_teardown(auto_online_takeover,
-						  teardown),
-			cmocka_unit_test_teardown(auto_online_leave, teardown),
-			cmocka_unit_test_teardown(mirror_cross_check, teardown),
-			cmocka_unit_test_teardown(kernel_without_policy,
-						  teardown),
-			cmocka_unit_test_teardown(delegate_mode, teardown),
-			cmocka_unit_test_teardown(crash_ungrouped, teardown),
-			cmocka_unit_test_teardown(crash_dimms, teardown),
-			cmocka_unit_test_teardown(crash_virtio, teardown),
-		};
-		return cmocka_run_group_tests_name("integration", tests, NULL,
-						   NULL);
-	}
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("INTEG_FILTER"))
+		cmocka_set_test_filter(getenv("INTEG_FILTER"));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(ref_matches_spec, teardown),
+		cmocka_unit_test_teardown(fake_selftest, teardown),
+		cmocka_unit_test_teardown(fake_flags_misbehaviour, teardown),
+		cmocka_unit_test_teardown(virtio_rv1, teardown),
+		cmocka_unit_test_teardown(dimms_in_turn, teardown),
+		cmocka_unit_test_teardown(dimm_foreign_first_block, teardown),
+		cmocka_unit_test_teardown(two_nodes_numa_aware, teardown),
+		cmocka_unit_test_teardown(two_nodes_global, teardown),
+		cmocka_unit_test_teardown(ratio_zero, teardown),
+		cmocka_unit_test_teardown(ratio_100, teardown),
+		cmocka_unit_test_teardown(coldplug, teardown),
+		cmocka_unit_test_teardown(coldplug_dimms, teardown),
+		cmocka_unit_test_teardown(errno_injection, teardown),
+		cmocka_unit_test_teardown(enobufs_overflow, teardown),
+		cmocka_unit_test_teardown(node_link_late, teardown),
+		cmocka_unit_test_teardown(offline_not_reonlined, teardown),
+		cmocka_unit_test_teardown(shrink_and_regrow, teardown),
+		cmocka_unit_test_teardown(check_config_bad_key, teardown),
+		cmocka_unit_test_teardown(zoneinfo_inconsistent_at_start,
+					  teardown),
+		cmocka_unit_test_teardown(sighup_reload, teardown),
+		cmocka_unit_test_teardown(poison_survives_reload, teardown),
+		cmocka_unit_test_teardown(beyond_rule_dimms, teardown),
+		cmocka_unit_test_teardown(beyond_reserve, teardown),
+		cmocka_unit_test_teardown(beyond_guard, teardown),
+		cmocka_unit_test_teardown(beyond_balloon, teardown),
+		cmocka_unit_test_teardown(sighup_reload, teardown),
+		cmocka_unit_test_teardown(dry_run, teardown),
+		cmocka_unit_test_teardown(dry_run_agrees_with_real_run,
+					  teardown),
+		cmocka_unit_test_teardown(noise_and_remove_offline, teardown),
+		cmocka_unit_test_teardown(restart_keeps_classification,
+					  teardown),
+		cmocka_unit_test_teardown(lockstep_devices, teardown),
+		cmocka_unit_test_teardown(dimm_eject_rollback, teardown),
+		cmocka_unit_test_teardown(memoryless_node_numa_aware, teardown),
+		cmocka_unit_test_teardown(memoryless_node_global, teardown),
+		cmocka_unit_test_teardown(auto_online_takeover, teardown),
+		cmocka_unit_test_teardown(auto_online_leave, teardown),
+		cmocka_unit_test_teardown(mirror_cross_check, teardown),
+		cmocka_unit_test_teardown(kernel_without_policy, teardown),
+		cmocka_unit_test_teardown(delegate_mode, teardown),
+		cmocka_unit_test_teardown(crash_ungrouped, teardown),
+		cmocka_unit_test_teardown(crash_dimms, teardown),
+		cmocka_unit_test_teardown(crash_virtio, teardown),
+	};
+	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
+}
