@@ -83,6 +83,13 @@ $(B)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o)
 $(A)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
 
+# The plan's test links only the pure core it tests.
+PLAN_TEST_MODS := core/plan core/inventory core/policy core/rules
+$(B)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
 $(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/bench
