@@ -14,7 +14,7 @@
  * SO_PEERCRED (and SO_PEERGROUPS): read-only methods are open to root and to
  * the configured control group, methods that change state to root only.
  *
- * Client: mh_control_call(), one blocking request with a timeout.
+ * The wire constants both sides share: protocol.h; the client: client.h.
  */
 #ifndef MEMHOTD_CONTROL_H
 #define MEMHOTD_CONTROL_H
@@ -28,30 +28,7 @@
 
 #include "memhotd/sysfs.h"
 
-/* The protocol version in every reply ("version"); bumped only when a key
- * changes meaning or disappears.  New keys do not bump it. */
-#define MH_CONTROL_PROTOCOL_VERSION 1
-#define MH_CONTROL_INTERFACE "io.memhotd"
-
-#define MH_CONTROL_MAX_REQUEST (64u * 1024)	   /* bytes, incl. the NUL */
-#define MH_CONTROL_MAX_REPLY (256u * 1024 * 1024)  /* client side cap */
-#define MH_CONTROL_IDLE_USEC (30ULL * 1000 * 1000) /* per client */
-/* Absolute, from accept: no trickle of bytes extends a connection. */
-#define MH_CONTROL_DEADLINE_USEC (60ULL * 1000 * 1000)
-#define MH_CONTROL_MAX_CLIENTS 64 /* root evicts a non-root one past it */
-/* Unsent reply bytes over all clients (plus the reply just made). */
-#define MH_CONTROL_MAX_OUTPUT (16u * 1024 * 1024)
-
-/* Error names (the "error" member of a reply). */
-#define MH_CONTROL_ERR_INVALID_REQUEST "io.memhotd.InvalidRequest"
-#define MH_CONTROL_ERR_REQUEST_TOO_LARGE "io.memhotd.RequestTooLarge"
-#define MH_CONTROL_ERR_METHOD_NOT_FOUND "io.memhotd.MethodNotFound"
-#define MH_CONTROL_ERR_INVALID_PARAMETER "io.memhotd.InvalidParameter"
-#define MH_CONTROL_ERR_UNSUPPORTED_VERSION "io.memhotd.UnsupportedVersion"
-#define MH_CONTROL_ERR_PERMISSION_DENIED "io.memhotd.PermissionDenied"
-#define MH_CONTROL_ERR_NO_SUCH_BLOCK "io.memhotd.NoSuchBlock"
-#define MH_CONTROL_ERR_RELOAD_FAILED "io.memhotd.ReloadFailed"
-#define MH_CONTROL_ERR_INTERNAL "io.memhotd.InternalError"
+#include "memhotd/protocol.h"
 
 enum mh_control_access {
 	MH_CONTROL_READ = 0, /* root, or a member of the control group */
@@ -112,9 +89,6 @@ enum mh_control_refusal {
 
 struct mh_control;
 
-/* "<root>/run/memhotd/control" into buf; -ENAMETOOLONG if it does not fit
- * a sockaddr_un. */
-int mh_control_socket_path(const struct mh_root *r, char *buf, size_t len);
 /* Creates <root>/run and <root>/run/memhotd (0755) if missing. 0 or -errno. */
 int mh_control_prepare_dir(const struct mh_root *r);
 
@@ -147,16 +121,5 @@ int mh_control_feed(struct mh_control *ctl, const struct mh_control_peer *peer,
 /* The daemon's method table (daemon-control.c; userdata: struct mh_daemon),
  * for the control-protocol fuzzer. */
 const struct mh_control_method *mh_daemon_control_methods(size_t *nr);
-
-/*
- * Client: one request, blocking, timeout_ms for connect/send/receive.
- * Returns 0 and *out = the reply's parameters; 1 and *out = the error's
- * parameters with the error name in error[]; or -errno (-ENOENT or
- * -ECONNREFUSED: nobody listens, -ETIMEDOUT, -EBADMSG: a malformed reply).
- * params may be NULL ({}); it is not consumed.
- */
-int mh_control_call(const char *path, const char *method, json_object *params,
-		    int timeout_ms, json_object **out, char *error,
-		    size_t error_len);
 
 #endif

@@ -106,5 +106,8 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len);
  * opened at start-up, closed on exit.  0 or -errno. */
 int mh_daemon_control_start(struct mh_daemon *d);
 void mh_daemon_control_stop(struct mh_daemon *d);
+/* The read-only view report.c builds replies from (report.h). */
+struct mh_report_view;
+void mh_daemon_report_view(const struct mh_daemon *d, struct mh_report_view *v);
 
 #endif

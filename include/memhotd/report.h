@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What memhotctl shows, as json-c objects, and the text renderers.  Pure:
- * no I/O besides the FILE the renderers print to.  The daemon builds the
- * objects from its inventory and sends them over the control socket;
- * memhotctl renders what it received (or, for "blocks" without a daemon,
- * what it built from a local scan).  doc/control-protocol.md documents
- * every key; sizes are bytes, decision numbers pages ("*_pages").
+ * The daemon's replies on the control socket, as json-c objects, built
+ * from the inventory, the configuration and a read-only view of the
+ * daemon (struct mh_report_view, filled by daemon-control.c).  No I/O.
+ * memhotctl renders them as text (render.h).  doc/control-protocol.md
+ * documents every key; sizes are bytes, decision numbers pages
+ * ("*_pages").
  */
 #ifndef MEMHOTD_REPORT_H
 #define MEMHOTD_REPORT_H
@@ -13,48 +13,64 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "memhotd/config.h"
-#include "memhotd/daemon.h"
+#include "memhotd/format.h"
 #include "memhotd/inventory.h"
+#include "memhotd/listing.h"
+
+struct mh_counters;	 /* daemon.h */
+struct mh_kernel;	 /* kernel.h */
+struct mh_balloon_state; /* facts.h */
 
 /*
- * GetStatus: "daemon" (d may be NULL: then null), "nodes", "devices",
+ * What the replies show of the daemon besides its inventory; every
+ * pointer is the daemon's own, read only while a reply is built.  A NULL
+ * view: no daemon (decisions unknown, "daemon" null).
+ */
+struct mh_report_view {
+	const struct mh_sched *sched;
+	const struct mh_counters *counters;
+	const struct mh_kernel *kernel;
+	const struct mh_balloon_state *balloon;
+	const char *config_path;
+	const char (*competitors)[256];
+	size_t nr_competitors;
+	uint64_t start_usec; /* CLOCK_MONOTONIC at start */
+	bool dry_run;
+	bool guard_episode;
+};
+
+/*
+ * GetStatus: "daemon" (null without a view), "nodes", "devices",
  * "totals".  now_usec: CLOCK_MONOTONIC now, for the uptime.
  */
 json_object *mh_report_status(const struct mh_inventory *inv,
 			      const struct mh_config *cfg,
-			      const struct mh_daemon *d, uint64_t now_usec);
+			      const struct mh_report_view *v,
+			      uint64_t now_usec);
 
-/*
- * ListBlocks: "memory" (one object per block, ascending), "totals".
- * d NULL: a local scan; "decisions_known" is then false and every
- * "decision" null.
- */
+/* ListBlocks: mh_listing_blocks with the view's scheduler. */
 json_object *mh_report_blocks(const struct mh_inventory *inv,
-			      const struct mh_config *cfg,
-			      const struct mh_daemon *d);
+			      const struct mh_report_view *v);
 
 /*
  * Explain: block, its decision (recorded, or computed now for an offline
- * block) with every number the policy used.  NULL and *missing if the block
- * does not exist.
+ * block) with every number the policy used.  NULL if the block does not
+ * exist.
  */
 json_object *mh_report_explain(const struct mh_inventory *inv,
 			       const struct mh_config *cfg,
-			       const struct mh_daemon *d, uint64_t block);
+			       const struct mh_report_view *v, uint64_t block);
 
 /*
- * Plan: what memhotd would do with every offline block, device by device
- * (in ascending order of each device's first offline block), blocks
- * ascending, each decision made on COPIES of the node totals and group
- * statistics updated by the decisions before it.  The inventory is not
+ * Plan: mh_plan_run (plan.h) on the inventory, as JSON: each step with
+ * its block and decision, "nodes_after", "totals".  The inventory is not
  * touched.
  */
 json_object *mh_report_plan(const struct mh_inventory *inv,
 			    const struct mh_config *cfg,
-			    const struct mh_daemon *d);
+			    const struct mh_report_view *v);
 
 /*
  * How many more pages could go MOVABLE now as ungrouped memory on node nid
@@ -65,31 +81,5 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 bool mh_report_movable_headroom(const struct mh_inventory *inv,
 				const struct mh_policy_config *cfg, int nid,
 				uint64_t *pages);
-
-/* "128M", "3.9G", "0B": IEC sizes as lsmem prints them. */
-void mh_format_size(uint64_t bytes, char *buf, size_t len);
-/* "memory48", "48" -> 48.  0 or -EINVAL. */
-int mh_parse_block_arg(const char *s, uint64_t *id);
-
-/* Text renderers: input as returned by the functions above. */
-struct mh_render_opts {
-	bool bytes; /* raw byte counts instead of IEC sizes */
-	bool noheadings;
-	bool raw;	     /* blank-separated, unaligned */
-	bool all;	     /* blocks: one line per block, no merging */
-	const char *columns; /* blocks: "RANGE,SIZE,..." or "+COL" */
-};
-
-int mh_render_status(FILE *out, json_object *status,
-		     const struct mh_render_opts *o);
-/* -EINVAL (message on err) for an unknown column. */
-int mh_render_blocks(FILE *out, FILE *err, json_object *blocks,
-		     const struct mh_render_opts *o);
-int mh_render_explain(FILE *out, json_object *explain,
-		      const struct mh_render_opts *o);
-int mh_render_plan(FILE *out, json_object *plan,
-		   const struct mh_render_opts *o);
-/* The column names and help lines, for --help. */
-void mh_render_blocks_columns_help(FILE *out);
 
 #endif

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memhotd/config.h"
-#include "memhotd/control.h"
-#include "memhotd/report.h"
+#include "memhotd/client.h"
+#include "memhotd/format.h"
+#include "memhotd/listing.h"
+#include "memhotd/render.h"
 #include "memhotd/scan.h"
 #include "memhotd/sysfs.h"
 
@@ -145,7 +146,6 @@ static int cmd_status(struct ctl *c)
 static int local_blocks(struct ctl *c, json_object **out)
 {
 	struct mh_inventory inv;
-	struct mh_config cfg;
 	struct mh_root root;
 	int r;
 
@@ -165,8 +165,7 @@ static int local_blocks(struct ctl *c, json_object **out)
 		mh_root_close(&root);
 		return 1;
 	}
-	mh_config_defaults(&cfg);
-	*out = mh_report_blocks(&inv, &cfg, NULL);
+	*out = mh_listing_blocks(&inv, NULL);
 	json_object_object_add(
 		*out, "version",
 		json_object_new_int(MH_CONTROL_PROTOCOL_VERSION));

@@ -2,7 +2,7 @@
 /*
  * The daemon side of the control socket: <root>/run/memhotd/control with
  * the methods of doc/control-protocol.md, answered from the daemon's
- * inventory by report.c.
+ * inventory by report.c through a read-only view of the daemon.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +22,24 @@ static uint64_t mono_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void mh_daemon_report_view(const struct mh_daemon *d, struct mh_report_view *v)
+{
+	*v = (struct mh_report_view){
+		.sched = &d->sched,
+		.counters = &d->counters,
+		.kernel = &d->kernel,
+		.balloon = &d->balloon,
+		.config_path = d->config_path,
+		.competitors = d->competitors,
+		.nr_competitors = d->nr_competitors < MH_MAX_COMPETITORS
+					  ? d->nr_competitors
+					  : MH_MAX_COMPETITORS,
+		.start_usec = d->start_usec,
+		.dry_run = d->dry_run,
+		.guard_episode = d->guard_episode,
+	};
+}
+
 static void reply_json(struct mh_control_reply *reply, json_object *o)
 {
 	if (!o) {
@@ -37,11 +55,13 @@ static void m_status(void *ud, const struct mh_control_peer *peer,
 		     json_object *params, struct mh_control_reply *reply)
 {
 	struct mh_daemon *d = ud;
+	struct mh_report_view v;
 
 	(void)peer;
 	(void)params;
+	mh_daemon_report_view(d, &v);
 	reply_json(reply,
-		   mh_report_status(&d->inv, &d->config, d, mono_usec()));
+		   mh_report_status(&d->inv, &d->config, &v, mono_usec()));
 }
 
 static void m_blocks(void *ud, const struct mh_control_peer *peer,
@@ -51,17 +71,19 @@ static void m_blocks(void *ud, const struct mh_control_peer *peer,
 
 	(void)peer;
 	(void)params;
-	reply_json(reply, mh_report_blocks(&d->inv, &d->config, d));
+	reply_json(reply, mh_listing_blocks(&d->inv, &d->sched));
 }
 
 static void m_plan(void *ud, const struct mh_control_peer *peer,
 		   json_object *params, struct mh_control_reply *reply)
 {
 	struct mh_daemon *d = ud;
+	struct mh_report_view v;
 
 	(void)peer;
 	(void)params;
-	reply_json(reply, mh_report_plan(&d->inv, &d->config, d));
+	mh_daemon_report_view(d, &v);
+	reply_json(reply, mh_report_plan(&d->inv, &d->config, &v));
 }
 
 /* "block": 48, "48" or "memory48". */
@@ -86,11 +108,13 @@ static void m_explain(void *ud, const struct mh_control_peer *peer,
 		      json_object *params, struct mh_control_reply *reply)
 {
 	struct mh_daemon *d = ud;
+	struct mh_report_view v;
 	json_object *o;
 	uint64_t id;
 	int r;
 
 	(void)peer;
+	mh_daemon_report_view(d, &v);
 	r = block_param(params, &id);
 	if (r < 0) {
 		reply->error = MH_CONTROL_ERR_INVALID_PARAMETER;
@@ -103,7 +127,7 @@ static void m_explain(void *ud, const struct mh_control_peer *peer,
 					"\"memoryN\"");
 		return;
 	}
-	o = mh_report_explain(&d->inv, &d->config, d, id);
+	o = mh_report_explain(&d->inv, &d->config, &v, id);
 	if (!o) {
 		reply->error = MH_CONTROL_ERR_NO_SUCH_BLOCK;
 		reply->parameters = json_object_new_object();

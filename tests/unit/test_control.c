@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "memhotd/client.h"
 #include "memhotd/control.h"
 
 #define NOBODY 65534

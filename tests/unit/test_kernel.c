@@ -24,6 +24,7 @@
 #include "memhotd/kernel.h"
 #include "memhotd/log.h"
 #include "memhotd/parse.h"
+#include "memhotd/render.h"
 #include "memhotd/report.h"
 #include "memhotd/scan.h"
 #include "memhotd/sysfs.h"
@@ -582,7 +583,10 @@ static void test_status_keys(void **state)
 	assert_int_equal(mh_sched_written(&d->sched, 51, MH_WRITE_FAILED,
 					  -EINVAL, 1, &delay, &attempts),
 			 MH_SCHED_FAILED);
-	st = mh_report_status(&d->inv, &d->config, d, 0);
+	struct mh_report_view rv;
+
+	mh_daemon_report_view(d, &rv);
+	st = mh_report_status(&d->inv, &d->config, &rv, 0);
 	assert_non_null(st);
 	assert_string_equal(
 		json_object_get_string(json_object_object_get(st, "mode")),
@@ -651,7 +655,7 @@ static void test_status_keys(void **state)
 		b->has_decision = true;
 		memset(&b->decision, 0, sizeof(b->decision));
 		b->decision.target = MH_TARGET_MOVABLE;
-		ex = mh_report_explain(&d->inv, &d->config, d, 48);
+		ex = mh_report_explain(&d->inv, &d->config, &rv, 48);
 		assert_non_null(ex);
 		assert_string_equal(
 			json_object_get_string(

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "memhotd/config.h"
+#include "memhotd/client.h"
 #include "memhotd/control.h"
 #include "memhotd/daemon.h"
 #include "memhotd/report.h"

@@ -18,6 +18,8 @@
 
 #include "memhotd/config.h"
 #include "memhotd/control.h"
+#include "memhotd/daemon.h"
+#include "memhotd/render.h"
 #include "memhotd/parse.h"
 #include "memhotd/report.h"
 #include "memhotd/scan.h"
@@ -33,6 +35,43 @@
 #define BS (128ULL << 20)
 #define BP 32768ULL
 #define GIB_PAGES 262144ULL
+
+/* The parts of a daemon a reply shows, and the view report.c reads them
+ * through (daemon-control.c fills the same from struct mh_daemon). */
+struct fake_daemon {
+	struct mh_sched sched;
+	struct mh_counters counters;
+	struct mh_kernel kernel;
+	struct mh_balloon_state balloon;
+	char config_path[64];
+	char competitors[2][256];
+	size_t nr_competitors;
+	uint64_t start_usec;
+	struct mh_report_view v;
+};
+
+static struct fake_daemon *fake_new(void)
+{
+	struct fake_daemon *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
+	return d;
+}
+
+static const struct mh_report_view *V(struct fake_daemon *d)
+{
+	d->v = (struct mh_report_view){
+		.sched = &d->sched,
+		.counters = &d->counters,
+		.kernel = &d->kernel,
+		.balloon = &d->balloon,
+		.config_path = d->config_path,
+		.competitors = d->competitors,
+		.nr_competitors = d->nr_competitors,
+		.start_usec = d->start_usec,
+	};
+	return &d->v;
+}
 
 static const char *data_dir(void)
 {
@@ -391,7 +430,7 @@ static void test_explain_recorded_computed_missing(void **state)
 {
 	struct mh_inventory inv;
 	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	json_object *ex, *dec, *g;
 	struct mh_block *b;
 
@@ -401,7 +440,7 @@ static void test_explain_recorded_computed_missing(void **state)
 	add_virtio(&inv, "virtio0", 0, 48, 4, 1);
 
 	/* Offline: computed now, with the numbers. */
-	ex = roundtrip(mh_report_explain(&inv, &cfg, d, 48));
+	ex = roundtrip(mh_report_explain(&inv, &cfg, V(d), 48));
 	assert_string_equal(js(ex, "decision_source"), "computed");
 	dec = jget(ex, "decision");
 	assert_string_equal(js(dec, "target"), "movable");
@@ -422,7 +461,7 @@ static void test_explain_recorded_computed_missing(void **state)
 	b->decision.policy = MH_POLICY_AUTO_MOVABLE;
 	b->decision.ratio = 301;
 	mh_inv_set_online(&inv, b, MH_ZONE_NORMAL, MH_BY_MEMHOTD);
-	ex = roundtrip(mh_report_explain(&inv, &cfg, d, 49));
+	ex = roundtrip(mh_report_explain(&inv, &cfg, V(d), 49));
 	assert_string_equal(js(ex, "decision_source"), "recorded");
 	assert_string_equal(js(jget(ex, "decision"), "reason"), "node-ratio");
 	assert_string_equal(js(jget(ex, "block"), "zone"), "Normal");
@@ -432,14 +471,14 @@ static void test_explain_recorded_computed_missing(void **state)
 	/* Online by someone else: no decision, a note. */
 	mh_inv_set_online(&inv, mh_inv_block(&inv, 50), MH_ZONE_MOVABLE,
 			  MH_BY_OTHER);
-	ex = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	ex = roundtrip(mh_report_explain(&inv, &cfg, V(d), 50));
 	assert_string_equal(js(ex, "decision_source"), "none");
 	assert_null(jget(ex, "decision"));
 	assert_non_null(strstr(js(ex, "note"), "someone else"));
 	json_object_put(ex);
 
 	/* No such block. */
-	assert_null(mh_report_explain(&inv, &cfg, d, 4711));
+	assert_null(mh_report_explain(&inv, &cfg, V(d), 4711));
 	free(d);
 	mh_inv_free(&inv);
 }
@@ -490,7 +529,7 @@ static void check_status_against_zoneinfo(const char *capture, int nodes)
 {
 	struct loaded l;
 	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	struct mh_zoneinfo zi;
 	json_object *st, *arr, *tot, *devs;
 	char path[512], *text;
@@ -499,7 +538,6 @@ static void check_status_against_zoneinfo(const char *capture, int nodes)
 
 	load_capture(&l, capture);
 	snprintf(d->config_path, sizeof(d->config_path), "/etc/memhotd.conf");
-	d->config = cfg;
 	snprintf(path, sizeof(path), "%s/captures/%s/zoneinfo", data_dir(),
 		 capture);
 	{
@@ -513,7 +551,7 @@ static void check_status_against_zoneinfo(const char *capture, int nodes)
 	}
 	assert_int_equal(mh_parse_zoneinfo(text, len, &zi), 0);
 
-	st = roundtrip(mh_report_status(&l.inv, &cfg, d, 5000000));
+	st = roundtrip(mh_report_status(&l.inv, &cfg, V(d), 5000000));
 	arr = jget(st, "nodes");
 	assert_int_equal(json_object_array_length(arr), nodes);
 	for (int n = 0; n < nodes; n++) {
@@ -656,14 +694,13 @@ static void test_explain_matches_kernel_oracle(void **state)
 static void test_blocks_capture_dimms(void **state)
 {
 	struct loaded l;
-	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	json_object *bl, *mem, *tot;
 	uint64_t online = 0, movable = 0, dimm = 0;
 
 	(void)state;
 	load_capture(&l, "c-1node-2dimms");
-	bl = roundtrip(mh_report_blocks(&l.inv, &cfg, d));
+	bl = roundtrip(mh_report_blocks(&l.inv, V(d)));
 	mem = jget(bl, "memory");
 	tot = jget(bl, "totals");
 	assert_int_equal(json_object_array_length(mem), l.inv.nr_blocks);
@@ -694,7 +731,7 @@ static void test_blocks_capture_dimms(void **state)
 	assert_true(json_object_get_boolean(jget(bl, "decisions_known")));
 	json_object_put(bl);
 	/* Without a daemon: decisions unknown. */
-	bl = roundtrip(mh_report_blocks(&l.inv, &cfg, NULL));
+	bl = roundtrip(mh_report_blocks(&l.inv, NULL));
 	assert_false(json_object_get_boolean(jget(bl, "decisions_known")));
 	json_object_put(bl);
 	free(d);
@@ -760,8 +797,7 @@ static void small_inventory(struct mh_inventory *inv)
 static void test_render_blocks(void **state)
 {
 	struct mh_inventory inv;
-	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	struct mh_render_opts ro = {0};
 	json_object *bl;
 	char *text;
@@ -769,7 +805,7 @@ static void test_render_blocks(void **state)
 
 	(void)state;
 	small_inventory(&inv);
-	bl = roundtrip(mh_report_blocks(&inv, &cfg, d));
+	bl = roundtrip(mh_report_blocks(&inv, V(d)));
 	text = render_blocks(bl, &ro, &r);
 	assert_int_equal(r, 0);
 	assert_string_equal(
@@ -815,7 +851,7 @@ static void test_render_blocks(void **state)
 	json_object_put(bl);
 
 	/* Local listing: decisions unknown. */
-	bl = roundtrip(mh_report_blocks(&inv, &cfg, NULL));
+	bl = roundtrip(mh_report_blocks(&inv, NULL));
 	memset(&ro, 0, sizeof(ro));
 	ro.columns = "BLOCK,DECISION";
 	text = render_blocks(bl, &ro, &r);
@@ -830,7 +866,7 @@ static void test_render_status(void **state)
 {
 	struct mh_inventory inv;
 	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	struct mh_render_opts ro = {0};
 	json_object *st;
 	char *text;
@@ -838,7 +874,6 @@ static void test_render_status(void **state)
 	(void)state;
 	small_inventory(&inv);
 	snprintf(d->config_path, sizeof(d->config_path), "/etc/memhotd.conf");
-	d->config = cfg;
 	d->counters.onlined = 2;
 	d->counters.onlined_movable = 2;
 	d->sched.nr_queued = 2;
@@ -847,7 +882,7 @@ static void test_render_status(void **state)
 		 "udev rule /etc/udev/rules.d/40-redhat.rules onlines memory");
 	d->start_usec = 1000000;
 	st = roundtrip(
-		mh_report_status(&inv, &cfg, d, 3723000000ULL + 1000000));
+		mh_report_status(&inv, &cfg, V(d), 3723000000ULL + 1000000));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "running for 1h 02min"));
 	assert_non_null(strstr(text, "policy: auto-movable, ratio 301%, per "
@@ -926,7 +961,7 @@ static void test_render_beyond(void **state)
 {
 	struct mh_inventory inv;
 	struct mh_config cfg = defaults();
-	struct mh_daemon *d = calloc(1, sizeof(*d));
+	struct fake_daemon *d = fake_new();
 	struct mh_render_opts ro = {0};
 	json_object *st, *o, *dec, *x;
 	char *text;
@@ -938,13 +973,12 @@ static void test_render_beyond(void **state)
 	cfg.policy.kernel_free_min = 128ULL << 20;
 	cfg.policy.balloon = MH_BALLOON_WARN;
 	snprintf(d->config_path, sizeof(d->config_path), "/etc/memhotd.conf");
-	d->config = cfg;
 	d->balloon.facts.active = true;
 	d->balloon.facts.driver = "virtio_balloon";
 	d->balloon.vmstat_read = true;
 	d->start_usec = 1000000;
 
-	st = roundtrip(mh_report_status(&inv, &cfg, d, 2000000));
+	st = roundtrip(mh_report_status(&inv, &cfg, V(d), 2000000));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "guard: kernel_free_min 128M\n"));
 	assert_non_null(strstr(text, "balloon: virtio_balloon bound, WITHOUT "
@@ -974,7 +1008,7 @@ static void test_render_beyond(void **state)
 
 	/* explain: the reserve's and the balloon's numbers, the guard not
 	 * measured (the report does no I/O) */
-	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	o = roundtrip(mh_report_explain(&inv, &cfg, V(d), 50));
 	dec = jget(o, "decision");
 	assert_string_equal(js(dec, "target"), "movable");
 	assert_int_equal(ju(dec, "kernel_reserve_pages"), 262144);
@@ -1007,7 +1041,7 @@ static void test_render_beyond(void **state)
 
 	/* balloon_without_compaction = kernel, and a rule pinning virtio0 */
 	cfg.policy.balloon = MH_BALLOON_KERNEL;
-	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	o = roundtrip(mh_report_explain(&inv, &cfg, V(d), 50));
 	dec = jget(o, "decision");
 	assert_string_equal(js(dec, "target"), "kernel");
 	assert_string_equal(js(dec, "reason"), "balloon-without-compaction");
@@ -1024,7 +1058,7 @@ static void test_render_beyond(void **state)
 	cfg.policy.rules.rule[ri].has_zone = true;
 	cfg.policy.rules.rule[ri].zone = MH_RULE_KERNEL;
 	cfg.policy.balloon = MH_BALLOON_WARN;
-	o = roundtrip(mh_report_explain(&inv, &cfg, d, 50));
+	o = roundtrip(mh_report_explain(&inv, &cfg, V(d), 50));
 	dec = jget(o, "decision");
 	assert_string_equal(js(dec, "target"), "kernel");
 	assert_string_equal(js(dec, "reason"), "rule-kernel");
@@ -1039,7 +1073,7 @@ static void test_render_beyond(void **state)
 	free(text);
 	json_object_put(o);
 
-	st = roundtrip(mh_report_status(&inv, &cfg, d, 2000000));
+	st = roundtrip(mh_report_status(&inv, &cfg, V(d), 2000000));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "DEVICE  TYPE       NODE UNIT SIZE "
 				     "BLOCKS ONLINE MOVABLE KERNEL OFFLINE "
