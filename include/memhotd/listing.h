@@ -15,23 +15,29 @@
 #include <stdint.h>
 
 #include "memhotd/inventory.h"
-#include "memhotd/sched.h"
 
 /*
- * "memory" (one object per block, ascending), "totals".  sched NULL:
- * no daemon; "decisions_known" is then false and every "decision" null.
+ * What a running daemon adds to the listing (report.c fills it from its
+ * scheduler): block_state gives block id's pending state name (NULL: not
+ * pending) and, if it failed, its -errno (else 0).
+ */
+struct mh_listing_daemon {
+	void (*block_state)(const void *ctx, uint64_t id, const char **pending,
+			    int *failed_errno);
+	const void *ctx;
+};
+
+/*
+ * "memory" (one object per block, ascending), "totals".  dm NULL: no
+ * daemon; "decisions_known" is then false and every "decision" null.
  */
 json_object *mh_listing_blocks(const struct mh_inventory *inv,
-			       const struct mh_sched *sched);
+			       const struct mh_listing_daemon *dm);
 
 /* One block's object of "memory" (also explain's "block"). */
 json_object *mh_listing_block(const struct mh_inventory *inv,
-			      const struct mh_sched *sched,
+			      const struct mh_listing_daemon *dm,
 			      const struct mh_block *b);
-
-/* The scheduler's state of block id; MH_SCHED_NONE without one. */
-enum mh_sched_state mh_listing_sched_state(const struct mh_sched *sched,
-					   uint64_t id, int *err);
 
 /* b's live group, or NULL. */
 const struct mh_group *mh_listing_group_of(const struct mh_inventory *inv,

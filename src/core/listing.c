@@ -26,13 +26,6 @@ const char *mh_listing_target_name(enum mh_target t)
 }
 
 /* The scheduler's state of block id (none without a daemon). */
-enum mh_sched_state mh_listing_sched_state(const struct mh_sched *sched,
-					   uint64_t id, int *err)
-{
-	*err = 0;
-	return sched ? mh_sched_state_of(sched, id, err) : MH_SCHED_NONE;
-}
-
 const struct mh_group *mh_listing_group_of(const struct mh_inventory *inv,
 					   const struct mh_block *b)
 {
@@ -77,13 +70,13 @@ int mh_listing_collect(const struct mh_inventory *inv, struct mh_block_list *l)
 }
 
 json_object *mh_listing_block(const struct mh_inventory *inv,
-			      const struct mh_sched *sched,
+			      const struct mh_listing_daemon *dm,
 			      const struct mh_block *b)
 {
 	json_object *o = json_object_new_object();
 	const struct mh_group *g = mh_listing_group_of(inv, b);
-	int ferr;
-	enum mh_sched_state st = mh_listing_sched_state(sched, b->id, &ferr);
+	const char *pending = NULL;
+	int ferr = 0;
 	char name[32];
 	bool online = b->state == MH_BLOCK_ONLINE;
 
@@ -103,15 +96,11 @@ json_object *mh_listing_block(const struct mh_inventory *inv,
 	add(o, "onlined_by",
 	    online ? json_object_new_string(mh_onliner_name(b->onlined_by))
 		   : NULL);
-	add(o, "pending",
-	    mh_sched_is_pending(st)
-		    ? json_object_new_string(mh_sched_state_name(st))
-		    : NULL);
-	add(o, "failed_errno",
-	    st == MH_SCHED_FAILED || st == MH_SCHED_POISONED
-		    ? json_object_new_int(-ferr)
-		    : NULL);
-	if (sched && b->has_decision) {
+	if (dm)
+		dm->block_state(dm->ctx, b->id, &pending, &ferr);
+	add(o, "pending", pending ? json_object_new_string(pending) : NULL);
+	add(o, "failed_errno", ferr ? json_object_new_int(-ferr) : NULL);
+	if (dm && b->has_decision) {
 		json_object *dec = json_object_new_object();
 
 		add(dec, "target",
@@ -127,7 +116,7 @@ json_object *mh_listing_block(const struct mh_inventory *inv,
 }
 
 json_object *mh_listing_blocks(const struct mh_inventory *inv,
-			       const struct mh_sched *sched)
+			       const struct mh_listing_daemon *dm)
 {
 	json_object *o = json_object_new_object(), *arr, *t;
 	struct mh_block_list l;
@@ -139,7 +128,7 @@ json_object *mh_listing_blocks(const struct mh_inventory *inv,
 			const struct mh_block *b = l.v[i];
 
 			json_object_array_add(arr,
-					      mh_listing_block(inv, sched, b));
+					      mh_listing_block(inv, dm, b));
 			if (b->state == MH_BLOCK_ONLINE) {
 				online++;
 				if (b->zone == MH_ZONE_MOVABLE)
@@ -155,7 +144,7 @@ json_object *mh_listing_blocks(const struct mh_inventory *inv,
 	}
 	free(l.v);
 	add(o, "block_size", j_u64(inv->block_size_bytes));
-	add(o, "decisions_known", json_object_new_boolean(sched != NULL));
+	add(o, "decisions_known", json_object_new_boolean(dm != NULL));
 	add(o, "memory", arr);
 	t = json_object_new_object();
 	add(t, "total_memblocks", j_u64(online + offline + going));

@@ -71,7 +71,10 @@ static void m_blocks(void *ud, const struct mh_control_peer *peer,
 
 	(void)peer;
 	(void)params;
-	reply_json(reply, mh_listing_blocks(&d->inv, &d->sched));
+	struct mh_report_view v;
+
+	mh_daemon_report_view(d, &v);
+	reply_json(reply, mh_report_blocks(&d->inv, &v));
 }
 
 static void m_plan(void *ud, const struct mh_control_peer *peer,

@@ -203,10 +203,42 @@ bool mh_report_movable_headroom(const struct mh_inventory *inv,
 	return true;
 }
 
+/* The scheduler's state of block id (none without a daemon). */
+static enum mh_sched_state sched_state(const struct mh_sched *sched,
+				       uint64_t id, int *err)
+{
+	*err = 0;
+	return sched ? mh_sched_state_of(sched, id, err) : MH_SCHED_NONE;
+}
+
+static void block_state(const void *sched, uint64_t id, const char **pending,
+			int *failed_errno)
+{
+	int err;
+	enum mh_sched_state st = sched_state(sched, id, &err);
+
+	*pending = mh_sched_is_pending(st) ? mh_sched_state_name(st) : NULL;
+	*failed_errno =
+		st == MH_SCHED_FAILED || st == MH_SCHED_POISONED ? err : 0;
+}
+
+/* The listing's daemon part, from the view (NULL without one). */
+static const struct mh_listing_daemon *
+listing_daemon(const struct mh_report_view *v, struct mh_listing_daemon *buf)
+{
+	if (!v)
+		return NULL;
+	buf->block_state = block_state;
+	buf->ctx = v->sched;
+	return buf;
+}
+
 json_object *mh_report_blocks(const struct mh_inventory *inv,
 			      const struct mh_report_view *v)
 {
-	return mh_listing_blocks(inv, v ? v->sched : NULL);
+	struct mh_listing_daemon ld;
+
+	return mh_listing_blocks(inv, listing_daemon(v, &ld));
 }
 
 /* ---- status ------------------------------------------------------------- */
@@ -630,6 +662,7 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 			       const struct mh_report_view *v, uint64_t block)
 {
 	const struct mh_block *b = mh_inv_block(inv, block);
+	struct mh_listing_daemon ld;
 	json_object *o;
 	struct mh_decision dec;
 	const char *wait, *source = "none";
@@ -638,7 +671,7 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 	if (!b)
 		return NULL;
 	o = json_object_new_object();
-	add(o, "block", mh_listing_block(inv, v ? v->sched : NULL, b));
+	add(o, "block", mh_listing_block(inv, listing_daemon(v, &ld), b));
 	wait = b->state == MH_BLOCK_OFFLINE ? waiting_for(b) : NULL;
 	const struct mh_kernel_onlined *ko =
 		v ? mh_kernel_find_onlined(v->kernel, block) : NULL;
@@ -704,7 +737,7 @@ static bool offlined_by_other(void *sched, uint64_t id)
 {
 	int ferr;
 
-	return mh_listing_sched_state(sched, id, &ferr) == MH_SCHED_OFFLINED;
+	return sched_state(sched, id, &ferr) == MH_SCHED_OFFLINED;
 }
 
 json_object *mh_report_plan(const struct mh_inventory *inv,
@@ -720,6 +753,7 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 		.leave_alone = v ? offlined_by_other : NULL,
 		.ctx = v ? (void *)v->sched : NULL,
 	};
+	struct mh_listing_daemon ld;
 	struct mh_plan p;
 
 	add(o, "policy",
@@ -732,7 +766,7 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 		goto out;
 	for (size_t i = 0; i < p.nr_steps; i++) {
 		const struct mh_plan_step *s = &p.steps[i];
-		json_object *e = mh_listing_block(inv, v ? v->sched : NULL,
+		json_object *e = mh_listing_block(inv, listing_daemon(v, &ld),
 						  mh_inv_block(inv, s->id));
 
 		add(e, "skip", j_str_or_null(mh_plan_skip_name(s->skip)));
