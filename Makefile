@@ -27,11 +27,16 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
 	-DMEMHOTD_VERSION='"$(VERSION)"'
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# Sources live in one folder per layer (doc/architecture.md); each layer
+# is a static library, and a layer may use only the layers below it:
+#   shared  <-  core  <-  sys  <-  daemon (memhotd)
+#                            \<-  ctl    (memhotctl)
+# `make layers-check` verifies it on the built objects and binaries.
+LAYERS    := daemon ctl sys core shared
 MAINS     := src/daemon/memhotd.c src/ctl/memhotctl.c
-LIB_SRCS  := $(filter-out $(MAINS),$(sort $(wildcard src/*/*.c)))
+LIB_SRCS  := $(filter-out $(MAINS),$(sort $(wildcard $(LAYERS:%=src/%/*.c))))
 HDRS      := $(wildcard include/memhotd/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 
 # Out-of-tree build dir; parallel work may use its own (make B=build-x).
 B ?= build
@@ -42,58 +47,106 @@ LIB_OBJS_ASAN := $(LIB_SRCS:src/%.c=$(A)/obj/%.o)
 UNIT_BINS      := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
 
+# The layer libraries of build dir $(1), in link order.
+layer_libs = $(LAYERS:%=$(1)/lib/libmh-%.a)
+layer_objs = $(patsubst src/%.c,$(1)/obj/%.o,$(filter src/$(2)/%,$(LIB_SRCS)))
+
+# memhotd: daemon, sys, core, shared.  memhotctl: ctl, sys, core, shared,
+# and of the system libraries only json-c (no libudev, inih, libsystemd).
+DAEMON_LIBS = $(foreach l,daemon sys core shared,$(1)/lib/libmh-$(l).a)
+CTL_LIBS    = $(foreach l,ctl sys core shared,$(1)/lib/libmh-$(l).a)
+CTL_PKG_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
+
+# Header dependencies: the compiler writes them (-MMD -MP).
+DEPFLAGS = -MMD -MP
+
 UNIT_CHECK_DEPS ?=
 
 .PHONY: uninstall dist test config-examples-check completion-check systemd-check
 .PHONY: all clean install check deps unit-check valgrind-check format \
-	format-check clang-check install-check check-vm demo bench bench-coldplug man-check
+	format-check clang-check install-check check-vm demo bench bench-coldplug \
+	man-check layers-check
 PROGS := $(B)/memhotd $(B)/memhotctl
 all: $(PROGS)
 
-$(B)/memhotd: $(B)/obj/daemon/memhotd.o $(LIB_OBJS)
+$(B)/memhotd: $(B)/obj/daemon/memhotd.o $(call DAEMON_LIBS,$(B))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/memhotctl: $(B)/obj/ctl/memhotctl.o $(LIB_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/memhotctl: $(B)/obj/ctl/memhotctl.o $(call CTL_LIBS,$(B))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
 
-$(B)/obj/%.o: src/%.c $(HDRS)
+$(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
-$(A)/obj/%.o: src/%.c $(HDRS)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) $(CFLAGS) -c -o $@ $<
+$(A)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+# One static library per layer and build dir.
+define layer_lib
+$(B)/lib/libmh-$(1).a: $(call layer_objs,$(B),$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+$(A)/lib/libmh-$(1).a: $(call layer_objs,$(A),$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l))))
 
 # Sanitized daemon and client, for the integration tests.
-$(A)/memhotd: $(A)/obj/daemon/memhotd.o $(LIB_OBJS_ASAN)
+$(A)/memhotd: $(A)/obj/daemon/memhotd.o $(call DAEMON_LIBS,$(A))
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(A)/memhotctl: $(A)/obj/ctl/memhotctl.o $(LIB_OBJS_ASAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(A)/memhotctl: $(A)/obj/ctl/memhotctl.o $(call CTL_LIBS,$(A))
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS) $(PKG_LIBS) $(CMOCKA_LIBS)
-$(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
+# Unit tests: each links the modules it tests (TEST_MODS_<test>, paths
+# under src/ without .c), and from the layer libraries only the objects
+# those need.  TEST_BINS_<test>: programs the test runs.
+TEST_MODS_test_competitors := sys/competitors
+TEST_MODS_test_config      := daemon/config
+TEST_MODS_test_control     := daemon/control ctl/client shared/protocol
+TEST_MODS_test_daemon_queue := daemon/daemon core/sched core/plan
+TEST_MODS_test_facts       := sys/facts
+TEST_MODS_test_instance    := sys/instance
+TEST_MODS_test_inventory   := core/inventory
+TEST_MODS_test_kernel      := daemon/kernel ctl/render
+TEST_MODS_test_memhotctl   := daemon/daemon-control ctl/client
+TEST_BINS_test_memhotctl   := memhotctl
+TEST_MODS_test_onliner     := core/onliner sys/onliner-write
+TEST_MODS_test_parse       := core/parse sys/sysfs sys/scan daemon/config
+TEST_MODS_test_plan        := core/plan
+TEST_MODS_test_policy      := core/policy
+TEST_MODS_test_report      := daemon/report core/listing ctl/render shared/format
+TEST_MODS_test_rules       := core/rules
+TEST_MODS_test_scan        := sys/scan
+TEST_MODS_test_sched       := core/sched
+test_objs = $(TEST_MODS_$(2):%=$(1)/obj/%.o)
+# ... and the libraries of their layers and those below, in link order.
+LAYER_DEPS_daemon := daemon sys core shared
+LAYER_DEPS_ctl    := ctl sys core shared
+LAYER_DEPS_sys    := sys core shared
+LAYER_DEPS_core   := core shared
+LAYER_DEPS_shared := shared
+test_layers = $(sort $(foreach m,$(TEST_MODS_$(1)),$(LAYER_DEPS_$(firstword $(subst /, ,$(m))))))
+test_libs = $(foreach l,$(LAYERS),$(if $(filter $(l),$(call test_layers,$(2))),$(1)/lib/libmh-$(l).a))
+TEST_LINK = -Wl,--as-needed $(PKG_LIBS) $(CMOCKA_LIBS)
 
-# The scheduler's test links only what it tests: the pure scheduler,
-# inventory and policy (and onliner.o for its back-off schedules, which
-# brings the sysfs layer, its parsers and the logger along).
-SCHED_TEST_MODS := core/sched core/inventory core/policy core/rules sys/onliner \
-	sys/sysfs core/parse shared/log
-$(B)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
-$(A)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+.SECONDEXPANSION:
+$(B)/tests/%: tests/unit/%.c $$(call test_objs,$(B),$$*) $$(call test_libs,$(B),$$*) \
+		$$(addprefix $(B)/,$$(TEST_BINS_$$*)) | $(B)/tests
+	$(if $(TEST_MODS_$*),,$(error $@: no TEST_MODS_$* in the Makefile))
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) -MF $@.d $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(call test_objs,$(B),$*) $(call test_libs,$(B),$*) $(TEST_LINK)
+$(A)/tests/%: tests/unit/%.c $$(call test_objs,$(A),$$*) $$(call test_libs,$(A),$$*) \
+		$$(addprefix $(A)/,$$(TEST_BINS_$$*)) | $(A)/tests
+	$(if $(TEST_MODS_$*),,$(error $@: no TEST_MODS_$* in the Makefile))
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) -MF $@.d $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(call test_objs,$(A),$*) $(call test_libs,$(A),$*) $(TEST_LINK)
 
-# The plan's test links only the pure core it tests.
-PLAN_TEST_MODS := core/plan core/inventory core/policy core/rules
-$(B)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
-$(A)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+# The scheduler, inventory and policy (the coldplug benchmark links them).
+SCHED_TEST_MODS := core/sched core/inventory core/policy core/rules core/onliner
 
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
-$(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/bench
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o)
+$(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) | $(B)/bench
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) -MF $@.d $(CFLAGS) $(LDFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o)
 bench-coldplug: $(B)/bench/coldplug
 	@uptime
 	$(B)/bench/coldplug $(COLDPLUG_ARGS)
@@ -102,6 +155,9 @@ bench: bench-coldplug
 
 $(B)/bench $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
 	mkdir -p $@
+
+-include $(wildcard $(B)/obj/*/*.d $(A)/obj/*/*.d $(B)/tests/*.d $(A)/tests/*.d \
+	$(B)/bench/*.d)
 
 deps:
 	@scripts/deps.sh
@@ -126,7 +182,13 @@ valgrind-check: $(UNIT_BINS)
 clang-check:
 	@$(MAKE) --no-print-directory B=$(B)/clang CC=clang all $(UNIT_SRCS:tests/unit/%.c=$(B)/clang/tests/%)
 
+# The layers hold: no layer uses one above it, memhotctl holds no daemon
+# code and needs no libudev/inih; prints both programs' sizes.
+layers-check: $(PROGS) $(call layer_libs,$(B))
+	@sh scripts/layers-check.sh $(B)
+
 CHECK_TARGETS ?=
+CHECK_TARGETS += layers-check
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 

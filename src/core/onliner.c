@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The state write and what its errno means (doc/errno.md). */
+/* What a state write's errno means (doc/errno.md), the names written and
+ * the back-off schedules; pure.  The write itself: src/sys/onliner-write.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,15 +71,6 @@ bool mh_onliner_zone_matches(enum mh_target t, enum mh_zone z)
 	if (t == MH_TARGET_MOVABLE)
 		return z == MH_ZONE_MOVABLE;
 	return z == MH_ZONE_DMA || z == MH_ZONE_DMA32 || z == MH_ZONE_NORMAL;
-}
-
-int mh_onliner_write(const struct mh_root *r, uint64_t id, enum mh_target t)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), MH_SYSFS_MEMORY "/memory%" PRIu64 "/state",
-		 id);
-	return mh_write_attr(r, rel, mh_onliner_state_string(t));
 }
 
 static uint64_t doubling(uint64_t first, uint64_t max, unsigned int n)
