@@ -116,6 +116,7 @@ TEST_MODS_test_parse       := core/parse sys/sysfs sys/scan daemon/config
 TEST_MODS_test_plan        := core/plan
 TEST_MODS_test_policy      := core/policy
 TEST_MODS_test_report      := daemon/report core/listing ctl/render shared/format
+TEST_MODS_test_render      := ctl/render
 TEST_MODS_test_rules       := core/rules
 TEST_MODS_test_scan        := sys/scan
 TEST_MODS_test_sched       := core/sched

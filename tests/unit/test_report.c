@@ -25,6 +25,7 @@
 #include "memhotd/scan.h"
 #include "memhotd/sysfs.h"
 
+#include "golden.h"
 #include "simtree.h"
 
 #include <ftw.h>
@@ -806,6 +807,9 @@ static void test_render_blocks(void **state)
 	(void)state;
 	small_inventory(&inv);
 	bl = roundtrip(mh_report_blocks(&inv, V(d)));
+	/* The whole reply, and its renderings (test_render.c), as golden
+	 * files. */
+	assert_true(golden_json("blocks-daemon.json", bl));
 	text = render_blocks(bl, &ro, &r);
 	assert_int_equal(r, 0);
 	assert_string_equal(
@@ -852,6 +856,7 @@ static void test_render_blocks(void **state)
 
 	/* Local listing: decisions unknown. */
 	bl = roundtrip(mh_report_blocks(&inv, NULL));
+	assert_true(golden_json("blocks-local.json", bl));
 	memset(&ro, 0, sizeof(ro));
 	ro.columns = "BLOCK,DECISION";
 	text = render_blocks(bl, &ro, &r);
@@ -883,6 +888,7 @@ static void test_render_status(void **state)
 	d->start_usec = 1000000;
 	st = roundtrip(
 		mh_report_status(&inv, &cfg, V(d), 3723000000ULL + 1000000));
+	assert_true(golden_json("status-daemon.json", st));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "running for 1h 02min"));
 	assert_non_null(strstr(text, "policy: auto-movable, ratio 301%, per "
@@ -927,6 +933,7 @@ static void test_render_explain_and_plan(void **state)
 	small_inventory(&inv);
 	o = roundtrip(mh_report_explain(&inv, &cfg, NULL, 50));
 	text = render(mh_render_explain, o, &ro);
+	assert_true(golden_json("explain-computed.json", o));
 	assert_non_null(strstr(text, "memory50: offline, node 0, virtio0 "
 				     "(virtio-mem), 128M at 0x190000000, "
 				     "hotplugged\n"));
@@ -942,6 +949,7 @@ static void test_render_explain_and_plan(void **state)
 
 	o = roundtrip(mh_report_plan(&inv, &cfg, NULL));
 	text = render(mh_render_plan, o, &ro);
+	assert_true(golden_json("plan-small.json", o));
 	assert_string_equal(text, "BLOCK    NODE DEVICE  TYPE       TARGET  "
 				  "REASON\n"
 				  "memory50    0 virtio0 virtio-mem Movable "
@@ -952,6 +960,25 @@ static void test_render_explain_and_plan(void **state)
 				  "2 to Movable, 0 to a kernel zone, 0 skipped "
 				  "(nothing was written)\n");
 	free(text);
+	json_object_put(o);
+	mh_inv_free(&inv);
+}
+
+/* A plan on which the ratio bites, for the golden files (its rendering:
+ * test_render.c): 4G boot, 256M Movable; ratio 10% allows 409.6M. */
+static void test_golden_plan_ratio(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_config cfg = defaults();
+	json_object *o;
+
+	(void)state;
+	small_inventory(&inv);
+	cfg.policy.ratio = 10;
+	o = roundtrip(mh_report_plan(&inv, &cfg, NULL));
+	assert_int_equal(ju(jget(o, "totals"), "movable_memblocks"), 1);
+	assert_int_equal(ju(jget(o, "totals"), "kernel_memblocks"), 1);
+	assert_true(golden_json("plan-ratio.json", o));
 	json_object_put(o);
 	mh_inv_free(&inv);
 }
@@ -981,6 +1008,7 @@ static void test_render_beyond(void **state)
 	st = roundtrip(mh_report_status(&inv, &cfg, V(d), 2000000));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "guard: kernel_free_min 128M\n"));
+	assert_true(golden_json("status-beyond.json", st));
 	assert_non_null(strstr(text, "balloon: virtio_balloon bound, WITHOUT "
 				     "balloon compaction: MOVABLE memory is a "
 				     "bad idea; balloon_without_compaction = "
@@ -1009,6 +1037,7 @@ static void test_render_beyond(void **state)
 	/* explain: the reserve's and the balloon's numbers, the guard not
 	 * measured (the report does no I/O) */
 	o = roundtrip(mh_report_explain(&inv, &cfg, V(d), 50));
+	assert_true(golden_json("explain-beyond.json", o));
 	dec = jget(o, "decision");
 	assert_string_equal(js(dec, "target"), "movable");
 	assert_int_equal(ju(dec, "kernel_reserve_pages"), 262144);
@@ -1065,6 +1094,7 @@ static void test_render_beyond(void **state)
 	assert_string_equal(js(jget(dec, "rule"), "name"), "pin");
 	assert_string_equal(js(jget(dec, "rule"), "zone"), "kernel");
 	assert_string_equal(js(dec, "device_type"), "virtio-mem");
+	assert_true(golden_json("explain-rule.json", o));
 	text = render(mh_render_explain, o, &ro);
 	assert_non_null(strstr(text, "decision (computed): a kernel zone, "
 				     "reason rule-kernel\n"));
@@ -1074,6 +1104,7 @@ static void test_render_beyond(void **state)
 	json_object_put(o);
 
 	st = roundtrip(mh_report_status(&inv, &cfg, V(d), 2000000));
+	assert_true(golden_json("status-rule.json", st));
 	text = render(mh_render_status, st, &ro);
 	assert_non_null(strstr(text, "DEVICE  TYPE       NODE UNIT SIZE "
 				     "BLOCKS ONLINE MOVABLE KERNEL OFFLINE "
@@ -1162,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(test_render_blocks),
 		cmocka_unit_test(test_render_status),
 		cmocka_unit_test(test_render_explain_and_plan),
+		cmocka_unit_test(test_golden_plan_ratio),
 		cmocka_unit_test(test_render_beyond),
 		cmocka_unit_test(test_render_empty_objects),
 		cmocka_unit_test(test_format_and_args),

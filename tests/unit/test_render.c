@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhotctl's text renderers (src/ctl/render.c) against golden files: each
+ * case renders a reply fixture tests/golden/<input>.json (written by
+ * test_report.c from the daemon's own builders) with some options and
+ * compares the whole output with tests/golden/<output>.txt, the way
+ * util-linux's lsmem tests compare whole outputs over sysfs dumps.
+ * UPDATE_GOLDEN=1 rewrites the .txt files.  Links only the renderers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "memhotd/inventory.h"
+#include "memhotd/render.h"
+
+#include "golden.h"
+
+enum kind { STATUS, BLOCKS, EXPLAIN, PLAN };
+
+struct golden_case {
+	const char *input; /* tests/golden/<input> */
+	enum kind kind;
+	struct mh_render_opts opts;
+	const char *output; /* tests/golden/<output> */
+	int ret;	    /* the renderer's return value */
+};
+
+static const struct golden_case cases[] = {
+	{"status-daemon.json", STATUS, {0}, "status-daemon.txt", 0},
+	{"status-daemon.json",
+	 STATUS,
+	 {.bytes = true},
+	 "status-daemon-bytes.txt",
+	 0},
+	{"status-beyond.json", STATUS, {0}, "status-beyond.txt", 0},
+	{"status-rule.json", STATUS, {0}, "status-rule.txt", 0},
+	{"blocks-daemon.json", BLOCKS, {0}, "blocks-daemon.txt", 0},
+	{"blocks-daemon.json",
+	 BLOCKS,
+	 {.all = true},
+	 "blocks-daemon-all.txt",
+	 0},
+	{"blocks-daemon.json",
+	 BLOCKS,
+	 {.raw = true,
+	  .noheadings = true,
+	  .bytes = true,
+	  .columns = "BLOCK,SIZE,STATE,REASON,BY",
+	  .all = true},
+	 "blocks-daemon-raw.txt",
+	 0},
+	{"blocks-daemon.json",
+	 BLOCKS,
+	 {.columns = "+REASON,BY"},
+	 "blocks-daemon-plus.txt",
+	 0},
+	{"blocks-local.json", BLOCKS, {0}, "blocks-local.txt", 0},
+	{"blocks-local.json",
+	 BLOCKS,
+	 {.columns = "RANGE,NOPE"},
+	 "blocks-bad-column.txt",
+	 -22},
+	{"explain-computed.json", EXPLAIN, {0}, "explain-computed.txt", 0},
+	{"explain-beyond.json", EXPLAIN, {0}, "explain-beyond.txt", 0},
+	{"explain-rule.json", EXPLAIN, {0}, "explain-rule.txt", 0},
+	{"plan-small.json", PLAN, {0}, "plan-small.txt", 0},
+	{"plan-ratio.json", PLAN, {0}, "plan-ratio.txt", 0},
+};
+
+/* Renders c's fixture into one text: stdout, then "-- stderr --" and
+ * stderr if anything went there. */
+static char *render_case(const struct golden_case *c)
+{
+	char *in = golden_read(c->input), *out = NULL, *err = NULL, *all;
+	size_t olen = 0, elen = 0;
+	FILE *fo, *fe;
+	json_object *o;
+	int r = -1;
+
+	if (!in)
+		fail_msg("%s/%s missing (run test_report with UPDATE_GOLDEN=1)",
+			 golden_dir(), c->input);
+	o = json_tokener_parse(in);
+	free(in);
+	assert_non_null(o);
+	fo = open_memstream(&out, &olen);
+	fe = open_memstream(&err, &elen);
+	assert_non_null(fo);
+	assert_non_null(fe);
+	switch (c->kind) {
+	case STATUS:
+		r = mh_render_status(fo, o, &c->opts);
+		break;
+	case BLOCKS:
+		r = mh_render_blocks(fo, fe, o, &c->opts);
+		break;
+	case EXPLAIN:
+		r = mh_render_explain(fo, o, &c->opts);
+		break;
+	case PLAN:
+		r = mh_render_plan(fo, o, &c->opts);
+		break;
+	}
+	fclose(fo);
+	fclose(fe);
+	json_object_put(o);
+	assert_int_equal(r, c->ret);
+	all = malloc(olen + elen + 16);
+	assert_non_null(all);
+	snprintf(all, olen + elen + 16, "%s%s%s", out,
+		 elen ? "-- stderr --\n" : "", err);
+	free(out);
+	free(err);
+	return all;
+}
+
+static void test_golden(void **state)
+{
+	unsigned int bad = 0;
+
+	(void)state;
+	/* The explain renderer prints the page size of this system. */
+	mh_set_page_size(4096);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = render_case(&cases[i]);
+
+		if (!golden_text(cases[i].output, text))
+			bad++;
+		free(text);
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void test_columns_help(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	mh_render_blocks_columns_help(f);
+	fclose(f);
+	assert_true(golden_text("blocks-columns-help.txt", text));
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_columns_help),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
