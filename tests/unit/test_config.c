@@ -617,6 +617,9 @@ static void test_print_roundtrip(void **state)
 				  "[control]\n"
 				  "group =\n"
 				  "\n"
+				  "[metrics]\n"
+				  "textfile =\n"
+				  "\n"
 				  "[guard]\n"
 				  "kernel_free_min = 0\n");
 	free(text);
@@ -823,7 +826,7 @@ static void test_man_page_keys(void **state)
 		}
 		after_tp = false;
 	}
-	assert_int_equal(nr_doc, 15);
+	assert_int_equal(nr_doc, 16);
 
 	/* every printed key is documented */
 	section[0] = '\0';
@@ -944,7 +947,7 @@ static void test_beyond_keys(void **state)
 		     "balloon_without_compaction");
 	expect_error("[guards]\n", "t.conf:1: unknown section [guards]; "
 				   "allowed: [policy], [control], [kernel], "
-				   "[guard], [rule NAME]");
+				   "[metrics], [guard], [rule NAME]");
 }
 
 static void test_rules_parse(void **state)
