@@ -689,7 +689,7 @@ static void test_repo_conf_is_defaults(void **state)
 		o += len;
 		line += len;
 	}
-	assert_int_equal(n_uncommented, 10);
+	assert_int_equal(n_uncommented, 11);
 	mh_config_defaults(&c);
 	if (mh_config_parse_string(out, path, &c, err, sizeof(err))) {
 		print_error("%s\n", err);

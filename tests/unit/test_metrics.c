@@ -611,6 +611,41 @@ static void test_decision_summary(void **state)
 	assert_int_equal(strlen(buf), 7);
 }
 
+/* ---- [metrics] textfile ------------------------------------------------ */
+
+static void test_config_textfile(void **state)
+{
+	struct mh_config c;
+	char err[512];
+
+	(void)state;
+	mh_config_defaults(&c);
+	assert_string_equal(c.metrics_textfile, "");
+	assert_int_equal(mh_config_parse_string("[metrics]\ntextfile = "
+						"/var/lib/ne/m.prom  # why\n",
+						"t.conf", &c, err, sizeof(err)),
+			 0);
+	assert_string_equal(c.metrics_textfile, "/var/lib/ne/m.prom");
+	assert_int_equal(mh_config_parse_string("[metrics]\ntextfile =\n",
+						"t.conf", &c, err, sizeof(err)),
+			 0);
+	assert_string_equal(c.metrics_textfile, "");
+	assert_int_equal(
+		mh_config_parse_string("[metrics]\ntextfile = m.prom\n",
+				       "t.conf", &c, err, sizeof(err)),
+		-1);
+	assert_non_null(strstr(err, "t.conf:2: [metrics] key 'textfile': "
+				    "'m.prom' is not an absolute path"));
+	assert_int_equal(mh_config_parse_string("[metrics]\ntextfile = /var/\n",
+						"t.conf", &c, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "names a directory"));
+	assert_int_equal(mh_config_parse_string("[metrics]\ntext = /a\n",
+						"t.conf", &c, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "allowed: textfile"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +658,7 @@ int main(void)
 		cmocka_unit_test(test_journal_detect),
 		cmocka_unit_test(test_journal_send),
 		cmocka_unit_test(test_decision_summary),
+		cmocka_unit_test(test_config_textfile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
