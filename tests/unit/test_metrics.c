@@ -611,6 +611,41 @@ static void test_decision_summary(void **state)
 	assert_int_equal(strlen(buf), 7);
 }
 
+static void test_block_fields(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_log_fields f;
+	struct mh_decision d;
+	struct mh_block *b;
+	ssize_t g;
+
+	(void)state;
+	assert_int_equal(mh_inv_init(&inv, BS), 0);
+	g = mh_inv_group_add(&inv, "virtio0", MH_GROUP_VIRTIO_MEM, 0, 48 * BP,
+			     52 * BP, BP);
+	b = mh_inv_add_block(&inv, 48, true);
+	mh_inv_set_node(&inv, b, 0);
+	mh_inv_set_group(&inv, b, g);
+	memset(&d, 0, sizeof(d));
+	d.reason = MH_REASON_NODE_RATIO;
+	mh_block_fields(&inv, 48, b, MH_EV_DECISION, "Normal", &d, &f);
+	assert_int_equal(f.event, MH_EV_DECISION);
+	assert_true(f.has_block);
+	assert_int_equal(f.block, 48);
+	assert_int_equal(f.node, 0);
+	assert_string_equal(f.zone, "Normal");
+	assert_string_equal(f.device, "virtio0");
+	assert_string_equal(f.reason, "node-ratio");
+	/* a block not (or no longer) in the inventory: just its number */
+	mh_block_fields(&inv, 99, NULL, MH_EV_FAILURE, NULL, NULL, &f);
+	assert_int_equal(f.block, 99);
+	assert_int_equal(f.node, -1);
+	assert_null(f.device);
+	assert_null(f.zone);
+	assert_null(f.reason);
+	mh_inv_free(&inv);
+}
+
 /* ---- [metrics] textfile ------------------------------------------------ */
 
 static void test_config_textfile(void **state)
@@ -658,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_journal_detect),
 		cmocka_unit_test(test_journal_send),
 		cmocka_unit_test(test_decision_summary),
+		cmocka_unit_test(test_block_fields),
 		cmocka_unit_test(test_config_textfile),
 	};
 
