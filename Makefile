@@ -110,6 +110,7 @@ TEST_MODS_test_instance    := sys/instance
 TEST_MODS_test_inventory   := core/inventory
 TEST_MODS_test_kernel      := daemon/kernel ctl/render
 TEST_MODS_test_memhotctl   := daemon/daemon-control ctl/client
+TEST_MODS_test_metrics     := daemon/metrics daemon/journal shared/log
 TEST_BINS_test_memhotctl   := memhotctl
 TEST_MODS_test_onliner     := core/onliner sys/onliner-write
 TEST_MODS_test_parse       := core/parse sys/sysfs sys/scan daemon/config
