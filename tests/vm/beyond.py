@@ -308,7 +308,7 @@ GUARD_CONF = "\n[guard]\nkernel_free_min = 128M\n"
 STALL_S = 40      # no progress (plugged size, online blocks) for this long: a stall
 PLUG_LIMIT_S = 240  # the whole plug, at most
 
-# Fills a tmpfs until MemAvailable is at most $1 KiB (and no more than ~1 MiB below it):
+# Fills a tmpfs until MemAvailable is at most T KiB (and about 1 MiB below it at most):
 # big writes first, then smaller ones as it gets close.
 HOG = r"""
 T=%d
@@ -317,8 +317,8 @@ grep -q ' /hog ' /proc/mounts || mount -t tmpfs -o size=100%% hog /hog
 i=0
 while [ $i -lt 300 ]; do
 	a=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-	n=$(( (a - T) / 1024 ))
-	[ $n -le 0 ] && break
+	[ $a -le $T ] && break
+	n=$(( (a - T + 1023) / 1024 ))
 	[ $n -gt 8 ] && n=$(( n - n / 8 ))
 	dd if=/dev/zero of=/hog/f$i bs=1M count=$n 2>/dev/null || break
 	i=$((i+1))
@@ -401,6 +401,10 @@ def pressure_run(S, kernel, initrd, name, mode, level_mib):
         bad = [l.strip() for l in console.splitlines() if BAD_CONSOLE.search(l)]
         rec["console_bad"] = bad[:12]
         rec["panic"] = next((l for l in bad if "Kernel panic" in l), None)
+        # virtio-mem could not add a block (its memmap found no kernel memory): what a
+        # stall looks like from inside
+        rec["add_memory_failed"] = len(re.findall(r"adding memory failed", console))
+        rec["page_allocation_failures"] = len(re.findall(r"page allocation failure", console))
         rec["oom_kill"] = any("invoked oom-killer" in l or "Out of memory" in l or "oom-kill:" in l
                               for l in bad)
         if outcome == "qemu exited":
@@ -423,7 +427,11 @@ def pressure_run(S, kernel, initrd, name, mode, level_mib):
                     rec["memhotd_alive"] = S.memhotd_alive(vm)
                     log = vm.sh("cat /var/log/memhotd.log", check=False, timeout=30)
                     open(os.path.join(vm.dir, "memhotd.log"), "w").write(log)
-                    rec["guard_warnings"] = len(re.findall(r"guard", log, re.I))
+                    # one warning per episode (kernel-zone free below the minimum)
+                    rec["guard_episodes"] = len(re.findall(
+                        r"\[guard\] kernel-zone free memory \S+ is below", log))
+                    rec["guard_forced_blocks"] = len(re.findall(
+                        r"online_kernel ok; kernel zone: guard-kernel-free-low", log))
             except V.VMError as e:
                 rec["guest_unresponsive"] = str(e).splitlines()[0]
     V.log("  %s: %s after %.0fs, %d MiB plugged, %s" % (
@@ -463,6 +471,10 @@ def run_guard(S, s, K, kern, initrd_k, initrd_m, a):
             err.append("%s %s blocks offline" % (want, r.get("blocks_offline")))
         if r["oom_kill"] or r["panic"]:
             err.append("%s OOM kill or panic: %s" % (want, "; ".join(r["console_bad"][:4])))
+        if not r.get("guard_episodes") or not r.get("layout", "").startswith("N"):
+            err.append("%s the guard did not fire (episodes %s, layout %s): the pressure is not "
+                       "what the scenario is about" % (want, r.get("guard_episodes"),
+                                                       r.get("layout")))
         if r.get("memhotd_alive") is not True:
             err.append("%s memhotd not alive at the end" % want)
     _save(K, s.name, recs)
