@@ -59,11 +59,16 @@ struct mh_plan_add {
 	enum mh_plan_add_kind kind;
 	char device[MH_GROUP_NAME_MAX]; /* MH_PLAN_ADD_DEVICE */
 	uint64_t bytes;
-	int nid; /* MH_PLAN_ADD_DIMM */
+	/* The node: a DIMM's (0 unless given); for a device, used only when
+	 * its node is not known yet (no block of it present) and then
+	 * needed unless one node alone has memory. */
+	int nid;
+	bool nid_given;
 };
 
 /*
- * "virtio0:8G" (a device by name), "dimm:4G" (node 0), "dimm:4G@1".
+ * "virtio0:8G" (a device by name), "virtio0:8G@1" (and its node, if it
+ * has no block yet), "dimm:4G" (node 0), "dimm:4G@1".
  * Sizes: a number with an optional K, M, G or T suffix (binary units,
  * "iB" or "B" may follow).  0, or -EINVAL.
  */

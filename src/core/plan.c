@@ -207,23 +207,24 @@ int mh_plan_parse_add(const char *spec, struct mh_plan_add *out)
 	nlen = (size_t)(colon - spec);
 	end = colon + 1 + strlen(colon + 1);
 	at = strchr(colon + 1, '@');
+	if (at) {
+		char *e;
+		long n;
+
+		if (at[1] < '0' || at[1] > '9')
+			return -EINVAL;
+		errno = 0;
+		n = strtol(at + 1, &e, 10);
+		if (errno || *e || n < 0 || n >= MH_MAX_NODES)
+			return -EINVAL;
+		out->nid = (int)n;
+		out->nid_given = true;
+		end = at;
+	}
 	if (nlen == 4 && !strncmp(spec, "dimm", 4)) {
 		out->kind = MH_PLAN_ADD_DIMM;
-		if (at) {
-			char *e;
-			long n;
-
-			if (at[1] < '0' || at[1] > '9')
-				return -EINVAL;
-			errno = 0;
-			n = strtol(at + 1, &e, 10);
-			if (errno || *e || n < 0 || n >= MH_MAX_NODES)
-				return -EINVAL;
-			out->nid = (int)n;
-			end = at;
-		}
 	} else {
-		if (at || nlen >= sizeof(out->device))
+		if (nlen >= sizeof(out->device))
 			return -EINVAL;
 		out->kind = MH_PLAN_ADD_DEVICE;
 		memcpy(out->device, spec, nlen);
@@ -275,6 +276,37 @@ static int plan_new_block(struct mh_plan *p, const struct mh_plan_input *in,
 	return 0;
 }
 
+/* The node of device g's new blocks: its own if known (then a given one
+ * must agree), else the one given, else the only node with memory; -1. */
+static int device_node(const struct mh_inventory *inv, ssize_t g,
+		       const struct mh_plan_add *a)
+{
+	int nid = inv->gstats[g].nid, only = -1;
+
+	for (const struct mh_block *b = mh_inv_next_block(inv, 0); nid < 0 && b;
+	     b = b->id == UINT64_MAX ? NULL : mh_inv_next_block(inv, b->id + 1))
+		if (b->group == g && b->nid >= 0)
+			nid = b->nid;
+	if (nid >= 0)
+		return a->nid_given && a->nid != nid ? -1 : nid;
+	if (a->nid_given)
+		nid = a->nid;
+	else
+		for (size_t n = 0; n < inv->nr_nodes; n++) {
+			if (!inv->totals[n].present)
+				continue;
+			if (only >= 0)
+				return -1;
+			only = (int)n;
+		}
+	if (nid < 0)
+		nid = only;
+	if (nid < 0 || (size_t)nid >= inv->nr_nodes ||
+	    !inv->totals[nid].present)
+		return -1;
+	return nid;
+}
+
 /* Places and plans add i.  0 or -errno (see mh_plan.bad_add_errno). */
 static int plan_add(struct mh_plan *p, const struct mh_plan_input *in, size_t i,
 		    unsigned int *dimms)
@@ -315,6 +347,10 @@ static int plan_add(struct mh_plan *p, const struct mh_plan_input *in, size_t i,
 	{
 		uint64_t have = 0;
 		const struct mh_group *grp = &inv->groups[g];
+		int nid = device_node(inv, g, a);
+
+		if (nid < 0)
+			return -EINVAL;
 
 		for (uint64_t id = grp->start_pfn / bp; id < grp->end_pfn / bp;
 		     id++)
@@ -326,7 +362,7 @@ static int plan_add(struct mh_plan *p, const struct mh_plan_input *in, size_t i,
 		     n && id < grp->end_pfn / bp; id++) {
 			if (mh_inv_block(inv, id))
 				continue;
-			r = plan_new_block(p, in, i, id, g, inv->gstats[g].nid);
+			r = plan_new_block(p, in, i, id, g, nid);
 			if (r < 0)
 				return r;
 			n--;

@@ -186,6 +186,9 @@ static void test_plan_parse_add(void **state)
 	assert_int_equal(mh_plan_parse_add("PNP0C80:00:1g", &a), 0);
 	assert_string_equal(a.device, "PNP0C80:00");
 	assert_int_equal(a.bytes, 1ULL << 30);
+	assert_int_equal(mh_plan_parse_add("virtio0:8G@1", &a), 0);
+	assert_true(a.nid_given);
+	assert_int_equal(a.nid, 1);
 	assert_int_equal(mh_plan_parse_add("dax0.0:134217728", &a), 0);
 	assert_int_equal(a.bytes, 128ULL << 20);
 	static const char *const bad[] = {
@@ -195,7 +198,7 @@ static void test_plan_parse_add(void **state)
 		"virtio0:",
 		"virtio0:0",
 		"virtio0:8X",
-		"virtio0:8G@1",
+		"virtio0:8G@",
 		"dimm:4G@",
 		"dimm:4G@x",
 		"dimm:4G@-1",
@@ -268,6 +271,26 @@ static void test_plan_adds(void **state)
 	assert_string_equal(got, "NNNNNNNNN");
 	mh_plan_free(&p);
 	pc.kernel_reserve = 0;
+
+	/* a device with no block present yet: the only node with memory,
+	 * or the one given (which must have memory) */
+	g = mh_inv_group_add(&inv, "virtio1", MH_GROUP_VIRTIO_MEM, -1,
+			     1000 * inv.block_pages, 1008 * inv.block_pages,
+			     inv.block_pages);
+	assert_true(g >= 0);
+	in.nr_adds = 1;
+	assert_int_equal(mh_plan_parse_add("virtio1:512M", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	assert_int_equal(p.nr_steps, 1 + 4);
+	assert_int_equal(p.steps[1].id, 1000);
+	assert_int_equal(p.steps[1].skip, MH_PLAN_DECIDED);
+	assert_int_equal(mh_inv_block(&p.after, 1000)->nid, 0);
+	mh_plan_free(&p);
+	assert_int_equal(mh_plan_parse_add("virtio1:512M@1", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add_errno, -EINVAL);
+	assert_int_equal(mh_plan_parse_add("virtio0:128M@1", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
 
 	/* adds that cannot be placed */
 	in.nr_adds = 1;

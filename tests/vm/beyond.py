@@ -499,6 +499,78 @@ def run_guard_kernel(S, s, K, kern, initrd_k, initrd_m, a):
 
 
 # --------------------------------------------------------------------------
+# beyond-plan
+# --------------------------------------------------------------------------
+
+PLAN_RESERVE = 1 * G
+PLAN_CONF = "kernel_reserve = 1G\n"
+
+
+def run_plan(S, s, K, kern, initrd_k, initrd_m, a):
+    """What-if planning against what then happens: a 2 GiB guest, memhotd with
+    kernel_reserve = 1G (KERNEL_EARLY counted ~1 GiB, so ~3 GiB may go MOVABLE);
+    `memhotctl --json plan --add virtio0:2G --add dimm:2G@0` first, then the same plugs for
+    real.  Predicted (and without the reserve it would be all MOVABLE): virtio0's 16 blocks
+    MOVABLE, the DIMM's 16 in a kernel zone.  virtio-mem's blocks are compared by number;
+    the DIMM's by their zones in order (the plan cannot know where QEMU maps it)."""
+    kernel = kern[K]
+    err = []
+    vm = boot(kernel, initrd_m[K], "%s-memhotd" % s.name, 2 * G,
+              [dict(id="vmem0", node=0, size=8 * G)], MEMHOTD_CMDLINE)
+    with vm:
+        try:
+            start_memhotd(S, vm, POLICY_CONF + PLAN_CONF)
+            S.settle(vm, a.quiesce_timeout)
+            text = vm.sh("memhotctl plan --add virtio0:2G --add dimm:2G@0", check=False)
+            open(os.path.join(vm.dir, "memhotctl-plan.txt"), "w").write(text)
+            raw = vm.sh("memhotctl --json plan --add virtio0:2G --add dimm:2G@0", check=False,
+                        timeout=60)
+            open(os.path.join(vm.dir, "memhotctl-plan.json"), "w").write(raw)
+            try:
+                plan = json.loads(raw)
+            except ValueError:
+                raise S.Failure("memhotctl --json plan --add did not parse:\n" + raw[-2000:])
+            pred_v, pred_d = {}, []
+            for m in plan.get("memory", []):
+                if not m.get("hypothetical"):
+                    continue
+                z = "M" if (m.get("plan") or {}).get("target") == "movable" else "N"
+                if m.get("device") == "virtio0":
+                    pred_v[m["block"]] = z
+                else:
+                    pred_d.append(z)
+            V.log("  predicted: virtio0 %s, new DIMM %s" % (
+                "".join(pred_v[b] for b in sorted(pred_v)), "".join(pred_d)))
+            V.log("  " + text.strip().replace("\n", "\n  ")[-1500:])
+            snaps = run_steps(S, s, vm, "memhotd", s.steps, a.quiesce_timeout)
+        finally:
+            S.save_guest_state(vm, "memhotd")
+    last = snaps[-1]
+    devs = owners_of(last)
+    dimms = [d for d in devs if d.startswith("PNP0C80")]
+    got_v = {b: dev_layout(("", {b: last[1][b]}, last[2]), "virtio0") for b in devs.get("virtio0", [])}
+    got_d = dev_layout(last, dimms[0]) if len(dimms) == 1 else ""
+    V.log("  happened:  virtio0 %s, DIMM %s" % ("".join(got_v[b] for b in sorted(got_v)), got_d))
+    if len(pred_v) != 16 or len(pred_d) != 16:
+        err.append("  the plan predicted %d virtio0 and %d DIMM blocks, expected 16 and 16"
+                   % (len(pred_v), len(pred_d)))
+    for b in sorted(set(pred_v) | set(got_v)):
+        if pred_v.get(b) != got_v.get(b):
+            err.append("  memory%d (virtio0): predicted %s, happened %s"
+                       % (b, pred_v.get(b, "absent"), got_v.get(b, "absent")))
+    if "".join(pred_d) != got_d:
+        err.append("  DIMM: predicted %s, happened %s" % ("".join(pred_d), got_d))
+    want_v, want_d = "M" * 16, "N" * 16
+    if "".join(pred_v[b] for b in sorted(pred_v)) != want_v or "".join(pred_d) != want_d:
+        err.append("  the prediction is not the arithmetic's (virtio0 %s, DIMM %s): the "
+                   "scenario no longer tests the reserve" % (want_v, want_d))
+    if "MOVABLE budget left" not in text or "new-dimm0" not in text:
+        err.append("  memhotctl plan --add text lacks the layout or the budget:\n    "
+                   + text.strip().replace("\n", "\n    ")[-800:])
+    return err, set()
+
+
+# --------------------------------------------------------------------------
 
 def scenarios(S):
     """The Scenario objects suite.py adds (6.1 only: they are about memhotd's own settings,
@@ -520,6 +592,9 @@ def scenarios(S):
         sc("beyond-guard", run_guard, [],
            "2 GiB guest, tmpfs down to 48/32/24 MiB MemAvailable, 8 GiB virtio-mem plug; "
            "memhotd with [guard] kernel_free_min = 128M: all plugged, no OOM, no panic"),
+        sc("beyond-plan", run_plan, [("vmem", "vmem0", 2 * G), ("dimm", "dimm0", 2 * G, 0)],
+           "memhotctl plan --add virtio0:2G --add dimm:2G@0 (kernel_reserve = 1G), then the "
+           "plugs: prediction == what happened"),
         sc("beyond-guard-kernel", run_guard_kernel, [],
            "the same pressure with the kernel's own auto-movable policy (a record; --records)",
            needs="records"),
