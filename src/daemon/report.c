@@ -1917,8 +1917,7 @@ int mh_render_explain(FILE *out, json_object *ex,
 /* ---- plan text ---------------------------------------------------------- */
 
 /* The layout per device and the MOVABLE budget left per node after the
- * plan (only where hypothetical plugs were asked for, or in full with
- * -a). */
+ * plan (printed only when hypothetical plugs were asked for). */
 static void render_plan_after(FILE *out, json_object *pl,
 			      const struct mh_render_opts *o)
 {
