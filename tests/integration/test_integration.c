@@ -2382,6 +2382,8 @@ static void beyond_guard(void **state)
 			     "kernel_free_min 1073741824 bytes (1024 MiB); "
 			     "otherwise Movable: fits",
 			     1000));
+	/* the last block's line is written after its state write */
+	assert_true(wait_log(ep, "memory55: online_kernel ok", 1000));
 	assert_int_equal(log_count(ep, "kernel zone: guard-kernel-free-low: "),
 			 8);
 

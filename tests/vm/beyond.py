@@ -1,6 +1,6 @@
 """Real-guest scenarios for what memhotd does beyond the kernel's auto-movable policy
-(README "Beyond the kernel", memhotd.conf(5)): the boot-memory reserve, [rule] sections and
-the zone-imbalance guard.  suite.py adds scenarios(S) to its list; each one's `custom`
+(README "Beyond the kernel", memhotd.conf(5)): the boot-memory reserve, [rule] sections,
+the zone-imbalance guard and what-if planning.  suite.py adds scenarios(S) to its list; each one's `custom`
 function runs its own guests and returns (error lines, set of differing blocks), so the
 suite's per-kernel summary and `N passed, N failed` line count them like any other.
 
@@ -14,6 +14,8 @@ suite's per-kernel summary and `N passed, N failed` line count them like any oth
   beyond-guard          2 GiB guest filled by a tmpfs down to 48, 32 and 24 MiB MemAvailable,
                         then 8 GiB of virtio-mem: memhotd with `[guard] kernel_free_min = 128M`
                         must plug all of it, leave nothing offline, no OOM kill, no panic.
+  beyond-plan           `memhotctl plan --add virtio0:2G --add dimm:2G@0` (with kernel_reserve),
+                        then the same plugs for real: the prediction must be what happened.
   beyond-guard-kernel   the same pressure with the kernel's own auto-movable policy onlining;
                         a record (stall / OOM kill / panic / ok), not a pass/fail, and only with
                         --records (make check-vm): a stall costs a bounded wait per level.
@@ -61,12 +63,13 @@ def start_memhotd(S, vm, conf):
 def kernel_early_pages(vm, nid=0):
     """KERNEL_EARLY of node nid as the kernel's policy counts it before any hotplug:
     present pages of the kernel zones minus CMA (zoneinfo)."""
-    zi = V_parse_zoneinfo(vm.sh("cat /proc/zoneinfo"))
+    zi = zoneinfo_nodes(vm.sh("cat /proc/zoneinfo"))
     return sum(z.get("present", 0) - z.get("cma", 0)
                for name, z in zi.get(nid, {}).items() if name in KERNEL_ZONES)
 
 
-def V_parse_zoneinfo(text):
+def zoneinfo_nodes(text):
+    """{node: {zone: {"present", "cma", "free": pages}}} (first occurrence of each key)."""
     res, cur = {}, None
     for line in text.splitlines():
         m = re.match(r"^Node (\d+), zone\s+(\S+)", line)
@@ -354,7 +357,7 @@ def pressure_run(S, kernel, initrd, name, mode, level_mib):
             start_memhotd(S, vm, POLICY_CONF + GUARD_CONF)
         t = time.monotonic()
         mi = _meminfo(vm.sh(HOG % (level_mib * 1024), timeout=180))
-        zi = V_parse_zoneinfo(vm.sh("cat /proc/zoneinfo"))
+        zi = zoneinfo_nodes(vm.sh("cat /proc/zoneinfo"))
         rec.update(hog_s=round(time.monotonic() - t, 1),
                    mem_available_kib=mi.get("MemAvailable"), mem_free_kib=mi.get("MemFree"),
                    shmem_kib=mi.get("Shmem"),
