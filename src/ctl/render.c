@@ -875,6 +875,62 @@ int mh_render_explain(FILE *out, json_object *ex,
 
 /* ---- plan text ---------------------------------------------------------- */
 
+/* The layout per device and the MOVABLE budget left per node after the
+ * plan (printed only when hypothetical plugs were asked for). */
+static void render_plan_after(FILE *out, json_object *pl,
+			      const struct mh_render_opts *o)
+{
+	json_object *devs = jget(pl, "devices_after"),
+		    *nodes = jget(pl, "nodes_after"), *mem = jget(pl, "memory");
+	bool any = false;
+	char buf[64];
+
+	for (size_t i = 0; mem && i < json_object_array_length(mem); i++)
+		any = any || json_object_get_boolean(
+				     jget(json_object_array_get_idx(mem, i),
+					  "hypothetical"));
+	if (!any || o->raw)
+		return;
+	fprintf(out,
+		"\nLayout after the plan (with the hypothetical plugs):\n");
+	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
+		json_object *d = json_object_array_get_idx(devs, i),
+			    *r = jget(d, "ranges");
+
+		fprintf(out, "  %s (%s, node %" PRIu64 "%s):", jstr(d, "name"),
+			jstr(d, "type"), ju64(d, "node"),
+			json_object_get_boolean(jget(d, "hypothetical"))
+				? ", new"
+				: "");
+		for (size_t k = 0; r && k < json_object_array_length(r); k++) {
+			json_object *x = json_object_array_get_idx(r, k);
+
+			fprintf(out, "%s memory%" PRIu64, k ? "," : "",
+				ju64(x, "first"));
+			if (ju64(x, "last") != ju64(x, "first"))
+				fprintf(out, "-%" PRIu64, ju64(x, "last"));
+			fprintf(out, " %s", jstr(x, "zone"));
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "MOVABLE budget left after the plan:\n");
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (jnull(n, "movable_headroom")) {
+			fprintf(out,
+				"  node %" PRIu64
+				": - (policy not auto-movable)\n",
+				ju64(n, "node"));
+			continue;
+		}
+		size_str(o, ju64(n, "movable_headroom"), buf, sizeof(buf));
+		fprintf(out, "  node %" PRIu64 ": %s (%" PRIu64 " blocks)\n",
+			ju64(n, "node"), buf,
+			ju64(n, "movable_headroom_memblocks"));
+	}
+}
+
 int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
 {
 	static const char *const h[] = {"BLOCK", "NODE",   "DEVICE",
@@ -924,5 +980,6 @@ int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
 			ju64(tot, "movable_memblocks"),
 			ju64(tot, "kernel_memblocks"),
 			ju64(tot, "skipped_memblocks"));
+	render_plan_after(out, pl, o);
 	return 0;
 }

@@ -1685,6 +1685,118 @@ static void noise_and_remove_offline(void **state)
 /* ---- the kernel's own onlining (kernel.c) ------------------------------ */
 
 /* GetStatus over the control socket: the reply's JSON text in buf. */
+/* One control request (NUL-terminated JSON) and its reply into buf. */
+static void ctl_call(struct env *e, const char *req, char *buf, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t got = 0;
+	int fd;
+
+	assert_true(strlen(e->root) + 21 < sizeof(sa.sun_path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/run/memhotd/control",
+		 e->root);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, strlen(req) + 1),
+			 (ssize_t)strlen(req) + 1);
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf + got - n, '\0', (size_t)n))
+			break;
+	}
+	close(fd);
+	buf[got] = '\0';
+	assert_true(got > 0);
+}
+
+/* The planned zone of block id in a Plan reply: 'M', 'N' or '?'. */
+static char plan_char(const char *reply, uint64_t id)
+{
+	char name[48];
+	const char *p, *q;
+
+	snprintf(name, sizeof(name), "\"memory%" PRIu64 "\"", id);
+	p = strstr(reply, name);
+	if (!p || !(p = strstr(p, "\"plan\":")))
+		return '?';
+	q = strstr(p, "\"target\":");
+	if (!q)
+		return '?';
+	q += strlen("\"target\":");
+	while (*q == ' ')
+		q++;
+	return !strncmp(q, "\"movable\"", 9) ? 'M' : 'N';
+}
+
+/*
+ * What-if planning (Plan's "add"): virtio0 grown by 15.5 GiB and a new
+ * 4 GiB DIMM, predicted with 4 blocks online; then plugged for real, the
+ * layout must be the prediction, block for block (the fake kernel puts
+ * the DIMM right above virtio0's range, where the plan puts it too).
+ */
+static void plan_what_if(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	const size_t cap = 4u << 20;
+	char *reply = malloc(cap);
+	char want[MAXB + 1] = "", got[MAXB + 1] = "", ref[MAXB + 1] = "";
+
+	assert_non_null(reply);
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio0:15872M\",\"dimm:4G\"]}}",
+		 reply, cap);
+	assert_null(strstr(reply, "\"error\""));
+	for (uint64_t i = 0; i < 124; i++)
+		want[i] = plan_char(reply, 52 + i);
+	for (uint64_t i = 0; i < 32; i++)
+		want[124 + i] = plan_char(reply, 304 + i);
+	want[156] = '\0';
+	/* the prediction is RV1's rest and an all-kernel DIMM */
+	rep(ref, 'M', 92);
+	pat(ref, "NMMM", 8);
+	rep(ref, 'N', 32);
+	assert_string_equal(want, ref);
+	assert_non_null(strstr(reply, "\"new-dimm0\""));
+	assert_non_null(strstr(reply, "\"movable_headroom\""));
+	/* nothing was written, nothing appeared */
+	layout(ep, 52, 4, got);
+	assert_string_equal(got, "----");
+	/* now for real */
+	virtio_plug(ep, 48, 52, 124, 0, NULL);
+	assert_true(wait_settled(ep, 52, 124, NULL, 10000));
+	dimm_plug(ep, 0, 304, 32, 0, 30, true);
+	assert_true(wait_settled(ep, 304, 32, NULL, 10000));
+	layout(ep, 52, 124, got);
+	layout(ep, 304, 32, got + 124);
+	assert_string_equal(got, want);
+	/* adds that cannot be placed are InvalidParameter "add" */
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio7:1G\"]}}",
+		 reply, cap);
+	assert_non_null(strstr(reply, "io.memhotd.InvalidParameter"));
+	assert_non_null(strstr(reply, "no such device"));
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio0:1X\"]}}",
+		 reply, cap);
+	assert_non_null(strstr(reply, "io.memhotd.InvalidParameter"));
+	free(reply);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 static void status_get(struct env *e, char *buf, size_t len)
 {
 	static const char req[] = "{\"method\":\"io.memhotd.GetStatus\"}";
@@ -2275,6 +2387,8 @@ static void beyond_guard(void **state)
 			     "kernel_free_min 1073741824 bytes (1024 MiB); "
 			     "otherwise Movable: fits",
 			     1000));
+	/* the last block's line is written after its state write */
+	assert_true(wait_log(ep, "memory55: online_kernel ok", 1000));
 	assert_int_equal(log_count(ep, "kernel zone: guard-kernel-free-low: "),
 			 8);
 
@@ -2560,6 +2674,7 @@ int main(void)
 		cmocka_unit_test_teardown(crash_dimms, teardown),
 		cmocka_unit_test_teardown(crash_virtio, teardown),
 		cmocka_unit_test_teardown(metrics_textfile, teardown),
+		cmocka_unit_test_teardown(plan_what_if, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

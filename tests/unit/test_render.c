@@ -70,6 +70,7 @@ static const struct golden_case cases[] = {
 	{"explain-rule.json", EXPLAIN, {0}, "explain-rule.txt", 0},
 	{"plan-small.json", PLAN, {0}, "plan-small.txt", 0},
 	{"plan-ratio.json", PLAN, {0}, "plan-ratio.txt", 0},
+	{"plan-add.json", PLAN, {0}, "plan-add.txt", 0},
 };
 
 /* Renders c's fixture into one text: stdout, then "-- stderr --" and

@@ -980,6 +980,18 @@ static void test_golden_plan_ratio(void **state)
 	assert_int_equal(ju(jget(o, "totals"), "kernel_memblocks"), 1);
 	assert_true(golden_json("plan-ratio.json", o));
 	json_object_put(o);
+
+	/* with a hypothetical 512M DIMM on node 0 (plan --add dimm:512M) */
+	{
+		struct mh_plan_add pa;
+
+		assert_int_equal(mh_plan_parse_add("dimm:512M", &pa), 0);
+		o = mh_report_plan_adds(&inv, &cfg, NULL, &pa, 1, NULL, NULL);
+		assert_non_null(o);
+		o = roundtrip(o);
+		assert_true(golden_json("plan-add.json", o));
+		json_object_put(o);
+	}
 	mh_inv_free(&inv);
 }
 

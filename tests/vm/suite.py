@@ -71,6 +71,9 @@ class Scenario:
         self.ref_steps_nopolicy = ref_steps_nopolicy
         # memhotd runs: [metrics] textfile; the file is checked after the last step
         self.metrics = metrics
+        # custom(s, K, kern, initrd_k, initrd_m, args) -> (error lines, differing blocks):
+        # a scenario that runs its own guests (tests/vm/beyond.py)
+        self.custom = None
 
     def is_quick(self, kernel):
         return self.quick is True or (isinstance(self.quick, tuple) and kernel in self.quick)
@@ -199,6 +202,10 @@ SCENARIOS = [
 
 class Failure(Exception):
     pass
+
+
+import beyond  # noqa: E402  (memhotd's settings beyond the kernel: reserve, rules, guard)
+SCENARIOS += beyond.scenarios(sys.modules[__name__])
 
 
 MEMHOTD_RATIO = None  # --memhotd-ratio: deliberately mis-configure memhotd (oracle self-test)
@@ -1016,6 +1023,9 @@ def main():
                     help="leave out the kernel-cooperation scenarios (auto-online take-over, "
                          "delegate mode) and the cross_check/mode/kernel checks of every "
                          "memhotd run (they are on by default)")
+    ap.add_argument("--records", action="store_true",
+                    help="also run the scenarios marked needs=records (the kernel's own policy "
+                         "under memory pressure, recorded, not judged; make check-vm)")
     ap.add_argument("--kernel-only", action="store_true",
                     help="run only the kernel-policy half (harness development); never passes as the suite")
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
@@ -1041,8 +1051,10 @@ def main():
         for s in scen:
             if K not in s.kernels or (K in quick and not s.is_quick(K)):
                 continue
-            if s.needs and not a.coop:
+            if (s.needs == "records" and not a.records) or (s.needs == "coop" and not a.coop):
                 skipped.append((K, s))
+                continue
+            if s.custom and a.kernel_only:
                 continue
             plan.append((K, s))
     if a.list:
@@ -1102,7 +1114,10 @@ def main():
         st = stats[K]
         st["scenarios"] += 1
         try:
-            if K in POLICY_KERNELS:
+            if s.custom:
+                e, bad = s.custom(s, K, kern, initrd_k, initrd_m, a)
+                err += e
+            elif K in POLICY_KERNELS:
                 ks = run_mode(s, "kernel", kernel, initrd_k[K], a.quiesce_timeout)
                 ref = "kernel"
                 if K == "6.1":
@@ -1121,8 +1136,9 @@ def main():
                     refs[s.name] = ks
                 else:
                     V.log("  reference: the 6.1 kernel run's recorded layout")
-            V.log("  %-8s: %s" % (ref, summary(ks[-1])))
-            if not a.kernel_only:
+            if not s.custom:
+                V.log("  %-8s: %s" % (ref, summary(ks[-1])))
+            if not a.kernel_only and not s.custom:
                 ctl_err, info = [], {}
                 try:
                     ms = run_mode(s, "memhotd", kernel, initrd_m[K], a.quiesce_timeout, ctl_err, info)
@@ -1169,7 +1185,8 @@ def main():
     os.makedirs(V.OUT, exist_ok=True)
     json.dump(results, open(os.path.join(V.OUT, "suite-results.json"), "w"), indent=1)
     for K, s in skipped:
-        print("skip %s [%s] (needs %s; left out by --no-coop)" % (s.name, K, s.needs))
+        print("skip %s [%s] (needs %s; left out by %s)" % (
+            s.name, K, s.needs, "--no-coop" if s.needs == "coop" else "default, see --records"))
     for K in kernels:
         st = stats[K]
         if not st["scenarios"]:
