@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * report.c: the JSON of status / blocks / explain / plan and the text
- * renderers.  Hand-built inventories (doc/policy.md test vectors, plan
- * against sequential onlining) and real captures loaded into simulated
- * trees (status numbers against /proc/zoneinfo, explain against the
- * kernel's valid_zones oracle).
+ * report.c and listing.c: the JSON of status / blocks / explain / plan
+ * (whole replies also against the .json files of tests/golden), and the text
+ * renderers on them (whole outputs: test_render.c).  Hand-built
+ * inventories (doc/policy.md test vectors, plan against sequential
+ * onlining) and real captures loaded into simulated trees (status numbers
+ * against /proc/zoneinfo, explain against the kernel's valid_zones
+ * oracle).
  */
 #include <errno.h>
 #include <setjmp.h>
