@@ -54,22 +54,29 @@ def plug_time(vm, size, timeout=300):
         time.sleep(0.02)
 
 
-def one(mode, size, kernel, initrd, rep):
+def start_daemon(vm, mode, args=""):
+    """Starts memhotd in the guest (config of mode, extra arguments args, log on tmpfs)
+    and waits until it has finished its start-up scan."""
+    vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
+    vm.sh("setsid /usr/sbin/memhotd --root / %s >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
+          "\necho $! > /run/memhotd.pid" % args)
+    # wait until it has finished its start-up scan (it logs a line per phase; with a
+    # quiet log level there is none, so also accept the status socket)
+    for _ in range(100):
+        if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+
+
+def one(mode, size, kernel, initrd, rep, args=""):
     vm = V.VM("bench-%s-%dg-%d" % (mode, size >> 30, rep), kernel, initrd,
               vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
               cmdline=KCMD if mode == "kernel" else MCMD, timeout=600)
     res = {"mode": mode, "size_gib": size >> 30, "rep": rep}
     with vm:
         if mode in DAEMON_CONF:
-            vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
-            vm.sh("setsid /usr/sbin/memhotd --root / >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
-                  "\necho $! > /run/memhotd.pid")
-            # wait until it has finished its start-up scan (it logs a line per phase)
-            for _ in range(100):
-                if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
-                    break
-                time.sleep(0.1)
-            time.sleep(0.5)
+            start_daemon(vm, mode, args)
             before = vm.sh("p=$(cat /run/memhotd.pid); cut -d' ' -f14,15 /proc/$p/stat")
         res["seconds"] = plug_time(vm, size)
         blocks = vm.blocks()
@@ -102,6 +109,7 @@ def main():
                     help="which of kernel, memhotd, delegate (memhotd with [policy] mode = "
                          "delegate) to time; the first is the reference of the ratio")
     ap.add_argument("--json", default=os.path.join(V.OUT, "bench.json"))
+    ap.add_argument("--args", default="", help="extra memhotd arguments in the guest")
     a = ap.parse_args()
     for p in (a.memhotd, a.memhotctl):
         if not os.access(p, os.X_OK):
@@ -124,7 +132,7 @@ def main():
             # rotate the order from one repetition to the next
             order = modes[rep % len(modes):] + modes[:rep % len(modes)]
             for mode in order:
-                r = one(mode, size, kernel, initrd, rep)
+                r = one(mode, size, kernel, initrd, rep, a.args)
                 results.append(r)
                 extra = ""
                 if mode in DAEMON_CONF:
