@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plug-to-online latency: memhotd vs the kernel's in-kernel auto-online.
 
-For each size (default 16 and 32 GiB) and repetition, two fresh QEMU/TCG guests are booted
+For each size (default 16, 32 and 64 GiB) and repetition, two fresh QEMU/TCG guests are booted
 back to back (Debian 6.1 kernel, 4 GiB boot RAM, one virtio-mem device):
 
   kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
@@ -72,7 +72,8 @@ def start_daemon(vm, mode, args=""):
 def one(mode, size, kernel, initrd, rep, args=""):
     vm = V.VM("bench-%s-%dg-%d" % (mode, size >> 30, rep), kernel, initrd,
               vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
-              cmdline=KCMD if mode == "kernel" else MCMD, timeout=600)
+              cmdline=KCMD if mode == "kernel" else MCMD, timeout=600,
+              maxmem=max(64 * V.GIB, 12 * V.GIB + size))
     res = {"mode": mode, "size_gib": size >> 30, "rep": rep}
     with vm:
         if mode in DAEMON_CONF:
@@ -104,7 +105,7 @@ def main():
     ap.add_argument("--memhotd", default=os.path.join(V.REPO, "build", "memhotd"))
     ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--sizes", default="16,32")
+    ap.add_argument("--sizes", default="16,32,64")
     ap.add_argument("--modes", default="kernel,memhotd",
                     help="which of kernel, memhotd, delegate (memhotd with [policy] mode = "
                          "delegate) to time; the first is the reference of the ratio")

@@ -160,7 +160,8 @@ def main():
     size = a.size * V.GIB
     vm = V.VM("trace-%s-%dg" % (a.mode, a.size), kernel, initrd,
               vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
-              cmdline=B.KCMD if a.mode == "kernel" else B.MCMD, timeout=600)
+              cmdline=B.KCMD if a.mode == "kernel" else B.MCMD, timeout=600,
+              maxmem=max(64 * V.GIB, 12 * V.GIB + size))
     with vm:
         pid = None
         if a.mode != "kernel":

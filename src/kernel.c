@@ -493,13 +493,24 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 			    const struct mh_decision *dec, const char *expl)
 {
 	struct mh_kernel *k = &d->kernel;
+	const struct mh_block *b;
 	char pol[160];
 	enum mh_zone z;
 	int err;
 
 	if (!k->cross_check)
 		return;
-	err = mh_kernel_valid_zones_first(&d->root, id, &z);
+	b = mh_inv_block(&d->inv, id);
+	/* On the write path: memhotd found the nodeN link when it probed the
+	 * block and the scheduler writes only offline blocks, so valid_zones
+	 * alone (one sysfs read, not three: the plug's pace is set by the
+	 * time between writes, BENCHMARKS.md).  A block onlined by someone
+	 * else meanwhile shows one zone here and fails the write (EINVAL:
+	 * a lost race). */
+	if (b && b->nid >= 0 && b->state == MH_BLOCK_OFFLINE)
+		err = mh_sysfs_block_zone(&d->root, id, &z);
+	else
+		err = mh_kernel_valid_zones_first(&d->root, id, &z);
 	if (err < 0) {
 		mh_debug("memory%" PRIu64 ": cross-check skipped: %s", id,
 			 strerror(-err));
