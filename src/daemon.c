@@ -322,8 +322,14 @@ static int carry_cb(struct mh_block *nb, void *ctx)
 
 	if (!ob)
 		return 0;
-	nb->has_decision = ob->has_decision;
-	nb->decision = ob->decision;
+	if (ob->has_decision) {
+		struct mh_decision whole;
+
+		if (mh_inv_decision(c->old, ob, &whole))
+			mh_inv_set_decision(c->ni, nb, &whole);
+		nb->has_decision = true;
+		nb->decision = ob->decision;
+	}
 	nb->attempts = ob->attempts;
 	nb->last_errno = ob->last_errno;
 	nb->first_seen_usec = ob->first_seen_usec;
@@ -733,8 +739,7 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 			mh_info("memory%" PRIu64 ": %s ok; %s", id, what, expl);
 		}
 		mh_inv_set_online(&d->inv, b, z, MH_BY_MEMHOTD);
-		b->has_decision = true;
-		b->decision = *dec;
+		mh_inv_set_decision(&d->inv, b, dec);
 		b->attempts = 0;
 		b->last_errno = 0;
 		count_online(d, id, z);

@@ -624,8 +624,7 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 			id, mh_zone_name(b->zone), k->aob, strerror(-r));
 		return;
 	}
-	b->has_decision = true;
-	b->decision = dec;
+	mh_inv_set_decision(&d->inv, b, &dec);
 	e->verified = true;
 	e->expected = dec.target == MH_TARGET_MOVABLE ? MH_ZONE_MOVABLE
 						      : MH_ZONE_NORMAL;
