@@ -729,7 +729,12 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 	struct mh_log_fields f;
 	int r, err = 0;
 
-	mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
+	/* The long explanation only goes to debug lines (and to a
+	 * cross-check disagreement, which formats its own): not formatted
+	 * on the way to the write otherwise (BENCHMARKS.md). */
+	expl[0] = '\0';
+	if (mh_log_enabled(LOG_DEBUG))
+		mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
 	mh_metrics_count_decision(&d->metrics.c, dec);
 	guard_fired(d, id, dec);
 	mh_kernel_before_write(d, id, dec, expl);

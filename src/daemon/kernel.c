@@ -494,7 +494,7 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 {
 	struct mh_kernel *k = &d->kernel;
 	const struct mh_block *b;
-	char pol[160];
+	char pol[160], own[2048];
 	enum mh_zone z;
 	int err;
 
@@ -527,6 +527,10 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 		return;
 	}
 	k->disagreements++;
+	if (!expl || !*expl) {
+		mh_decision_explain(dec, MH_PAGE_SIZE, own, sizeof(own));
+		expl = own;
+	}
 	kernel_policy_text(&d->config.policy, pol, sizeof(pol));
 	mh_warn("memory%" PRIu64 ": cross-check DISAGREES: the kernel's "
 		"policy (%s) would put it in %s (first word of valid_zones); "
