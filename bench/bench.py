@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Plug-to-online latency: memhotd vs the kernel's in-kernel auto-online.
 
-For each size (default 16 and 32 GiB) and repetition, two fresh QEMU/TCG guests are booted
+For each size (default 16, 32 and 64 GiB) and repetition, two fresh QEMU/TCG guests are booted
 back to back (Debian 6.1 kernel, 4 GiB boot RAM, one virtio-mem device):
 
   kernel   memhp_default_state=online memory_hotplug.online_policy=auto-movable
@@ -54,28 +54,41 @@ def plug_time(vm, size, timeout=300):
         time.sleep(0.02)
 
 
-def one(mode, size, kernel, initrd, rep):
+def start_daemon(vm, mode, args=""):
+    """Starts memhotd in the guest (config of mode, extra arguments args, log on tmpfs)
+    and waits until it has finished its start-up scan."""
+    vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
+    vm.sh("setsid /usr/sbin/memhotd --root / %s >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
+          "\necho $! > /run/memhotd.pid" % args)
+    # wait until it has finished its start-up scan (it logs a line per phase; with a
+    # quiet log level there is none, so also accept the status socket)
+    for _ in range(100):
+        if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+
+
+def conf_mode(mode):
+    """memhotd@NAME (a --variant build) runs with memhotd's configuration."""
+    return mode.split("@")[0]
+
+
+def one(mode, size, kernel, initrd, rep, args=""):
     vm = V.VM("bench-%s-%dg-%d" % (mode, size >> 30, rep), kernel, initrd,
               vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
-              cmdline=KCMD if mode == "kernel" else MCMD, timeout=600)
+              cmdline=KCMD if mode == "kernel" else MCMD, timeout=600,
+              maxmem=max(64 * V.GIB, 12 * V.GIB + size))
     res = {"mode": mode, "size_gib": size >> 30, "rep": rep}
     with vm:
-        if mode in DAEMON_CONF:
-            vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
-            vm.sh("setsid /usr/sbin/memhotd --root / >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
-                  "\necho $! > /run/memhotd.pid")
-            # wait until it has finished its start-up scan (it logs a line per phase)
-            for _ in range(100):
-                if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
-                    break
-                time.sleep(0.1)
-            time.sleep(0.5)
+        if conf_mode(mode) in DAEMON_CONF:
+            start_daemon(vm, conf_mode(mode), args)
             before = vm.sh("p=$(cat /run/memhotd.pid); cut -d' ' -f14,15 /proc/$p/stat")
         res["seconds"] = plug_time(vm, size)
         blocks = vm.blocks()
         res["movable_blocks"] = sum(1 for v in blocks.values() if v[2] == "Movable")
         res["kernel_hot_blocks"] = sum(1 for b, v in blocks.items() if b >= 48 and v[2] != "Movable")
-        if mode in DAEMON_CONF:
+        if conf_mode(mode) in DAEMON_CONF:
             st = vm.sh("p=$(cat /run/memhotd.pid); grep -E 'VmHWM|VmRSS' /proc/$p/status; "
                        "cut -d' ' -f14,15 /proc/$p/stat; getconf CLK_TCK 2>/dev/null || echo 100")
             lines = st.split("\n")
@@ -97,11 +110,15 @@ def main():
     ap.add_argument("--memhotd", default=os.path.join(V.REPO, "build", "memhotd"))
     ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--sizes", default="16,32")
+    ap.add_argument("--sizes", default="16,32,64")
     ap.add_argument("--modes", default="kernel,memhotd",
                     help="which of kernel, memhotd, delegate (memhotd with [policy] mode = "
                          "delegate) to time; the first is the reference of the ratio")
     ap.add_argument("--json", default=os.path.join(V.OUT, "bench.json"))
+    ap.add_argument("--args", default="", help="extra memhotd arguments in the guest")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
+                    help="another memhotd build, timed as mode memhotd@NAME (add it to --modes), "
+                         "e.g. the commit before a change, in the same alternating session")
     a = ap.parse_args()
     for p in (a.memhotd, a.memhotctl):
         if not os.access(p, os.X_OK):
@@ -111,6 +128,12 @@ def main():
     kernel = V.get_kernel()
     initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-bench.cpio"),
                                {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})
+    initrds = {}
+    for v in a.variant:
+        name, path = v.split("=", 1)
+        initrds["memhotd@" + name] = V.build_initramfs(
+            kernel, os.path.join(V.CACHE, "initrd-bench-%s.cpio" % name),
+            {"/usr/sbin/memhotd": path, "/usr/bin/memhotctl": a.memhotctl})
     sizes = [int(x) * V.GIB for x in a.sizes.split(",")]
     qv = V._run(["qemu-system-x86_64", "--version"]).splitlines()[0]
     host = {"cpus": os.cpu_count(), "qemu": qv, "accel": " ".join(V.accel_args()),
@@ -124,10 +147,10 @@ def main():
             # rotate the order from one repetition to the next
             order = modes[rep % len(modes):] + modes[:rep % len(modes)]
             for mode in order:
-                r = one(mode, size, kernel, initrd, rep)
+                r = one(mode, size, kernel, initrds.get(mode, initrd), rep, a.args)
                 results.append(r)
                 extra = ""
-                if mode in DAEMON_CONF:
+                if conf_mode(mode) in DAEMON_CONF:
                     extra = "  VmHWM %d KiB, CPU %.2fs (plug) %.2fs (total)" % (
                         r["vmhwm_kib"], r["cpu_plug_s"], r["cpu_total_s"])
                 print("%2d GiB rep %d %-8s %6.2fs  (%d Movable / %d kernel hotplugged blocks)%s"
@@ -146,7 +169,7 @@ def main():
             row = {"size_gib": size >> 30, "mode": mode, "median_s": med[mode],
                    "ratio": med[mode] / med[ref] if ref in med else None}
             extra = ""
-            if mode in DAEMON_CONF:
+            if conf_mode(mode) in DAEMON_CONF:
                 row["vmhwm_kib_max"] = max(r["vmhwm_kib"] for r in rs)
                 row["cpu_plug_s_median"] = statistics.median(r["cpu_plug_s"] for r in rs)
                 extra = "  %8d KiB  %8.2fs" % (row["vmhwm_kib_max"], row["cpu_plug_s_median"])

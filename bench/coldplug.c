@@ -156,6 +156,8 @@ static int run_size(size_t n, unsigned int ratio)
 					  ? MH_ZONE_MOVABLE
 					  : MH_ZONE_NORMAL,
 				  MH_BY_MEMHOTD);
+		/* as the daemon does: kept for status and explain */
+		mh_inv_set_decision(&inv, b, &a.dec);
 		decisions++;
 		movable += a.dec.target == MH_TARGET_MOVABLE;
 	}

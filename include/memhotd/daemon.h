@@ -65,6 +65,9 @@ struct mh_daemon {
 	int exit_status;
 	bool kick_pending;    /* the queue wants a run now */
 	uint64_t slow_writes; /* state writes that took > 5 ms */
+	/* Written, zone not yet read back (daemon.c verify_written()). */
+	size_t nr_unverified;
+	uint64_t unverified[64];
 	sd_event_source *queue_timer, *sweep_timer, *save_timer;
 	sd_event_source *sig_term, *sig_int, *sig_hup;
 	/* Decision inputs beyond the kernel (facts.h, doc/policy.md 9). */

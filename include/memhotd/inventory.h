@@ -58,6 +58,15 @@ enum mh_onliner {
 };
 const char *mh_onliner_name(enum mh_onliner o);
 
+/* What every block keeps of memhotd's last decision for it. */
+struct mh_decision_brief {
+	enum mh_target target;
+	enum mh_reason reason;
+};
+
+/* Whole decisions kept: the last ones of this many block numbers. */
+#define MH_INV_DECISIONS_KEPT 1024
+
 struct mh_block {
 	uint64_t id; /* memoryN, == phys_index */
 	enum mh_block_state state;
@@ -67,9 +76,15 @@ struct mh_block {
 	bool hotplugged;     /* false: early boot memory */
 	bool group_resolved; /* owner looked up (DIMM links come late) */
 	enum mh_onliner onlined_by;
-	/* The last decision memhotd made for this block, if any. */
+	/*
+	 * The last decision memhotd made for this block, if any: its target
+	 * and reason for every block; the whole struct mh_decision (numbers,
+	 * explanation) for the last MH_INV_DECISIONS_KEPT block numbers only
+	 * (mh_inv_decision(); a 64 Ki-block coldplug would otherwise keep
+	 * 23 MiB of them).  Set both with mh_inv_set_decision().
+	 */
 	bool has_decision;
-	struct mh_decision decision;
+	struct mh_decision_brief decision;
 	/* Onliner bookkeeping (daemon-owned). */
 	unsigned int attempts;
 	int last_errno;
@@ -122,6 +137,8 @@ struct mh_inventory {
 	struct mh_node_info *nodes;
 	size_t nr_nodes; /* max nid + 1 */
 	bool needs_calibration;
+	/* Whole decisions, slot id % MH_INV_DECISIONS_KEPT (lazily). */
+	struct mh_decision_slot *decisions;
 };
 
 int mh_inv_init(struct mh_inventory *inv, uint64_t block_size_bytes);
@@ -140,6 +157,13 @@ void mh_inv_set_offline(struct mh_inventory *inv, struct mh_block *b);
 int mh_inv_set_node(struct mh_inventory *inv, struct mh_block *b, int nid);
 void mh_inv_set_group(struct mh_inventory *inv, struct mh_block *b,
 		      ssize_t group);
+/* Records dec as b's decision (has_decision, brief and whole). */
+int mh_inv_set_decision(struct mh_inventory *inv, struct mh_block *b,
+			const struct mh_decision *dec);
+/* b's whole last decision into *out if it is still kept: true, else false
+ * (has_decision and b->decision still say target and reason). */
+bool mh_inv_decision(const struct mh_inventory *inv, const struct mh_block *b,
+		     struct mh_decision *out);
 /* Ascending id order; stop when cb returns non-zero (that is returned). */
 int mh_inv_for_each_block(const struct mh_inventory *inv,
 			  int (*cb)(struct mh_block *b, void *ctx), void *ctx);

@@ -150,7 +150,8 @@ size_t mh_kernel_filter_competitors(const struct mh_daemon *d,
 				    char (*lines)[256], size_t n);
 /*
  * Before the state write of an offline block decided as dec (expl: its
- * explanation): the live cross-check, if active.
+ * explanation, or NULL/"" to format it only if it is needed): the live
+ * cross-check, if active.
  */
 void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 			    const struct mh_decision *dec, const char *expl);

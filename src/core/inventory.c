@@ -314,7 +314,52 @@ void mh_inv_free(struct mh_inventory *inv)
 	free(inv->gstats);
 	free(inv->totals);
 	free(inv->nodes);
+	free(inv->decisions);
 	memset(inv, 0, sizeof(*inv));
+}
+
+/* ---- decisions ---- */
+
+struct mh_decision_slot {
+	uint64_t id;
+	bool used;
+	struct mh_decision dec;
+};
+
+int mh_inv_set_decision(struct mh_inventory *inv, struct mh_block *b,
+			const struct mh_decision *dec)
+{
+	struct mh_decision_slot *s;
+
+	b->has_decision = true;
+	b->decision.target = dec->target;
+	b->decision.reason = dec->reason;
+	if (!inv->decisions) {
+		inv->decisions =
+			calloc(MH_INV_DECISIONS_KEPT, sizeof(*inv->decisions));
+		if (!inv->decisions)
+			return -ENOMEM; /* target and reason are kept */
+	}
+	s = &inv->decisions[b->id % MH_INV_DECISIONS_KEPT];
+	s->id = b->id;
+	s->used = true;
+	s->dec = *dec;
+	return 0;
+}
+
+bool mh_inv_decision(const struct mh_inventory *inv, const struct mh_block *b,
+		     struct mh_decision *out)
+{
+	const struct mh_decision_slot *s;
+
+	if (!b->has_decision || !inv->decisions)
+		return false;
+	s = &inv->decisions[b->id % MH_INV_DECISIONS_KEPT];
+	if (!s->used || s->id != b->id || s->dec.target != b->decision.target ||
+	    s->dec.reason != b->decision.reason)
+		return false;
+	*out = s->dec;
+	return true;
 }
 
 /* ---- blocks ---- */

@@ -144,8 +144,7 @@ static void decide_apply(struct mh_plan *p, const struct mh_plan_input *in,
 		p->nr_kernel++;
 		mh_inv_set_online(inv, b, MH_ZONE_NORMAL, MH_BY_MEMHOTD);
 	}
-	b->has_decision = true;
-	b->decision = s->dec;
+	mh_inv_set_decision(inv, b, &s->dec);
 }
 
 static int parse_size(const char *s, const char *end, uint64_t *out)

@@ -864,7 +864,8 @@ int mh_render_explain(FILE *out, json_object *ex,
 				? "ZONE_MOVABLE"
 				: "a kernel zone",
 			jstr(dec, "reason"));
-		print_decision(out, dec, o);
+		if (strcmp(src, "recorded-brief") != 0)
+			print_decision(out, dec, o);
 	} else {
 		fprintf(out, "decision: none\n");
 	}

@@ -493,13 +493,24 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 			    const struct mh_decision *dec, const char *expl)
 {
 	struct mh_kernel *k = &d->kernel;
-	char pol[160];
+	const struct mh_block *b;
+	char pol[160], own[2048];
 	enum mh_zone z;
 	int err;
 
 	if (!k->cross_check)
 		return;
-	err = mh_kernel_valid_zones_first(&d->root, id, &z);
+	b = mh_inv_block(&d->inv, id);
+	/* On the write path: memhotd found the nodeN link when it probed the
+	 * block and the scheduler writes only offline blocks, so valid_zones
+	 * alone (one sysfs read, not three: the plug's pace is set by the
+	 * time between writes, BENCHMARKS.md).  A block onlined by someone
+	 * else meanwhile shows one zone here and fails the write (EINVAL:
+	 * a lost race). */
+	if (b && b->nid >= 0 && b->state == MH_BLOCK_OFFLINE)
+		err = mh_sysfs_block_zone(&d->root, id, &z);
+	else
+		err = mh_kernel_valid_zones_first(&d->root, id, &z);
 	if (err < 0) {
 		mh_debug("memory%" PRIu64 ": cross-check skipped: %s", id,
 			 strerror(-err));
@@ -516,6 +527,10 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 		return;
 	}
 	k->disagreements++;
+	if (!expl || !*expl) {
+		mh_decision_explain(dec, MH_PAGE_SIZE, own, sizeof(own));
+		expl = own;
+	}
 	kernel_policy_text(&d->config.policy, pol, sizeof(pol));
 	mh_warn("memory%" PRIu64 ": cross-check DISAGREES: the kernel's "
 		"policy (%s) would put it in %s (first word of valid_zones); "
@@ -613,8 +628,7 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 			id, mh_zone_name(b->zone), k->aob, strerror(-r));
 		return;
 	}
-	b->has_decision = true;
-	b->decision = dec;
+	mh_inv_set_decision(&d->inv, b, &dec);
 	e->verified = true;
 	e->expected = dec.target == MH_TARGET_MOVABLE ? MH_ZONE_MOVABLE
 						      : MH_ZONE_NORMAL;

@@ -676,10 +676,21 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 	const struct mh_kernel_onlined *ko =
 		v ? mh_kernel_find_onlined(v->kernel, block) : NULL;
 
-	if (b->has_decision && ko && ko->verified &&
-	    b->state == MH_BLOCK_ONLINE) {
+	bool whole = mh_inv_decision(inv, b, &dec);
+
+	if (b->has_decision && !whole) {
+		/* Only the last MH_INV_DECISIONS_KEPT are kept whole. */
+		source = "recorded-brief";
+		snprintf(note, sizeof(note),
+			 "memhotd keeps the numbers of its last %d decisions "
+			 "(by block number) only; this block's %s target and "
+			 "reason",
+			 MH_INV_DECISIONS_KEPT,
+			 b->state == MH_BLOCK_ONLINE ? "online decision: its"
+						     : "last decision: its");
+	} else if (b->has_decision && ko && ko->verified &&
+		   b->state == MH_BLOCK_ONLINE) {
 		source = "verified";
-		dec = b->decision;
 		snprintf(note, sizeof(note),
 			 "the kernel onlined this block to %s itself; this is "
 			 "memhotd's own decision with the state before it, "
@@ -688,7 +699,6 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 			 ko->agrees ? "agrees" : "DISAGREES");
 	} else if (b->has_decision) {
 		source = "recorded";
-		dec = b->decision;
 		snprintf(note, sizeof(note), "%s",
 			 b->state == MH_BLOCK_ONLINE
 				 ? "the decision memhotd made when it onlined "
@@ -725,7 +735,19 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 		snprintf(note, sizeof(note), "the block is going offline");
 	}
 	add(o, "decision_source", json_object_new_string(source));
-	add(o, "decision", strcmp(source, "none") ? j_decision(&dec) : NULL);
+	if (strcmp(source, "recorded-brief") == 0) {
+		json_object *brief = json_object_new_object();
+
+		add(brief, "target",
+		    json_object_new_string(
+			    mh_listing_target_name(b->decision.target)));
+		add(brief, "reason",
+		    json_object_new_string(mh_reason_name(b->decision.reason)));
+		add(o, "decision", brief);
+	} else {
+		add(o, "decision",
+		    strcmp(source, "none") ? j_decision(&dec) : NULL);
+	}
 	add(o, "waiting", j_str_or_null(wait));
 	add(o, "note", json_object_new_string(note));
 	return o;

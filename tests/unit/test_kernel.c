@@ -652,9 +652,13 @@ static void test_status_keys(void **state)
 		ko->verified = true;
 		ko->expected = MH_ZONE_MOVABLE;
 		ko->agrees = false;
-		b->has_decision = true;
-		memset(&b->decision, 0, sizeof(b->decision));
-		b->decision.target = MH_TARGET_MOVABLE;
+		{
+			struct mh_decision rec = {0};
+
+			rec.target = MH_TARGET_MOVABLE;
+			assert_int_equal(mh_inv_set_decision(&d->inv, b, &rec),
+					 0);
+		}
 		ex = mh_report_explain(&d->inv, &d->config, &rv, 48);
 		assert_non_null(ex);
 		assert_string_equal(

@@ -458,17 +458,44 @@ static void test_explain_recorded_computed_missing(void **state)
 
 	/* Online with a recorded decision. */
 	b = mh_inv_block(&inv, 49);
-	b->has_decision = true;
-	b->decision.target = MH_TARGET_KERNEL;
-	b->decision.reason = MH_REASON_NODE_RATIO;
-	b->decision.policy = MH_POLICY_AUTO_MOVABLE;
-	b->decision.ratio = 301;
+	{
+		struct mh_decision rec = {0};
+
+		rec.target = MH_TARGET_KERNEL;
+		rec.reason = MH_REASON_NODE_RATIO;
+		rec.policy = MH_POLICY_AUTO_MOVABLE;
+		rec.ratio = 301;
+		assert_int_equal(mh_inv_set_decision(&inv, b, &rec), 0);
+	}
 	mh_inv_set_online(&inv, b, MH_ZONE_NORMAL, MH_BY_MEMHOTD);
 	ex = roundtrip(mh_report_explain(&inv, &cfg, V(d), 49));
 	assert_string_equal(js(ex, "decision_source"), "recorded");
 	assert_string_equal(js(jget(ex, "decision"), "reason"), "node-ratio");
+	assert_int_equal(ju(jget(ex, "decision"), "ratio"), 301);
 	assert_string_equal(js(jget(ex, "block"), "zone"), "Normal");
 	assert_string_equal(js(jget(ex, "block"), "onlined_by"), "memhotd");
+	json_object_put(ex);
+
+	/* Its whole decision pushed out by a later one of the same slot:
+	 * target and reason remain. */
+	{
+		struct mh_block *later = mh_inv_add_block(
+			&inv, 49 + MH_INV_DECISIONS_KEPT, true);
+		struct mh_decision rec = {0};
+
+		assert_non_null(later);
+		rec.target = MH_TARGET_MOVABLE;
+		rec.reason = MH_REASON_FITS;
+		assert_int_equal(mh_inv_set_decision(&inv, later, &rec), 0);
+		assert_false(mh_inv_decision(&inv, b, &rec));
+		assert_true(mh_inv_decision(&inv, later, &rec));
+		mh_inv_remove_block(&inv, later->id);
+	}
+	ex = roundtrip(mh_report_explain(&inv, &cfg, V(d), 49));
+	assert_string_equal(js(ex, "decision_source"), "recorded-brief");
+	assert_string_equal(js(jget(ex, "decision"), "target"), "kernel");
+	assert_string_equal(js(jget(ex, "decision"), "reason"), "node-ratio");
+	assert_null(jget(jget(ex, "decision"), "explanation"));
 	json_object_put(ex);
 
 	/* Online by someone else: no decision, a note. */
@@ -790,9 +817,11 @@ static void small_inventory(struct mh_inventory *inv)
 	for (uint64_t id = 48; id < 50; id++) {
 		struct mh_block *b = mh_inv_block(inv, id);
 
-		b->has_decision = true;
-		b->decision.target = MH_TARGET_MOVABLE;
-		b->decision.reason = MH_REASON_FITS;
+		struct mh_decision rec = {0};
+
+		rec.target = MH_TARGET_MOVABLE;
+		rec.reason = MH_REASON_FITS;
+		assert_int_equal(mh_inv_set_decision(inv, b, &rec), 0);
 		mh_inv_set_online(inv, b, MH_ZONE_MOVABLE, MH_BY_MEMHOTD);
 	}
 }

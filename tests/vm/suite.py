@@ -54,7 +54,7 @@ class Scenario:
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
                  expect=None, doc="", stop_memhotd=False, kernels=ALL_KERNELS, cmdline="",
                  nvdimms=(), needs=None, conf="", boot_online=False, ctl=True,
-                 quick=False, ref_steps_nopolicy=None, metrics=False):
+                 quick=False, ref_steps_nopolicy=None, metrics=False, vm=None, big=False):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
         # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
@@ -69,6 +69,9 @@ class Scenario:
         # scenario shrinks virtio-mem, which blocks survive depends on the virtio-mem driver
         # (5.10 unplugs zone-unaware), so only the steps before the first shrink compare
         self.ref_steps_nopolicy = ref_steps_nopolicy
+        # vm: extra VM() arguments (maxmem, dimm_slots); big: a big guest, only with --big
+        # (make check-vm) or when -k names it
+        self.vm, self.big = dict(vm or {}), big
         # memhotd runs: [metrics] textfile; the file is checked after the last step
         self.metrics = metrics
         # custom(s, K, kern, initrd_k, initrd_m, args) -> (error lines, differing blocks):
@@ -194,6 +197,13 @@ SCENARIOS = [
              quick=("6.12",),
              doc="[policy] mode = delegate: the kernel onlines, memhotd configures it; one node, "
                  "virtio-mem 0 -> 16 GiB"),
+    # -- big guests (issue 11): only with --big (make check-vm), too slow for make check --
+    Scenario("big-vmem-64g", [("vmem", "vmem0", 64 * G)], vmems=vm1(64 * G),
+             kernels=("6.1",), big=True, vm=dict(maxmem=80 * G),
+             doc="one node, virtio-mem 0 -> 64 GiB in one request (512 blocks)"),
+    Scenario("big-16-dimms", [("dimm", "dimm%d" % i, 2 * G, 0) for i in range(16)],
+             kernels=("6.1",), big=True, vm=dict(maxmem=40 * G, dimm_slots=16),
+             doc="sixteen 2 GiB DIMMs hot-added in turn (256 blocks)"),
     Scenario("delegate-dimms", [("dimm", "dimm%d" % i, 4 * G, 0) for i in range(5)],
              kernels=POLICY_KERNELS, needs="coop", conf="mode = delegate\n", ctl=False,
              doc="[policy] mode = delegate: five 4 GiB DIMMs in turn"),
@@ -401,7 +411,8 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=Non
     ctl_errors = [] if ctl_errors is None else ctl_errors
     info = {} if info is None else info
     vm = V.VM(run_dir(s, mode, kernel), kernel, initrd, nodes=s.nodes,
-              vmems=s.vmems, cmdline=kernel_cmdline(s, mode), timeout=600, nvdimms=s.nvdimms)
+              vmems=s.vmems, cmdline=kernel_cmdline(s, mode), timeout=600, nvdimms=s.nvdimms,
+              **s.vm)
     snaps = []
     with vm:
         try:
@@ -1028,6 +1039,8 @@ def main():
                          "under memory pressure, recorded, not judged; make check-vm)")
     ap.add_argument("--kernel-only", action="store_true",
                     help="run only the kernel-policy half (harness development); never passes as the suite")
+    ap.add_argument("--big", action="store_true",
+                    help="also the big-guest scenarios (64 GiB plug, 16 DIMMs; make check-vm)")
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--quiesce-timeout", type=int, default=90)
@@ -1053,6 +1066,8 @@ def main():
                 continue
             if (s.needs == "records" and not a.records) or (s.needs == "coop" and not a.coop):
                 skipped.append((K, s))
+                continue
+            if s.big and not a.big and not any(k == s.name for k in a.k):
                 continue
             if s.custom and a.kernel_only:
                 continue

@@ -17,7 +17,7 @@ Every check prints PASS or FAIL; the exit status is 1 if any failed.  Missing to
 debian/ directory or an image that cannot be built are errors, never skips.
 
     tests/vm/systemd_guest.py [--deb PATH] [--quiesce-timeout S]
-    tests/vm/systemd_guest.py --plug-bench [--runs N] [--size GiB]
+    tests/vm/systemd_guest.py --plug-bench [--runs N] [--size GiB[,GiB...]]
 """
 
 import argparse
@@ -251,7 +251,7 @@ class GuestVM(V.VM):
 def boot(name, kernel, initrd, cmdline, boot_mem=2 * G, vmem_size=32 * G):
     vm = GuestVM(name, kernel, initrd, nodes=1, boot_mem=boot_mem,
               vmems=[dict(id="vmem0", node=0, size=vmem_size, requested=0)],
-              cmdline=cmdline)
+              cmdline=cmdline, maxmem=max(64 * G, boot_mem + vmem_size + 8 * G))
     vm.start(ready_timeout=180)
     try:
         st = vm.sh("systemctl is-system-running --wait; true", timeout=300).strip()
@@ -624,9 +624,18 @@ def plug_bench(args):
     deb = args.deb or os.environ.get("MEMHOTD_E2E_DEB") or build_deb()
     image, _ = get_image(deb)
     initrd = make_initrd(image, kernel)
-    size = args.size * G
+    sizes = [int(x) for x in str(args.size).split(",")]
+    ok = True
+    for gib in sizes:
+        ok = plug_bench_size(args, kernel, initrd, gib) and ok
+    return 0 if ok else 1
+
+
+def plug_bench_size(args, kernel, initrd, gib):
+    size = gib * G
     res = {"memhotd": [], "kernel": []}
     layouts = {}
+    load0 = open("/proc/loadavg").read().split()[:3]
     for i in range(args.runs):
         order = ("kernel", "memhotd") if i % 2 == 0 else ("memhotd", "kernel")
         for kind in order:
@@ -636,15 +645,17 @@ def plug_bench(args):
             layouts.setdefault(kind, lay)
             if lay != layouts[kind]:
                 layouts[kind + " differs between runs"] = True
-            print("run %d %s: %.2fs" % (i + 1, kind, dt), flush=True)
+            print("%d GiB run %d %s: %.2fs" % (gib, i + 1, kind, dt), flush=True)
     same = not diff_layout(layouts["memhotd"], layouts["kernel"]) and len(layouts) == 2
     mk, mm = statistics.median(res["kernel"]), statistics.median(res["memhotd"])
     load = open("/proc/loadavg").read().split()[:3]
-    print("systemd guest, %d GiB virtio-mem plug, medians of %d (host load %s): kernel %.2fs, "
-          "memhotd %.2fs, ratio %.2f; layouts identical: %s"
-          % (args.size, args.runs, " ".join(load), mk, mm, mm / mk, "yes" if same else "NO"))
-    print(json.dumps({"size_gib": args.size, "runs": res, "layouts_identical": same}))
-    return 0 if same else 1
+    print("systemd guest, %d GiB virtio-mem plug, medians of %d (host load %s at start, %s at "
+          "end): kernel %.2fs, memhotd %.2fs, ratio %.2f; layouts identical: %s"
+          % (gib, args.runs, " ".join(load0), " ".join(load), mk, mm, mm / mk,
+             "yes" if same else "NO"))
+    print(json.dumps({"size_gib": gib, "runs": res, "layouts_identical": same,
+                      "load_start": load0, "load_end": load}))
+    return same
 
 
 def main():
@@ -654,7 +665,8 @@ def main():
     ap.add_argument("--plug-bench", action="store_true",
                     help="time a virtio-mem plug, memhotd vs kernel auto-online")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--size", type=int, default=16, help="GiB to plug in --plug-bench")
+    ap.add_argument("--size", default="16",
+                    help="GiB to plug in --plug-bench; a comma-separated list (16,32,64) runs each")
     args = ap.parse_args()
     try:
         return plug_bench(args) if args.plug_bench else run_checks(args)
