@@ -27,8 +27,8 @@ BASE_CFLAGS := -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
 	-DMEMHOTD_VERSION='"$(VERSION)"'
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-MAINS     := src/memhotd.c src/memhotctl.c
-LIB_SRCS  := $(filter-out $(MAINS),$(sort $(wildcard src/*.c)))
+MAINS     := src/daemon/memhotd.c src/ctl/memhotctl.c
+LIB_SRCS  := $(filter-out $(MAINS),$(sort $(wildcard src/*/*.c)))
 HDRS      := $(wildcard include/memhotd/*.h)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
@@ -47,23 +47,25 @@ UNIT_CHECK_DEPS ?=
 .PHONY: uninstall dist test config-examples-check completion-check systemd-check
 .PHONY: all clean install check deps unit-check valgrind-check format \
 	format-check clang-check install-check check-vm demo bench bench-coldplug man-check
-PROGS := $(patsubst src/%.c,$(B)/%,$(wildcard $(MAINS)))
+PROGS := $(B)/memhotd $(B)/memhotctl
 all: $(PROGS)
 
-$(B)/memhotd: $(B)/obj/memhotd.o $(LIB_OBJS)
+$(B)/memhotd: $(B)/obj/daemon/memhotd.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(B)/memhotctl: $(B)/obj/memhotctl.o $(LIB_OBJS)
+$(B)/memhotctl: $(B)/obj/ctl/memhotctl.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/obj/%.o: src/%.c $(HDRS) | $(B)/obj
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
-$(A)/obj/%.o: src/%.c $(HDRS) | $(A)/obj
+$(A)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 # Sanitized daemon and client, for the integration tests.
-$(A)/memhotd: $(A)/obj/memhotd.o $(LIB_OBJS_ASAN)
+$(A)/memhotd: $(A)/obj/daemon/memhotd.o $(LIB_OBJS_ASAN)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(A)/memhotctl: $(A)/obj/memhotctl.o $(LIB_OBJS_ASAN)
+$(A)/memhotctl: $(A)/obj/ctl/memhotctl.o $(LIB_OBJS_ASAN)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
@@ -74,11 +76,19 @@ $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tes
 # The scheduler's test links only what it tests: the pure scheduler,
 # inventory and policy (and onliner.o for its back-off schedules, which
 # brings the sysfs layer, its parsers and the logger along).
-SCHED_TEST_MODS := sched inventory policy rules onliner sysfs parse log
+SCHED_TEST_MODS := core/sched core/inventory core/policy core/rules sys/onliner \
+	sys/sysfs core/parse shared/log
 $(B)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
 $(A)/tests/test_sched: tests/unit/test_sched.c $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(SCHED_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
+# The plan's test links only the pure core it tests.
+PLAN_TEST_MODS := core/plan core/inventory core/policy core/rules
+$(B)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
 
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
@@ -120,7 +130,7 @@ CHECK_TARGETS ?=
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard bench/*.c src/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
+FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -29,6 +29,7 @@ $(FUZZ_B)/obj $(FUZZ_B)/corpus $(FUZZ_B)/artifacts:
 
 # libFuzzer builds: the library instrumented for coverage, too.
 $(FUZZ_B)/obj/%.o: src/%.c $(HDRS) | $(FUZZ_B)/obj
+	@mkdir -p $(@D)
 	$(FUZZ_CC) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
 		-c -o $@ $<
 $(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJS) $(FUZZ_HDRS) $(HDRS)

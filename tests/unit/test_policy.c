@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the pure policy (src/policy.c) against doc/policy.md: the
+ * Tests of the pure policy (src/core/policy.c) against doc/policy.md: the
  * branches and arithmetic of section 3, and the layouts of section 8 (test
  * vectors TV1-TV13, the series' cover letter and patch 9, and the layouts
  * measured on a real 6.1 guest, RV1-RV3).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Rules (src/rules.c, doc/policy.md 9.2): names, the table, matching
+ * Rules (src/core/rules.c, doc/policy.md 9.2): names, the table, matching
  * (first match wins), and a rule applied through the real inventory: the
  * blocks no rule decides are decided on the state the rules left.
  */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memhotd/control.h"
+#include "memhotd/plan.h"
 
 #ifndef MEMHOTD_VERSION
 #define MEMHOTD_VERSION "unknown"
@@ -267,59 +268,6 @@ static const char *waiting_for(const struct mh_block *b)
 	if (b->hotplugged && !b->group_resolved)
 		return "wait-group";
 	return NULL;
-}
-
-/*
- * The decision for offline block b against view (which may be a copy).
- * sim/nsim: blocks decided earlier in a simulation, which override the
- * inventory's state in unit scans.  0, or -errno.
- */
-struct sim_block {
-	uint64_t id;
-	bool movable;
-};
-
-static int decide(const struct mh_inventory *inv,
-		  const struct mh_policy_view *view, const struct mh_block *b,
-		  const struct sim_block *sim, size_t nsim,
-		  const struct mh_daemon *d, struct mh_decision *out)
-{
-	struct mh_unit_block *unit = NULL;
-	struct mh_block_request req;
-	size_t cap = 0;
-	int r;
-
-	if (b->group >= 0 && (size_t)b->group < inv->nr_groups &&
-	    inv->gstats[b->group].dynamic && inv->block_pages &&
-	    inv->gstats[b->group].unit_pages > inv->block_pages) {
-		cap = inv->gstats[b->group].unit_pages / inv->block_pages;
-		unit = calloc(cap, sizeof(*unit));
-		if (!unit)
-			return -ENOMEM;
-	}
-	r = mh_inv_block_request(inv, b, unit, cap, &req);
-	if (r < 0) {
-		free(unit);
-		return r;
-	}
-	if (req.unit && nsim) {
-		uint64_t first =
-			req.start_pfn / inv->gstats[b->group].unit_pages *
-			inv->gstats[b->group].unit_pages / inv->block_pages;
-
-		for (size_t i = 0; i < req.unit_len; i++)
-			for (size_t k = 0; k < nsim; k++)
-				if (sim[k].id == first + i) {
-					unit[i].online = true;
-					unit[i].movable = sim[k].movable;
-				}
-	}
-	/* The balloon as the daemon last found it; the guard is measured
-	 * only for a real decision (the report does no I/O). */
-	req.balloon = d ? &d->balloon.facts : NULL;
-	mh_policy_decide(view, &req, out);
-	free(unit);
-	return 0;
 }
 
 bool mh_report_movable_headroom(const struct mh_inventory *inv,
@@ -906,12 +854,11 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 				 : "the decision memhotd made last for this "
 				   "block");
 	} else if (b->state == MH_BLOCK_OFFLINE && !wait) {
-		struct mh_policy_view view;
 		struct mh_policy_config pc;
 
 		policy_copy(cfg, &pc);
-		mh_inv_policy_view(inv, &pc, &view);
-		if (decide(inv, &view, b, NULL, 0, d, &dec) == 0) {
+		if (mh_plan_decide(inv, &pc, d ? &d->balloon.facts : NULL, b,
+				   &dec) == 0) {
 			source = "computed";
 			snprintf(note, sizeof(note),
 				 "what memhotd would decide for this offline "
@@ -944,6 +891,13 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 
 /* ---- plan --------------------------------------------------------------- */
 
+static bool offlined_by_other(void *ctx, uint64_t id)
+{
+	int ferr;
+
+	return sched_state(ctx, id, &ferr) == MH_SCHED_OFFLINED;
+}
+
 json_object *mh_report_plan(const struct mh_inventory *inv,
 			    const struct mh_config *cfg,
 			    const struct mh_daemon *d)
@@ -951,17 +905,13 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 	json_object *o = json_object_new_object(),
 		    *arr = json_object_new_array();
 	json_object *t, *nodes_after;
-	struct mh_zone_totals *totals = NULL;
-	struct mh_node_info *nodes = NULL;
-	struct mh_group_stats *gstats = NULL;
-	struct sim_block *sim = NULL;
-	bool *done = NULL;
-	struct block_list l = {0};
-	struct mh_policy_view view;
-	struct mh_policy_config pc;
-	uint64_t nmov = 0, nker = 0, nskip = 0;
-	size_t nsim = 0;
-	const uint64_t bp = inv->block_pages;
+	struct mh_plan_input in = {
+		.policy = &cfg->policy,
+		.balloon = d ? &d->balloon.facts : NULL,
+		.leave_alone = d ? offlined_by_other : NULL,
+		.ctx = (void *)d,
+	};
+	struct mh_plan p;
 
 	add(o, "policy",
 	    json_object_new_string(mh_policy_name(cfg->policy.policy)));
@@ -969,111 +919,41 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 	add(o, "auto_movable_numa_aware",
 	    json_object_new_boolean(cfg->policy.numa_aware));
 	add(o, "dry_run", json_object_new_boolean(true));
-	totals = calloc(inv->nr_nodes + 1, sizeof(*totals));
-	nodes = calloc(inv->nr_nodes + 1, sizeof(*nodes));
-	gstats = calloc(inv->nr_groups + 1, sizeof(*gstats));
-	done = calloc(inv->nr_groups + 1, sizeof(*done));
-	if (!totals || !nodes || !gstats || !done || collect(inv, &l) < 0)
+	if (mh_plan_run(inv, &in, &p) < 0)
 		goto out;
-	sim = calloc(l.n + 1, sizeof(*sim));
-	if (!sim)
-		goto out;
-	if (inv->nr_nodes) {
-		memcpy(totals, inv->totals, inv->nr_nodes * sizeof(*totals));
-		memcpy(nodes, inv->nodes, inv->nr_nodes * sizeof(*nodes));
-	}
-	if (inv->nr_groups)
-		memcpy(gstats, inv->gstats, inv->nr_groups * sizeof(*gstats));
-	policy_copy(cfg, &pc);
-	view.cfg = &pc;
-	view.nodes = totals;
-	view.nr_nodes = inv->nr_nodes;
-	view.groups = gstats;
-	view.nr_groups = inv->nr_groups;
+	for (size_t i = 0; i < p.nr_steps; i++) {
+		const struct mh_plan_step *s = &p.steps[i];
+		json_object *e = j_block(inv, d, mh_inv_block(inv, s->id));
 
-	for (size_t i = 0; i < l.n; i++) {
-		const struct mh_block *first = l.v[i];
-		ssize_t dev = group_of(inv, first) ? first->group : -1;
-		size_t dslot = dev >= 0 ? (size_t)dev : inv->nr_groups;
-		size_t sim_start = nsim;
-
-		if (first->state != MH_BLOCK_OFFLINE || done[dslot])
-			continue;
-		done[dslot] = true;
-		for (size_t j = i; j < l.n; j++) {
-			const struct mh_block *b = l.v[j];
-			json_object *e;
-			struct mh_decision dec;
-			const char *skip;
-			int ferr;
-			ssize_t bdev = group_of(inv, b) ? b->group : -1;
-
-			if (b->state != MH_BLOCK_OFFLINE || bdev != dev)
-				continue;
-			e = j_block(inv, d, b);
-			skip = waiting_for(b);
-			if (!skip &&
-			    sched_state(d, b->id, &ferr) == MH_SCHED_OFFLINED)
-				skip = "offlined-by-other";
-			if (!skip && decide(inv, &view, b, sim + sim_start,
-					    nsim - sim_start, d, &dec) < 0)
-				skip = "error";
-			add(e, "skip", j_str_or_null(skip));
-			if (skip) {
-				add(e, "plan", NULL);
-				nskip++;
-				json_object_array_add(arr, e);
-				continue;
-			}
-			add(e, "plan", j_decision(&dec));
-			json_object_array_add(arr, e);
-			/* Apply to the copies, as the inventory would. */
-			sim[nsim].id = b->id;
-			sim[nsim].movable = dec.target == MH_TARGET_MOVABLE;
-			nsim++;
-			if (dec.target == MH_TARGET_MOVABLE) {
-				nmov++;
-				totals[b->nid].movable += bp;
-				nodes[b->nid].hot_movable += bp;
-				if (dev >= 0)
-					gstats[dev].present_movable += bp;
-			} else {
-				nker++;
-				nodes[b->nid].hot_kernel += bp;
-				if (dev >= 0)
-					gstats[dev].present_kernel += bp;
-			}
-		}
+		add(e, "skip", j_str_or_null(mh_plan_skip_name(s->skip)));
+		add(e, "plan",
+		    s->skip == MH_PLAN_DECIDED ? j_decision(&s->dec) : NULL);
+		json_object_array_add(arr, e);
 	}
 	nodes_after = json_object_new_array();
-	for (size_t n = 0; n < inv->nr_nodes; n++) {
+	for (size_t n = 0; n < p.after.nr_nodes; n++) {
+		const struct mh_zone_totals *zt = &p.after.totals[n];
 		json_object *x;
 
-		if (!totals[n].present)
+		if (!zt->present)
 			continue;
 		x = json_object_new_object();
 		add(x, "node", json_object_new_int((int)n));
-		add(x, "kernel_early",
-		    j_u64(pages_bytes(totals[n].kernel_early)));
+		add(x, "kernel_early", j_u64(pages_bytes(zt->kernel_early)));
 		add(x, "hotplugged_kernel",
-		    j_u64(pages_bytes(nodes[n].hot_kernel)));
-		add(x, "movable", j_u64(pages_bytes(totals[n].movable)));
+		    j_u64(pages_bytes(p.after.nodes[n].hot_kernel)));
+		add(x, "movable", j_u64(pages_bytes(zt->movable)));
 		json_object_array_add(nodes_after, x);
 	}
 	add(o, "nodes_after", nodes_after);
 out:
 	add(o, "memory", arr);
 	t = json_object_new_object();
-	add(t, "movable_memblocks", j_u64(nmov));
-	add(t, "kernel_memblocks", j_u64(nker));
-	add(t, "skipped_memblocks", j_u64(nskip));
+	add(t, "movable_memblocks", j_u64(p.nr_movable));
+	add(t, "kernel_memblocks", j_u64(p.nr_kernel));
+	add(t, "skipped_memblocks", j_u64(p.nr_skipped));
 	add(o, "totals", t);
-	free(l.v);
-	free(totals);
-	free(nodes);
-	free(gstats);
-	free(done);
-	free(sim);
+	mh_plan_free(&p);
 	return o;
 }
 

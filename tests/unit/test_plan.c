@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan.c: the pure plan and the inventory copy it runs on.  Links only
+ * core modules (plan, inventory, policy, rules).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "memhotd/plan.h"
+
+#define BS (128ULL << 20)
+#define GIB_PAGES 262144ULL
+
+static struct mh_policy_config policy(void)
+{
+	struct mh_policy_config pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.policy = MH_POLICY_AUTO_MOVABLE;
+	pc.ratio = 301;
+	pc.numa_aware = true;
+	pc.page_size = 4096;
+	return pc;
+}
+
+/* Node 0 with 4 GiB boot kernel memory, virtio0 with count blocks from
+ * first (1-block units). */
+static void setup_inv(struct mh_inventory *inv, uint64_t first, uint64_t count)
+{
+	ssize_t g;
+
+	mh_set_page_size(4096);
+	assert_int_equal(mh_inv_init(inv, BS), 0);
+	assert_int_equal(mh_inv_ensure_node(inv, 0), 0);
+	mh_inv_calibrate(inv, 0, 4 * GIB_PAGES, 0, 0);
+	g = mh_inv_group_add(inv, "virtio0", MH_GROUP_VIRTIO_MEM, 0,
+			     first * inv->block_pages,
+			     (first + count) * inv->block_pages,
+			     inv->block_pages);
+	assert_true(g >= 0);
+	for (uint64_t id = first; id < first + count; id++) {
+		struct mh_block *b = mh_inv_add_block(inv, id, true);
+
+		assert_non_null(b);
+		assert_int_equal(mh_inv_set_node(inv, b, 0), 0);
+		mh_inv_set_group(inv, b, g);
+	}
+}
+
+static void layout(const struct mh_plan *p, char *buf)
+{
+	for (size_t i = 0; i < p->nr_steps; i++)
+		buf[i] = p->steps[i].skip			       ? '-'
+			 : p->steps[i].dec.target == MH_TARGET_MOVABLE ? 'M'
+								       : 'N';
+	buf[p->nr_steps] = '\0';
+}
+
+/* TV2: the ratio bites after 96 blocks, then N M M M. */
+static void test_plan_ratio_bites(void **state)
+{
+	struct mh_inventory inv, seq;
+	struct mh_policy_config pc = policy();
+	struct mh_plan_input in = {.policy = &pc};
+	struct mh_plan p;
+	char got[200], want[200];
+
+	(void)state;
+	setup_inv(&inv, 48, 104);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	assert_int_equal(p.nr_steps, 104);
+	layout(&p, got);
+	memset(want, 'M', 96);
+	strcpy(want + 96, "NMMMNMMM");
+	assert_string_equal(got, want);
+	assert_int_equal(p.nr_movable, 102);
+	assert_int_equal(p.nr_kernel, 2);
+	assert_int_equal(p.nr_skipped, 0);
+	/* The original is untouched ... */
+	assert_int_equal(inv.totals[0].movable, 0);
+	assert_int_equal(inv.nodes[0].nr_offline, 104);
+	assert_int_equal(inv.gstats[0].present_movable, 0);
+	/* ... and the copy is what onlining one after the other gives. */
+	assert_int_equal(mh_inv_copy(&seq, &inv), 0);
+	for (size_t i = 0; i < p.nr_steps; i++) {
+		struct mh_decision d;
+		struct mh_block *b = mh_inv_block(&seq, p.steps[i].id);
+
+		assert_int_equal(mh_plan_decide(&seq, &pc, NULL, b, &d), 0);
+		assert_int_equal(d.target, p.steps[i].dec.target);
+		mh_inv_set_online(&seq, b,
+				  d.target == MH_TARGET_MOVABLE
+					  ? MH_ZONE_MOVABLE
+					  : MH_ZONE_NORMAL,
+				  MH_BY_MEMHOTD);
+	}
+	assert_memory_equal(seq.totals, p.after.totals, sizeof(*seq.totals));
+	assert_memory_equal(seq.nodes, p.after.nodes, sizeof(*seq.nodes));
+	assert_memory_equal(seq.gstats, p.after.gstats, sizeof(*seq.gstats));
+	assert_int_equal(p.after.totals[0].movable, 102 * inv.block_pages);
+	assert_int_equal(p.after.nodes[0].hot_kernel, 2 * inv.block_pages);
+	mh_inv_free(&seq);
+	mh_plan_free(&p);
+	mh_inv_free(&inv);
+}
+
+static bool leave_50(void *ctx, uint64_t id)
+{
+	(void)ctx;
+	return id == 50;
+}
+
+/* Skipped blocks: no node link, owner unknown, left alone. */
+static void test_plan_skips(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_policy_config pc = policy();
+	struct mh_plan_input in = {.policy = &pc, .leave_alone = leave_50};
+	struct mh_plan p;
+	struct mh_block *b;
+	char got[16];
+
+	(void)state;
+	setup_inv(&inv, 48, 4);
+	assert_non_null(mh_inv_add_block(&inv, 500, true)); /* no node */
+	b = mh_inv_add_block(&inv, 600, true);
+	assert_int_equal(mh_inv_set_node(&inv, b, 0), 0); /* owner unknown */
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	layout(&p, got);
+	assert_string_equal(got, "MM-M--");
+	assert_int_equal(p.steps[2].skip, MH_PLAN_OFFLINED_BY_OTHER);
+	assert_int_equal(p.steps[4].skip, MH_PLAN_WAIT_NODE);
+	assert_int_equal(p.steps[5].skip, MH_PLAN_WAIT_GROUP);
+	assert_string_equal(mh_plan_skip_name(p.steps[2].skip),
+			    "offlined-by-other");
+	assert_string_equal(mh_plan_skip_name(p.steps[4].skip), "wait-node");
+	assert_string_equal(mh_plan_skip_name(p.steps[5].skip), "wait-group");
+	assert_null(mh_plan_skip_name(MH_PLAN_DECIDED));
+	assert_int_equal(p.nr_skipped, 3);
+	assert_int_equal(mh_inv_block(&p.after, 50)->state, MH_BLOCK_OFFLINE);
+	assert_int_equal(mh_inv_block(&p.after, 51)->state, MH_BLOCK_ONLINE);
+	assert_true(mh_inv_block(&p.after, 51)->has_decision);
+	mh_plan_free(&p);
+	mh_inv_free(&inv);
+}
+
+/* Nothing scanned, and bad input. */
+static void test_plan_empty(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_policy_config pc = policy();
+	struct mh_plan_input in = {.policy = &pc};
+	struct mh_plan p;
+
+	(void)state;
+	memset(&inv, 0, sizeof(inv));
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	assert_int_equal(p.nr_steps, 0);
+	mh_plan_free(&p);
+	assert_int_equal(mh_plan_run(&inv, NULL, &p), -EINVAL);
+	assert_int_equal(mh_inv_copy(&inv, &inv), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_ratio_bites),
+		cmocka_unit_test(test_plan_skips),
+		cmocka_unit_test(test_plan_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
