@@ -325,10 +325,11 @@ def diff_layout(a, b):
 BASE_STEPS = [("vmem", "vmem0", 4 * G, "a virtio-mem plug"),
               ("dimm", "dimm0", 4 * G, "a DIMM hot-add")]
 RESTART_PLUG = 12 * G  # the plug that systemctl restart memhotd straddles
+CRASH_PLUG = 16 * G    # the plug that kill -9 straddles (issue 9: 16 GiB)
 RETRY_PLUG = 4 * G     # a fresh plug for another attempt
 MID_ATTEMPTS = 3       # attempts to straddle a plug
 # virtio-mem device size: every plug above, retries included
-VMEM_MAX = 4 * G + RESTART_PLUG + (MID_ATTEMPTS - 1) * RETRY_PLUG
+VMEM_MAX = 4 * G + RESTART_PLUG + CRASH_PLUG + 2 * (MID_ATTEMPTS - 1) * RETRY_PLUG
 
 
 def do_step(vm, step):
@@ -341,7 +342,8 @@ def do_step(vm, step):
 
 # A watcher, started in the guest before a plug: it polls the blocks' states and,
 # as soon as it sees the plug under way (a block of it online, another still
-# offline), runs the action at once: "restart" (systemctl restart memhotd).
+# offline), runs the action at once: "restart" (systemctl restart memhotd) or
+# "kill" (kill -9 of memhotd's main process).
 # Deciding in the guest, at a point it observes, does not depend on when the
 # host's commands reach the guest.  It runs at nice -15 so memhotd (Nice=-10)
 # and the plug do not starve it.
@@ -379,6 +381,9 @@ while :; do
 done
 echo "fired=1 at_online=$((on - on0)) at_offline=$off t_fire=$(up)" >> $log
 case $action in
+kill)
+	comm=$(cat /proc/$pid/comm 2>/dev/null)
+	kill -9 "$pid"; echo "action_rc=$? comm=$comm" >> $log ;;
 restart)
 	[ "$hold" = 1 ] && kill -STOP "$pid" && echo "held=1" >> $log
 	timeout 200 systemctl restart memhotd; echo "action_rc=$?" >> $log
@@ -487,7 +492,7 @@ def straddle(vm, args, steps, layouts, first, action, what):
 
 
 def describe_try(info):
-    return ("fired with %s blocks of the plug online and %s offline%s, %s of its %s blocks "
+    return ("fired once it counted %s blocks of the plug online and %s offline%s, %s of its %s blocks "
             "onlined by the old instance (pid %s) and %s by the new one (pid %s), plug %ss"
             % (info.get("at_online"), info.get("at_offline"),
                " (memhotd held with SIGSTOP)" if info.get("held") else "",
@@ -511,6 +516,62 @@ def restart_check(vm, ck, args, steps, layouts):
                 t["offline"], t["active"],
                 "".join("; attempt %d did not straddle: %s" % (i + 1, describe_try(x))
                         for i, x in enumerate(tries[:-1]))))
+
+
+def crash_check(vm, ck, args, steps, layouts, boot_blocks):
+    """kill -9 of memhotd once a 16 GiB plug is seen under way; systemd restarts it."""
+    tries = straddle(vm, args, steps, layouts, CRASH_PLUG, "kill",
+                     "a 16 GiB virtio-mem plug with memhotd killed (kill -9) in the middle")
+    t = tries[-1]
+    ck.check("kill -9 memhotd in the middle of a 16 GiB plug: systemd restarts it "
+             "(Restart=on-failure), no block left offline",
+             t["straddled"] and t.get("action_rc") == "0" and t.get("comm") == "memhotd"
+             and t["restarts"] == 1 and t["new"] not in (0, t["old"])
+             and t["active"] == "active" and all(x["offline"] == 0 for x in tries),
+             "attempt %d of %d: %s; kill rc %s (%s), automatic restarts %d, offline "
+             "afterwards %d, unit %s"
+             % (len(tries), MID_ATTEMPTS, describe_try(t), t.get("action_rc"), t.get("comm"),
+                t["restarts"], t["offline"], t["active"]))
+    classification_check(vm, ck, boot_blocks, "after the kill -9 and restart")
+
+
+def parse_ranges(text):
+    ids = set()
+    for tok in re.split(r"[\s,]+", text.strip()):
+        if tok:
+            a, _, b = tok.partition("-")
+            ids.update(range(int(a), int(b or a) + 1))
+    return ids
+
+
+def classification_check(vm, ck, boot_blocks, when):
+    """/run/memhotd/classification: this boot's boot_id, then exactly the hot-added
+    blocks (every block that was not there at boot); no temp file left behind.
+    memhotd saves it up to about a second after the blocks settle: polled."""
+    end = time.monotonic() + 15
+    while True:
+        out = vm.sh("cat /proc/sys/kernel/random/boot_id; echo @@; "
+                    "cat /run/memhotd/classification; echo @@; ls -A /run/memhotd; true")
+        bid, cls, files = (out.split("@@\n") + ["", ""])[:3]
+        lines = cls.split("\n", 1)
+        hot = sorted(set(vm.blocks()) - boot_blocks)
+        try:
+            got = sorted(parse_ranges(lines[1] if len(lines) > 1 else ""))
+        except ValueError:
+            got = None
+        tmp = [f for f in files.split() if f.endswith(".tmp")]
+        same_boot = lines[0].strip() == bid.strip()
+        ok = same_boot and got == hot and not tmp
+        if ok or time.monotonic() > end:
+            break
+        time.sleep(1)
+    missing = sorted(set(hot) - set(got or []))
+    extra = sorted(set(got or []) - set(hot))
+    ck.check("classification file %s: this boot's, exactly the hot-added blocks" % when, ok,
+             "%d hot-added blocks, the file lists %s; missing %s, extra %s, boot_id %s, "
+             "temp files %s"
+             % (len(hot), len(got) if got is not None else "garbage", missing[:10], extra[:10],
+                "ok" if same_boot else "wrong (%r)" % lines[0][:40], tmp))
 
 
 def vmem_size(vm, dev):
@@ -565,12 +626,14 @@ def memhotd_run(kernel, initrd, ck, args):
                      rc != 0 and "permission denied" in out.lower(), "rc %d: %s" % (rc, out.strip()[:200]))
 
             # -- hotplug, as the kernel would --
+            boot_blocks = set(vm.blocks())
             for step in BASE_STEPS:
                 do_step(vm, step)
                 steps.append(step)
                 vm.wait_quiescent(timeout=args.quiesce_timeout)
                 layouts.append(snapshot(vm))
             restart_check(vm, ck, args, steps, layouts)
+            crash_check(vm, ck, args, steps, layouts, boot_blocks)
 
             # -- reload --
             vm.sh("mkdir -p /etc/memhotd.conf.d && printf '[policy]\\nauto_movable_ratio = 250\\n' "
