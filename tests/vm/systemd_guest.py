@@ -343,19 +343,19 @@ def do_step(vm, step):
 # A watcher, started in the guest before a plug: it polls the blocks' states and,
 # as soon as it sees the plug under way (a block of it online, another still
 # offline), runs the action at once: "restart" (systemctl restart memhotd) or
-# "kill" (kill -9 of memhotd's main process).
-# Deciding in the guest, at a point it observes, does not depend on when the
-# host's commands reach the guest.  It runs at nice -15 so memhotd (Nice=-10)
-# and the plug do not starve it.
+# "kill" (kill -9 of memhotd's main process).  Deciding in the guest, at a point
+# it observes, does not depend on when the host's commands reach the guest.  It
+# runs at nice -15 so memhotd (Nice=-10) and the plug do not starve it.
 #
 # hold=1 (restart only): SIGSTOP memhotd first, then systemctl restart (systemd
-# sends SIGTERM and then SIGCONT).  Without it the restart rarely straddles the
-# plug: during a plug PID 1 runs the job only once the plug is over (issued 0.3 s
-# before the resize at host load 3, it ran 7.4 s later, after the old instance
-# had onlined all 96 blocks; in CI once 9 s late).  Held,
-# memhotd onlines nothing more, virtio-mem stops adding once about 1 GiB is
-# offline, and PID 1 gets the CPU; the plug stays unfinished until the new
-# instance onlines what arrived meanwhile.
+# sends SIGTERM and then SIGCONT).  Without it, whether the restart lands inside
+# the plug depends on how late PID 1 runs the job: issued 0.3 s before the
+# resize at host load 3 it ran 7.4 s later, after the old instance had onlined
+# all 96 blocks (in CI once 9 s late); issued at the observed point with
+# --no-hold at load 15 it did land inside (50 / 46 blocks), the plug itself
+# taking 53 s.  Held, memhotd onlines nothing more, virtio-mem stops adding once
+# about 1 GiB is offline, and the plug cannot end before the new instance
+# onlines what arrived meanwhile, however late PID 1 is.
 # key=value lines in /run/e2e-mid.log; /run/e2e-mid.stop ends it unfired.
 MID_PLUG = r"""
 rm -f /run/e2e-mid.log /run/e2e-mid.stop
@@ -368,7 +368,8 @@ counts() {
 	on=$(printf '%s\n' "$st" | grep -c '^online')
 	off=$(printf '%s\n' "$st" | grep -c '^offline')
 }
-echo "armed=1 t_armed=$(up)" >> $log
+comm=$(cat /proc/$pid/comm 2>/dev/null)
+echo "armed=1 t_armed=$(up) comm=$comm" >> $log
 while :; do
 	counts
 	[ "$on" -gt "$on0" ] && [ "$off" -gt 0 ] && break
@@ -379,13 +380,16 @@ while :; do
 	fi
 	sleep 0.05
 done
-echo "fired=1 at_online=$((on - on0)) at_offline=$off t_fire=$(up)" >> $log
+# act first, log after: nothing between the observation and the signal
+case $action in
+kill) kill -9 "$pid"; rc=$? ;;
+restart) [ "$hold" = 1 ] && kill -STOP "$pid" && held=1 ;;
+esac
+echo "fired=1 at_online=$((on - on0)) at_offline=$off t_fire=$(up)${held:+ held=1}" >> $log
 case $action in
 kill)
-	comm=$(cat /proc/$pid/comm 2>/dev/null)
-	kill -9 "$pid"; echo "action_rc=$? comm=$comm" >> $log ;;
+	echo "action_rc=$rc" >> $log ;;
 restart)
-	[ "$hold" = 1 ] && kill -STOP "$pid" && echo "held=1" >> $log
 	timeout 200 systemctl restart memhotd; echo "action_rc=$?" >> $log
 	kill -CONT "$pid" 2>/dev/null ;;
 esac
