@@ -12,7 +12,7 @@
 #       libFuzzer runtime.  Part of `make check`.
 
 FUZZ_TARGETS ?= iomem zoneinfo sysfs_attr classification config control \
-	udev_rules
+	udev_rules plan_add
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_B := $(B)/fuzz

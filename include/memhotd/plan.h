@@ -35,7 +35,44 @@ struct mh_plan_step {
 	uint64_t id;
 	enum mh_plan_skip skip;
 	struct mh_decision dec; /* valid when skip == MH_PLAN_DECIDED */
+	/* A block of a hypothetical plug (mh_plan_add): not in the real
+	 * inventory, only in the plan's copy (p->after); add: its index. */
+	bool hypothetical;
+	size_t add;
 };
+
+/*
+ * What-if planning (memhotctl plan --add): hypothetical plugs, planned
+ * after the offline blocks, in order, each block ascending.
+ *   MH_PLAN_ADD_DEVICE: bytes more of an existing virtio-mem device,
+ *     in the lowest block ranges of the device that hold no block;
+ *   MH_PLAN_ADD_DIMM: a new DIMM (a static group) of bytes on node nid,
+ *     above every block and device, named "new-dimmK" (K: its index
+ *     among the DIMM adds).
+ */
+enum mh_plan_add_kind {
+	MH_PLAN_ADD_DEVICE = 0,
+	MH_PLAN_ADD_DIMM,
+};
+
+struct mh_plan_add {
+	enum mh_plan_add_kind kind;
+	char device[MH_GROUP_NAME_MAX]; /* MH_PLAN_ADD_DEVICE */
+	uint64_t bytes;
+	/* The node: a DIMM's (0 unless given); for a device, used only when
+	 * its node is not known yet (no block of it present) and then
+	 * needed unless one node alone has memory. */
+	int nid;
+	bool nid_given;
+};
+
+/*
+ * "virtio0:8G" (a device by name), "virtio0:8G@1" (and its node, if it
+ * has no block yet), "dimm:4G" (node 0), "dimm:4G@1".
+ * Sizes: a number with an optional K, M, G or T suffix (binary units,
+ * "iB" or "B" may follow).  0, or -EINVAL.
+ */
+int mh_plan_parse_add(const char *spec, struct mh_plan_add *out);
 
 struct mh_plan_input {
 	/* The policy; its page_size must be set (0: MH_PAGE_SIZE). */
@@ -46,6 +83,9 @@ struct mh_plan_input {
 	 * NULL for none. */
 	bool (*leave_alone)(void *ctx, uint64_t id);
 	void *ctx;
+	/* Hypothetical plugs, in order (NULL/0: none). */
+	const struct mh_plan_add *adds;
+	size_t nr_adds;
 };
 
 struct mh_plan {
@@ -56,9 +96,17 @@ struct mh_plan {
 	 * a real run would record (Movable, or Normal for a kernel zone). */
 	struct mh_inventory after;
 	struct mh_policy_config policy; /* the copy's policy, page size set */
+	/* When an add cannot be placed: its index, and why (bad_add_errno:
+	 * -ENOENT no such device, -EINVAL not virtio-mem, not a multiple of
+	 * the block size or no such node, -ENOSPC more than the device can
+	 * hold); bad_add is -1 otherwise. */
+	ssize_t bad_add;
+	int bad_add_errno;
 };
 
-/* 0, or -ENOMEM/-EINVAL (then *out is empty and needs no free). */
+/* 0, or -ENOMEM/-EINVAL (then *out is empty and needs no free).  An add
+ * that cannot be placed: -EINVAL, with out->bad_add and bad_add_errno set
+ * (then too *out is empty). */
 int mh_plan_run(const struct mh_inventory *inv, const struct mh_plan_input *in,
 		struct mh_plan *out);
 void mh_plan_free(struct mh_plan *p);

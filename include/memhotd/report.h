@@ -18,6 +18,7 @@
 #include "memhotd/config.h"
 #include "memhotd/daemon.h"
 #include "memhotd/inventory.h"
+#include "memhotd/plan.h"
 
 /*
  * GetStatus: "daemon" (d may be NULL: then null), "nodes", "devices",
@@ -55,6 +56,14 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 json_object *mh_report_plan(const struct mh_inventory *inv,
 			    const struct mh_config *cfg,
 			    const struct mh_daemon *d);
+/* The plan with hypothetical plugs after the offline blocks (plan.h,
+ * mh_plan_add).  NULL if an add cannot be placed: *bad_add is then its
+ * index and *bad_errno why (-ENOENT, -EINVAL, -ENOSPC). */
+json_object *mh_report_plan_adds(const struct mh_inventory *inv,
+				 const struct mh_config *cfg,
+				 const struct mh_daemon *d,
+				 const struct mh_plan_add *adds, size_t nr_adds,
+				 ssize_t *bad_add, int *bad_errno);
 
 /*
  * How many more pages could go MOVABLE now as ungrouped memory on node nid

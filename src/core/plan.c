@@ -5,6 +5,7 @@
  * accounting before the next one is made.  No I/O.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,266 @@ int mh_plan_decide(const struct mh_inventory *inv,
 	return r;
 }
 
+static struct mh_plan_step *plan_block(struct mh_plan *p,
+				       const struct mh_plan_input *in,
+				       const struct mh_block *b)
+{
+	struct mh_plan_step *s = &p->steps[p->nr_steps++];
+
+	(void)in;
+	s->id = b->id;
+	return s;
+}
+
+/* Decides the last step's block b on the copy and, as a real run records
+ * a successful write, puts it online there. */
+static void decide_apply(struct mh_plan *p, const struct mh_plan_input *in,
+			 struct mh_block *b)
+{
+	struct mh_inventory *inv = &p->after;
+	struct mh_plan_step *s = &p->steps[p->nr_steps - 1];
+
+	if (s->skip == MH_PLAN_DECIDED &&
+	    mh_plan_decide(inv, &p->policy, in->balloon, b, &s->dec) < 0)
+		s->skip = MH_PLAN_ERROR;
+	if (s->skip != MH_PLAN_DECIDED) {
+		p->nr_skipped++;
+		return;
+	}
+	if (s->dec.target == MH_TARGET_MOVABLE) {
+		p->nr_movable++;
+		mh_inv_set_online(inv, b, MH_ZONE_MOVABLE, MH_BY_MEMHOTD);
+	} else {
+		p->nr_kernel++;
+		mh_inv_set_online(inv, b, MH_ZONE_NORMAL, MH_BY_MEMHOTD);
+	}
+	b->has_decision = true;
+	b->decision = s->dec;
+}
+
+static int parse_size(const char *s, const char *end, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (p == end)
+		return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (p == s)
+		return -EINVAL;
+	if (p < end) {
+		switch (*p | 0x20) {
+		case 'k':
+			mul = 1ULL << 10;
+			break;
+		case 'm':
+			mul = 1ULL << 20;
+			break;
+		case 'g':
+			mul = 1ULL << 30;
+			break;
+		case 't':
+			mul = 1ULL << 40;
+			break;
+		default:
+			return -EINVAL;
+		}
+		p++;
+		if (p < end && *p == 'i')
+			p++;
+		if (p < end && (*p == 'B' || *p == 'b'))
+			p++;
+		if (p != end)
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return *out ? 0 : -EINVAL;
+}
+
+int mh_plan_parse_add(const char *spec, struct mh_plan_add *out)
+{
+	const char *colon, *at, *end;
+	size_t nlen;
+
+	if (!spec || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	colon = strrchr(spec, ':');
+	if (!colon || colon == spec)
+		return -EINVAL;
+	nlen = (size_t)(colon - spec);
+	end = colon + 1 + strlen(colon + 1);
+	at = strchr(colon + 1, '@');
+	if (at) {
+		char *e;
+		long n;
+
+		if (at[1] < '0' || at[1] > '9')
+			return -EINVAL;
+		errno = 0;
+		n = strtol(at + 1, &e, 10);
+		if (errno || *e || n < 0 || n >= MH_MAX_NODES)
+			return -EINVAL;
+		out->nid = (int)n;
+		out->nid_given = true;
+		end = at;
+	}
+	if (nlen == 4 && !strncmp(spec, "dimm", 4)) {
+		out->kind = MH_PLAN_ADD_DIMM;
+	} else {
+		if (nlen >= sizeof(out->device))
+			return -EINVAL;
+		out->kind = MH_PLAN_ADD_DEVICE;
+		memcpy(out->device, spec, nlen);
+		out->device[nlen] = '\0';
+	}
+	return parse_size(colon + 1, end, &out->bytes);
+}
+
+/* The first block id above every block and every device's range. */
+static uint64_t first_free_id(const struct mh_inventory *inv)
+{
+	uint64_t id = 0;
+
+	for (const struct mh_block *b = mh_inv_next_block(inv, 0); b;
+	     b = b->id == UINT64_MAX ? NULL : mh_inv_next_block(inv, b->id + 1))
+		id = b->id + 1;
+	for (size_t g = 0; g < inv->nr_groups; g++) {
+		uint64_t e;
+
+		if (!inv->gstats[g].alive || !inv->block_pages)
+			continue;
+		e = (inv->groups[g].end_pfn + inv->block_pages - 1) /
+		    inv->block_pages;
+		if (e > id)
+			id = e;
+	}
+	return id;
+}
+
+/* Adds a hypothetical block id of group g on node nid to the copy and
+ * plans it. */
+static int plan_new_block(struct mh_plan *p, const struct mh_plan_input *in,
+			  size_t add, uint64_t id, ssize_t g, int nid)
+{
+	struct mh_block *b = mh_inv_add_block(&p->after, id, true);
+	struct mh_plan_step *s;
+
+	if (!b)
+		return -ENOMEM;
+	if (mh_inv_set_node(&p->after, b, nid) < 0)
+		return -ENOMEM;
+	mh_inv_set_group(&p->after, b, g);
+	b->group_resolved = true;
+	s = plan_block(p, in, b);
+	s->skip = MH_PLAN_DECIDED;
+	s->hypothetical = true;
+	s->add = add;
+	decide_apply(p, in, b);
+	return 0;
+}
+
+/* The node of device g's new blocks: its own if known (then a given one
+ * must agree), else the one given, else the only node with memory; -1. */
+static int device_node(const struct mh_inventory *inv, ssize_t g,
+		       const struct mh_plan_add *a)
+{
+	int nid = inv->gstats[g].nid, only = -1;
+
+	for (const struct mh_block *b = mh_inv_next_block(inv, 0); nid < 0 && b;
+	     b = b->id == UINT64_MAX ? NULL : mh_inv_next_block(inv, b->id + 1))
+		if (b->group == g && b->nid >= 0)
+			nid = b->nid;
+	if (nid >= 0)
+		return a->nid_given && a->nid != nid ? -1 : nid;
+	if (a->nid_given)
+		nid = a->nid;
+	else
+		for (size_t n = 0; n < inv->nr_nodes; n++) {
+			if (!inv->totals[n].present)
+				continue;
+			if (only >= 0)
+				return -1;
+			only = (int)n;
+		}
+	if (nid < 0)
+		nid = only;
+	if (nid < 0 || (size_t)nid >= inv->nr_nodes ||
+	    !inv->totals[nid].present)
+		return -1;
+	return nid;
+}
+
+/* Places and plans add i.  0 or -errno (see mh_plan.bad_add_errno). */
+static int plan_add(struct mh_plan *p, const struct mh_plan_input *in, size_t i,
+		    unsigned int *dimms)
+{
+	struct mh_inventory *inv = &p->after;
+	const struct mh_plan_add *a = &in->adds[i];
+	uint64_t n, bp = inv->block_pages;
+	ssize_t g;
+	int r;
+
+	if (!inv->block_size_bytes || a->bytes % inv->block_size_bytes)
+		return -EINVAL;
+	n = a->bytes / inv->block_size_bytes;
+	if (a->kind == MH_PLAN_ADD_DIMM) {
+		char name[MH_GROUP_NAME_MAX];
+		uint64_t first = first_free_id(inv);
+
+		if (a->nid < 0 || (size_t)a->nid >= inv->nr_nodes ||
+		    !inv->totals[a->nid].present)
+			return -EINVAL;
+		snprintf(name, sizeof(name), "new-dimm%u", (*dimms)++);
+		g = mh_inv_group_add(inv, name, MH_GROUP_DIMM, a->nid,
+				     first * bp, (first + n) * bp, n * bp);
+		if (g < 0)
+			return -ENOMEM;
+		for (uint64_t id = first; id < first + n; id++) {
+			r = plan_new_block(p, in, i, id, g, a->nid);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	g = mh_inv_group_find(inv, a->device);
+	if (g < 0)
+		return -ENOENT;
+	if (inv->groups[g].kind != MH_GROUP_VIRTIO_MEM)
+		return -EINVAL;
+	{
+		uint64_t have = 0;
+		const struct mh_group *grp = &inv->groups[g];
+		int nid = device_node(inv, g, a);
+
+		if (nid < 0)
+			return -EINVAL;
+
+		for (uint64_t id = grp->start_pfn / bp; id < grp->end_pfn / bp;
+		     id++)
+			if (!mh_inv_block(inv, id))
+				have++;
+		if (have < n)
+			return -ENOSPC;
+		for (uint64_t id = grp->start_pfn / bp;
+		     n && id < grp->end_pfn / bp; id++) {
+			if (mh_inv_block(inv, id))
+				continue;
+			r = plan_new_block(p, in, i, id, g, nid);
+			if (r < 0)
+				return r;
+			n--;
+		}
+	}
+	return 0;
+}
+
 static bool is_grouped(const struct mh_inventory *inv, const struct mh_block *b)
 {
 	return b->group >= 0 && (size_t)b->group < inv->nr_groups &&
@@ -137,34 +398,11 @@ static int plan_device(struct mh_plan *p, const struct mh_plan_input *in,
 	for (struct mh_block *b = mh_inv_next_block(inv, from); b;
 	     b = b->id == UINT64_MAX ? NULL
 				     : mh_inv_next_block(inv, b->id + 1)) {
-		struct mh_plan_step *s;
-
 		if (b->state != MH_BLOCK_OFFLINE ||
 		    (is_grouped(inv, b) ? b->group : -1) != dev)
 			continue;
-		s = &p->steps[p->nr_steps++];
-		s->id = b->id;
-		s->skip = skip_of(in, b);
-		if (s->skip == MH_PLAN_DECIDED &&
-		    mh_plan_decide(inv, &p->policy, in->balloon, b, &s->dec) <
-			    0)
-			s->skip = MH_PLAN_ERROR;
-		if (s->skip != MH_PLAN_DECIDED) {
-			p->nr_skipped++;
-			continue;
-		}
-		/* As a real run records a successful write. */
-		if (s->dec.target == MH_TARGET_MOVABLE) {
-			p->nr_movable++;
-			mh_inv_set_online(inv, b, MH_ZONE_MOVABLE,
-					  MH_BY_MEMHOTD);
-		} else {
-			p->nr_kernel++;
-			mh_inv_set_online(inv, b, MH_ZONE_NORMAL,
-					  MH_BY_MEMHOTD);
-		}
-		b->has_decision = true;
-		b->decision = s->dec;
+		plan_block(p, in, b)->skip = skip_of(in, b);
+		decide_apply(p, in, b);
 	}
 	return 0;
 }
@@ -174,10 +412,12 @@ int mh_plan_run(const struct mh_inventory *inv, const struct mh_plan_input *in,
 {
 	size_t nr_offline = 0;
 	bool *done = NULL;
+	unsigned int dimms = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (!inv || !in || !in->policy)
+	out->bad_add = -1;
+	if (!inv || !in || !in->policy || (in->nr_adds && !in->adds))
 		return -EINVAL;
 	out->policy = *in->policy;
 	if (!out->policy.page_size)
@@ -191,6 +431,20 @@ int mh_plan_run(const struct mh_inventory *inv, const struct mh_plan_input *in,
 	     b = b->id == UINT64_MAX ? NULL : mh_inv_next_block(inv, b->id + 1))
 		if (b->state == MH_BLOCK_OFFLINE)
 			nr_offline++;
+	for (size_t i = 0; i < in->nr_adds; i++) {
+		uint64_t nb =
+			inv->block_size_bytes
+				? in->adds[i].bytes / inv->block_size_bytes
+				: 0;
+
+		if (nb > SIZE_MAX / sizeof(*out->steps) - nr_offline - 1) {
+			mh_plan_free(out);
+			out->bad_add = (ssize_t)i;
+			out->bad_add_errno = -ENOSPC;
+			return -EINVAL;
+		}
+		nr_offline += nb;
+	}
 	out->steps = calloc(nr_offline + 1, sizeof(*out->steps));
 	/* one flag per group, and one for ungrouped memory */
 	done = calloc(inv->nr_groups + 1, sizeof(*done));
@@ -211,6 +465,15 @@ int mh_plan_run(const struct mh_inventory *inv, const struct mh_plan_input *in,
 		plan_device(out, in, dev, b->id);
 	}
 	free(done);
+	for (size_t i = 0; i < in->nr_adds; i++) {
+		r = plan_add(out, in, i, &dimms);
+		if (r < 0) {
+			mh_plan_free(out);
+			out->bad_add = (ssize_t)i;
+			out->bad_add_errno = r;
+			return r == -ENOMEM ? -ENOMEM : -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -221,4 +484,5 @@ void mh_plan_free(struct mh_plan *p)
 	free(p->steps);
 	mh_inv_free(&p->after);
 	memset(p, 0, sizeof(*p));
+	p->bad_add = -1;
 }

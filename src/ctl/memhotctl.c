@@ -12,6 +12,7 @@
 
 #include "memhotd/config.h"
 #include "memhotd/control.h"
+#include "memhotd/plan.h"
 #include "memhotd/report.h"
 #include "memhotd/scan.h"
 #include "memhotd/sysfs.h"
@@ -28,6 +29,8 @@ struct ctl {
 	bool json;
 	int timeout_ms;
 	struct mh_render_opts ro;
+	const char *adds[64]; /* plan --add SPEC, in order */
+	size_t nr_adds;
 	char socket[sizeof(((struct mh_root *)0)->path) + 32];
 };
 
@@ -46,6 +49,9 @@ static void usage(FILE *out)
 		"with its numbers\n"
 		"  plan            what memhotd would do with each offline "
 		"block (writes nothing)\n"
+		"  plan --add DEVICE:SIZE | dimm:SIZE[@NODE] ...\n"
+		"                  ... and then with hypothetical plugs, in "
+		"order\n"
 		"  reload          re-read the configuration (root only)\n"
 		"\n"
 		"Options:\n"
@@ -250,8 +256,20 @@ static int cmd_explain(struct ctl *c, const char *arg)
 
 static int cmd_plan(struct ctl *c)
 {
-	json_object *o = NULL;
-	int r = call(c, "io.memhotd.Plan", NULL, &o);
+	json_object *o = NULL, *p = NULL;
+	int r;
+
+	if (c->nr_adds) {
+		json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < c->nr_adds; i++)
+			json_object_array_add(
+				a, json_object_new_string(c->adds[i]));
+		p = json_object_new_object();
+		json_object_object_add(p, "add", a);
+	}
+	r = call(c, "io.memhotd.Plan", p, &o);
+	json_object_put(p);
 
 	if (r)
 		return r;
@@ -290,7 +308,7 @@ static int cmd_reload(struct ctl *c)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_ROOT = 0x100 };
+	enum { OPT_ROOT = 0x100, OPT_ADD };
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'J'},
 		{"bytes", no_argument, NULL, 'b'},
@@ -299,6 +317,7 @@ int main(int argc, char **argv)
 		{"noheadings", no_argument, NULL, 'n'},
 		{"raw", no_argument, NULL, 'r'},
 		{"root", required_argument, NULL, OPT_ROOT},
+		{"add", required_argument, NULL, OPT_ADD},
 		{"timeout", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -333,6 +352,24 @@ int main(int argc, char **argv)
 		case OPT_ROOT:
 			c.root = optarg;
 			break;
+		case OPT_ADD: {
+			struct mh_plan_add pa;
+
+			if (mh_plan_parse_add(optarg, &pa) < 0) {
+				fprintf(stderr,
+					"memhotctl: --add %s: not DEVICE:SIZE, "
+					"dimm:SIZE or dimm:SIZE@NODE\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			if (c.nr_adds == sizeof(c.adds) / sizeof(c.adds[0])) {
+				fprintf(stderr,
+					"memhotctl: at most 64 --add\n");
+				return EXIT_USAGE;
+			}
+			c.adds[c.nr_adds++] = optarg;
+			break;
+		}
 		case 't': {
 			char *end;
 			double s = strtod(optarg, &end);
@@ -374,6 +411,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	if (c.nr_adds && strcmp(cmd, "plan") != 0) {
+		fprintf(stderr, "memhotctl: --add applies to plan only\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(cmd, "explain") == 0) {
 		if (argc - optind != 1) {
 			fprintf(stderr, "memhotctl: explain needs one BLOCK "

@@ -54,14 +54,75 @@ static void m_blocks(void *ud, const struct mh_control_peer *peer,
 	reply_json(reply, mh_report_blocks(&d->inv, &d->config, d));
 }
 
+#define PLAN_MAX_ADDS 64
+
+static void bad_add_param(struct mh_control_reply *reply, const char *msg,
+			  const char *spec)
+{
+	reply->error = MH_CONTROL_ERR_INVALID_PARAMETER;
+	reply->parameters = json_object_new_object();
+	json_object_object_add(reply->parameters, "parameter",
+			       json_object_new_string("add"));
+	snprintf(reply->message, sizeof(reply->message), "%s%s%s", msg,
+		 spec ? ": " : "", spec ? spec : "");
+}
+
+/* "add": ["virtio0:8G", "dimm:4G@1", ...] (plan.h, mh_plan_parse_add). */
 static void m_plan(void *ud, const struct mh_control_peer *peer,
 		   json_object *params, struct mh_control_reply *reply)
 {
 	struct mh_daemon *d = ud;
+	struct mh_plan_add adds[PLAN_MAX_ADDS];
+	size_t nr = 0;
+	json_object *v = NULL, *o;
+	ssize_t bad = -1;
+	int err = 0;
 
 	(void)peer;
-	(void)params;
-	reply_json(reply, mh_report_plan(&d->inv, &d->config, d));
+	if (params && json_object_object_get_ex(params, "add", &v)) {
+		if (!json_object_is_type(v, json_type_array) ||
+		    json_object_array_length(v) > PLAN_MAX_ADDS) {
+			bad_add_param(reply,
+				      "\"add\" must be an array of at most 64 "
+				      "strings",
+				      NULL);
+			return;
+		}
+		nr = json_object_array_length(v);
+		for (size_t i = 0; i < nr; i++) {
+			json_object *s = json_object_array_get_idx(v, i);
+
+			if (!json_object_is_type(s, json_type_string) ||
+			    mh_plan_parse_add(json_object_get_string(s),
+					      &adds[i]) < 0) {
+				bad_add_param(
+					reply,
+					"not DEVICE:SIZE, dimm:SIZE or "
+					"dimm:SIZE@NODE",
+					json_object_is_type(s, json_type_string)
+						? json_object_get_string(s)
+						: NULL);
+				return;
+			}
+		}
+	}
+	o = mh_report_plan_adds(&d->inv, &d->config, d, nr ? adds : NULL, nr,
+				&bad, &err);
+	if (!o && bad >= 0) {
+		json_object *s = json_object_array_get_idx(v, (size_t)bad);
+
+		bad_add_param(
+			reply,
+			err == -ENOENT ? "no such device"
+			: err == -ENOSPC
+				? "more than the device can hold"
+				: "not a virtio-mem device, a size that is "
+				  "not a multiple of the block size, or "
+				  "a node without memory",
+			json_object_get_string(s));
+		return;
+	}
+	reply_json(reply, o);
 }
 
 /* "block": 48, "48" or "memory48". */
@@ -147,12 +208,13 @@ static void m_reload(void *ud, const struct mh_control_peer *peer,
 }
 
 static const char *const explain_params[] = {"block", NULL};
+static const char *const plan_params[] = {"add", NULL};
 
 static const struct mh_control_method methods[] = {
 	{"io.memhotd.GetStatus", MH_CONTROL_READ, NULL, m_status},
 	{"io.memhotd.ListBlocks", MH_CONTROL_READ, NULL, m_blocks},
 	{"io.memhotd.Explain", MH_CONTROL_READ, explain_params, m_explain},
-	{"io.memhotd.Plan", MH_CONTROL_READ, NULL, m_plan},
+	{"io.memhotd.Plan", MH_CONTROL_READ, plan_params, m_plan},
 	{"io.memhotd.Reload", MH_CONTROL_ROOT, NULL, m_reload},
 };
 

@@ -898,33 +898,102 @@ static bool offlined_by_other(void *ctx, uint64_t id)
 	return sched_state(ctx, id, &ferr) == MH_SCHED_OFFLINED;
 }
 
+/* One device's blocks after the plan as ranges of equal state/zone. */
+static json_object *j_device_layout(const struct mh_inventory *after, ssize_t g)
+{
+	json_object *ranges = json_object_new_array(), *cur = NULL;
+	const char *cur_zone = NULL;
+	uint64_t last = 0, n = 0;
+
+	for (const struct mh_block *b = mh_inv_next_block(after, 0); b;
+	     b = b->id == UINT64_MAX ? NULL
+				     : mh_inv_next_block(after, b->id + 1)) {
+		const char *z;
+
+		if (b->group != g)
+			continue;
+		z = b->state != MH_BLOCK_ONLINE	 ? "offline"
+		    : b->zone == MH_ZONE_MOVABLE ? "Movable"
+						 : "kernel";
+		if (cur && cur_zone == z && b->id == last + 1) {
+			json_object_object_add(cur, "last", j_u64(b->id));
+			json_object_object_add(cur, "memblocks", j_u64(++n));
+		} else {
+			n = 1;
+			cur = json_object_new_object();
+			add(cur, "first", j_u64(b->id));
+			add(cur, "last", j_u64(b->id));
+			add(cur, "memblocks", j_u64(1));
+			add(cur, "zone", json_object_new_string(z));
+			json_object_array_add(ranges, cur);
+			cur_zone = z;
+		}
+		last = b->id;
+	}
+	return ranges;
+}
+
 json_object *mh_report_plan(const struct mh_inventory *inv,
 			    const struct mh_config *cfg,
 			    const struct mh_daemon *d)
 {
-	json_object *o = json_object_new_object(),
-		    *arr = json_object_new_array();
-	json_object *t, *nodes_after;
+	return mh_report_plan_adds(inv, cfg, d, NULL, 0, NULL, NULL);
+}
+
+json_object *mh_report_plan_adds(const struct mh_inventory *inv,
+				 const struct mh_config *cfg,
+				 const struct mh_daemon *d,
+				 const struct mh_plan_add *adds, size_t nr_adds,
+				 ssize_t *bad_add, int *bad_errno)
+{
+	json_object *o, *arr;
+	json_object *t, *nodes_after, *devs;
 	struct mh_plan_input in = {
 		.policy = &cfg->policy,
 		.balloon = d ? &d->balloon.facts : NULL,
 		.leave_alone = d ? offlined_by_other : NULL,
 		.ctx = (void *)d,
+		.adds = adds,
+		.nr_adds = nr_adds,
 	};
 	struct mh_plan p;
+	int r = mh_plan_run(inv, &in, &p);
 
+	if (r < 0 && p.bad_add >= 0) {
+		if (bad_add)
+			*bad_add = p.bad_add;
+		if (bad_errno)
+			*bad_errno = p.bad_add_errno;
+		return NULL;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
 	add(o, "policy",
 	    json_object_new_string(mh_policy_name(cfg->policy.policy)));
 	add(o, "auto_movable_ratio", json_object_new_int64(cfg->policy.ratio));
 	add(o, "auto_movable_numa_aware",
 	    json_object_new_boolean(cfg->policy.numa_aware));
 	add(o, "dry_run", json_object_new_boolean(true));
-	if (mh_plan_run(inv, &in, &p) < 0)
+	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < p.nr_steps; i++) {
 		const struct mh_plan_step *s = &p.steps[i];
-		json_object *e = j_block(inv, d, mh_inv_block(inv, s->id));
+		json_object *e;
 
+		if (s->hypothetical) {
+			e = j_block(&p.after, NULL,
+				    mh_inv_block(&p.after, s->id));
+			json_object_object_add(
+				e, "state", json_object_new_string("absent"));
+			json_object_object_add(e, "zone", NULL);
+			json_object_object_add(e, "onlined_by", NULL);
+			json_object_object_del(e, "decision");
+		} else {
+			e = j_block(inv, d, mh_inv_block(inv, s->id));
+		}
+		add(e, "hypothetical",
+		    json_object_new_boolean(s->hypothetical));
+		add(e, "add", s->hypothetical ? j_u64(s->add) : NULL);
 		add(e, "skip", j_str_or_null(mh_plan_skip_name(s->skip)));
 		add(e, "plan",
 		    s->skip == MH_PLAN_DECIDED ? j_decision(&s->dec) : NULL);
@@ -934,6 +1003,7 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 	for (size_t n = 0; n < p.after.nr_nodes; n++) {
 		const struct mh_zone_totals *zt = &p.after.totals[n];
 		json_object *x;
+		uint64_t h;
 
 		if (!zt->present)
 			continue;
@@ -943,9 +1013,38 @@ json_object *mh_report_plan(const struct mh_inventory *inv,
 		add(x, "hotplugged_kernel",
 		    j_u64(pages_bytes(p.after.nodes[n].hot_kernel)));
 		add(x, "movable", j_u64(pages_bytes(zt->movable)));
+		if (mh_report_movable_headroom(&p.after, &p.policy, (int)n,
+					       &h)) {
+			add(x, "movable_headroom", j_u64(pages_bytes(h)));
+			add(x, "movable_headroom_memblocks",
+			    j_u64(p.after.block_pages ? h / p.after.block_pages
+						      : 0));
+		} else {
+			add(x, "movable_headroom", NULL);
+			add(x, "movable_headroom_memblocks", NULL);
+		}
 		json_object_array_add(nodes_after, x);
 	}
 	add(o, "nodes_after", nodes_after);
+	devs = json_object_new_array();
+	for (size_t g = 0; g < p.after.nr_groups; g++) {
+		const struct mh_group *gr = &p.after.groups[g];
+		json_object *x;
+
+		if (!p.after.gstats[g].alive || !gr->nr_blocks)
+			continue;
+		x = json_object_new_object();
+		add(x, "name", json_object_new_string(gr->name));
+		add(x, "type",
+		    json_object_new_string(mh_group_kind_name(gr->kind)));
+		add(x, "node", json_object_new_int(p.after.gstats[g].nid));
+		add(x, "hypothetical",
+		    json_object_new_boolean(mh_inv_group_find(inv, gr->name) <
+					    0));
+		add(x, "ranges", j_device_layout(&p.after, (ssize_t)g));
+		json_object_array_add(devs, x);
+	}
+	add(o, "devices_after", devs);
 out:
 	add(o, "memory", arr);
 	t = json_object_new_object();
@@ -1817,6 +1916,62 @@ int mh_render_explain(FILE *out, json_object *ex,
 
 /* ---- plan text ---------------------------------------------------------- */
 
+/* The layout per device and the MOVABLE budget left per node after the
+ * plan (printed only when hypothetical plugs were asked for). */
+static void render_plan_after(FILE *out, json_object *pl,
+			      const struct mh_render_opts *o)
+{
+	json_object *devs = jget(pl, "devices_after"),
+		    *nodes = jget(pl, "nodes_after"), *mem = jget(pl, "memory");
+	bool any = false;
+	char buf[64];
+
+	for (size_t i = 0; mem && i < json_object_array_length(mem); i++)
+		any = any || json_object_get_boolean(
+				     jget(json_object_array_get_idx(mem, i),
+					  "hypothetical"));
+	if (!any || o->raw)
+		return;
+	fprintf(out,
+		"\nLayout after the plan (with the hypothetical plugs):\n");
+	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
+		json_object *d = json_object_array_get_idx(devs, i),
+			    *r = jget(d, "ranges");
+
+		fprintf(out, "  %s (%s, node %" PRIu64 "%s):", jstr(d, "name"),
+			jstr(d, "type"), ju64(d, "node"),
+			json_object_get_boolean(jget(d, "hypothetical"))
+				? ", new"
+				: "");
+		for (size_t k = 0; r && k < json_object_array_length(r); k++) {
+			json_object *x = json_object_array_get_idx(r, k);
+
+			fprintf(out, "%s memory%" PRIu64, k ? "," : "",
+				ju64(x, "first"));
+			if (ju64(x, "last") != ju64(x, "first"))
+				fprintf(out, "-%" PRIu64, ju64(x, "last"));
+			fprintf(out, " %s", jstr(x, "zone"));
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "MOVABLE budget left after the plan:\n");
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (jnull(n, "movable_headroom")) {
+			fprintf(out,
+				"  node %" PRIu64
+				": - (policy not auto-movable)\n",
+				ju64(n, "node"));
+			continue;
+		}
+		size_str(o, ju64(n, "movable_headroom"), buf, sizeof(buf));
+		fprintf(out, "  node %" PRIu64 ": %s (%" PRIu64 " blocks)\n",
+			ju64(n, "node"), buf,
+			ju64(n, "movable_headroom_memblocks"));
+	}
+}
+
 int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
 {
 	static const char *const h[] = {"BLOCK", "NODE",   "DEVICE",
@@ -1866,5 +2021,6 @@ int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
 			ju64(tot, "movable_memblocks"),
 			ju64(tot, "kernel_memblocks"),
 			ju64(tot, "skipped_memblocks"));
+	render_plan_after(out, pl, o);
 	return 0;
 }

@@ -56,6 +56,7 @@ struct env {
 	bool notify_running;
 	volatile int ready_seen, notify_stop;
 	char status[256]; /* last STATUS= */
+	bool verbose;	  /* -v: the full numbers of each decision */
 };
 
 static const char *bin_daemon, *bin_minid, *fk_so, *wrapper;
@@ -279,12 +280,14 @@ static bool daemon_alive(struct env *e)
 
 static void daemon_start_bin(struct env *e, const char *bin, bool dry_run)
 {
-	char *args[] = {"--root",
-			e->root,
-			"--config",
-			e->conf,
-			dry_run ? "--dry-run" : NULL,
-			NULL};
+	char *args[] = {"--root", e->root, "--config", e->conf,
+			NULL,	  NULL,	   NULL};
+	int na = 4;
+
+	if (e->verbose)
+		args[na++] = "-v";
+	if (dry_run)
+		args[na++] = "--dry-run";
 	char marker[400];
 
 	e->ready_seen = 0;
@@ -1682,6 +1685,118 @@ static void noise_and_remove_offline(void **state)
 /* ---- the kernel's own onlining (kernel.c) ------------------------------ */
 
 /* GetStatus over the control socket: the reply's JSON text in buf. */
+/* One control request (NUL-terminated JSON) and its reply into buf. */
+static void ctl_call(struct env *e, const char *req, char *buf, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t got = 0;
+	int fd;
+
+	assert_true(strlen(e->root) + 21 < sizeof(sa.sun_path));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%.80s/run/memhotd/control",
+		 e->root);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, strlen(req) + 1),
+			 (ssize_t)strlen(req) + 1);
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (memchr(buf + got - n, '\0', (size_t)n))
+			break;
+	}
+	close(fd);
+	buf[got] = '\0';
+	assert_true(got > 0);
+}
+
+/* The planned zone of block id in a Plan reply: 'M', 'N' or '?'. */
+static char plan_char(const char *reply, uint64_t id)
+{
+	char name[48];
+	const char *p, *q;
+
+	snprintf(name, sizeof(name), "\"memory%" PRIu64 "\"", id);
+	p = strstr(reply, name);
+	if (!p || !(p = strstr(p, "\"plan\":")))
+		return '?';
+	q = strstr(p, "\"target\":");
+	if (!q)
+		return '?';
+	q += strlen("\"target\":");
+	while (*q == ' ')
+		q++;
+	return !strncmp(q, "\"movable\"", 9) ? 'M' : 'N';
+}
+
+/*
+ * What-if planning (Plan's "add"): virtio0 grown by 15.5 GiB and a new
+ * 4 GiB DIMM, predicted with 4 blocks online; then plugged for real, the
+ * layout must be the prediction, block for block (the fake kernel puts
+ * the DIMM right above virtio0's range, where the plan puts it too).
+ */
+static void plan_what_if(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	const size_t cap = 4u << 20;
+	char *reply = malloc(cap);
+	char want[MAXB + 1] = "", got[MAXB + 1] = "", ref[MAXB + 1] = "";
+
+	assert_non_null(reply);
+	env_init(ep, FK_BASE_Q35_4G, 8, CONF_DEFAULT);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio0:15872M\",\"dimm:4G\"]}}",
+		 reply, cap);
+	assert_null(strstr(reply, "\"error\""));
+	for (uint64_t i = 0; i < 124; i++)
+		want[i] = plan_char(reply, 52 + i);
+	for (uint64_t i = 0; i < 32; i++)
+		want[124 + i] = plan_char(reply, 304 + i);
+	want[156] = '\0';
+	/* the prediction is RV1's rest and an all-kernel DIMM */
+	rep(ref, 'M', 92);
+	pat(ref, "NMMM", 8);
+	rep(ref, 'N', 32);
+	assert_string_equal(want, ref);
+	assert_non_null(strstr(reply, "\"new-dimm0\""));
+	assert_non_null(strstr(reply, "\"movable_headroom\""));
+	/* nothing was written, nothing appeared */
+	layout(ep, 52, 4, got);
+	assert_string_equal(got, "----");
+	/* now for real */
+	virtio_plug(ep, 48, 52, 124, 0, NULL);
+	assert_true(wait_settled(ep, 52, 124, NULL, 10000));
+	dimm_plug(ep, 0, 304, 32, 0, 30, true);
+	assert_true(wait_settled(ep, 304, 32, NULL, 10000));
+	layout(ep, 52, 124, got);
+	layout(ep, 304, 32, got + 124);
+	assert_string_equal(got, want);
+	/* adds that cannot be placed are InvalidParameter "add" */
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio7:1G\"]}}",
+		 reply, cap);
+	assert_non_null(strstr(reply, "io.memhotd.InvalidParameter"));
+	assert_non_null(strstr(reply, "no such device"));
+	ctl_call(ep,
+		 "{\"method\":\"io.memhotd.Plan\",\"parameters\":{\"add\":"
+		 "[\"virtio0:1X\"]}}",
+		 reply, cap);
+	assert_non_null(strstr(reply, "io.memhotd.InvalidParameter"));
+	free(reply);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 static void status_get(struct env *e, char *buf, size_t len)
 {
 	static const char req[] = "{\"method\":\"io.memhotd.GetStatus\"}";
@@ -1939,6 +2054,7 @@ static void delegate_mode(void **state)
 	static char st[1 << 16];
 
 	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT "mode = delegate\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
 	daemon_start(ep);
 	expect_tree_file(ep, AOB, "online\n");
@@ -2245,7 +2361,7 @@ static void cross_check_deliberate(void **state)
 	virtio_plug(ep, 48, 48, 4, 0, NULL);
 	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
 	expect_layout(ep, "rule, mode online", 48, "MMMM");
-	assert_true(wait_log(ep, "memory51: online_movable ok", 3000));
+	assert_true(wait_log(ep, "memory51: online_movable", 3000));
 	status_get(ep, st, sizeof(st));
 	if (!strstr(st, "\"active\":true"))
 		fail_msg("cross-check not active: %s", st);
@@ -2308,6 +2424,7 @@ static void beyond_guard(void **state)
 
 	env_init(ep, FK_BASE_Q35_4G, 0,
 		 CONF_DEFAULT "[guard]\nkernel_free_min = 1G\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
 	set_kernel_free(ep, 0, (40ULL << 20) / 4096);
 	daemon_start(ep);
@@ -2324,6 +2441,8 @@ static void beyond_guard(void **state)
 			     "kernel_free_min 1073741824 bytes (1024 MiB); "
 			     "otherwise Movable: fits",
 			     1000));
+	/* the last block's line is written after its state write */
+	assert_true(wait_log(ep, "memory55: online_kernel ok", 1000));
 	assert_int_equal(log_count(ep, "kernel zone: guard-kernel-free-low: "),
 			 8);
 
@@ -2407,6 +2526,7 @@ static void beyond_balloon(void **state)
 
 	env_init(ep, FK_BASE_Q35_4G, 0,
 		 CONF_DEFAULT "balloon_without_compaction = kernel\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
 	bind_balloon(ep, false);
 	daemon_start(ep);
@@ -2451,6 +2571,86 @@ static void beyond_balloon(void **state)
 	assert_int_equal(log_count(ep, "; WARNING: virtio_balloon is active "
 				       "without balloon compaction"),
 			 16);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * [metrics] textfile: after an RV1 plug the file (written inside the
+ * root, atomically, mode 0644) shows the layout the tree has, passes
+ * promtool check metrics, and is not rewritten while nothing changes.
+ */
+#define METRICS_DIR "/var/lib/prometheus/node-exporter"
+static void metrics_textfile(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char text[1 << 16];
+	char path[600], cmd[800], want[200];
+	struct stat st1, st2;
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "[metrics]\ntextfile = " METRICS_DIR
+			      "/memhotd.prom\n");
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s" METRICS_DIR "'", ep->root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s" METRICS_DIR "/memhotd.prom",
+		 ep->root);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 128, 0, NULL);
+	assert_true(wait_settled(ep, 48, 128, NULL, 10000));
+	/* written within a second or so of the last change */
+	uint64_t t0 = now_ms();
+	while (!file_contains(path, "memhotd_onlined_memory_blocks_total{"
+				    "zone=\"Movable\"} 120\n")) {
+		if (now_ms() - t0 > 5000ULL * slow)
+			fail_msg("%s: no 120 Movable blocks after 5 s", path);
+		sleep_ms(50);
+	}
+	sleep_ms(1500); /* the last changes of the plug are in */
+	assert_true(fk_read_file(path, text, sizeof(text)) > 0);
+	static const char *const lines[] = {
+		"memhotd_onlined_memory_blocks_total{zone=\"Normal\"} 8\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"online\",zone=\"Movable\"} 120\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"online\",zone=\"Normal\"} 8\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"offline\",zone=\"\"} 0\n",
+		"memhotd_node_movable_bytes{node=\"0\"} 16106127360\n",
+		"memhotd_node_hotplug_kernel_bytes{node=\"0\"} 1073741824\n",
+		"memhotd_pending_memory_blocks 0\n",
+		"memhotd_decisions_total{target=\"movable\",reason=\"fits\"} "
+		"120\n",
+		"memhotd_decision_to_online_seconds_count 128\n",
+		"memhotd_add_to_online_seconds_count 128\n",
+		"memhotd_lost_races_total 0\n",
+		"memhotd_failures_total{errno=\"other\"} 0\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strstr(text, lines[i]))
+			fail_msg("metrics file lacks: %s---- file:\n%s",
+				 lines[i], text);
+	/* the ratio's limit for node 0: 301% of KERNEL_EARLY */
+	snprintf(want, sizeof(want),
+		 "memhotd_node_movable_limit_bytes{node=\"0\"} ");
+	assert_non_null(strstr(text, want));
+	/* promtool's lint (Debian's prometheus package) */
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+	if (system(cmd) != 0)
+		fail_msg("promtool check metrics failed on %s", path);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(st1.st_mode & 0777, 0644);
+	/* nothing but the file in the directory (no temporary left) */
+	snprintf(cmd, sizeof(cmd),
+		 "test $(ls -A '%s" METRICS_DIR "' | wc -l) = 1", ep->root);
+	assert_int_equal(system(cmd), 0);
+	/* idle: not rewritten */
+	sleep_ms(2500);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
@@ -2528,6 +2728,8 @@ int main(void)
 		cmocka_unit_test_teardown(crash_ungrouped, teardown),
 		cmocka_unit_test_teardown(crash_dimms, teardown),
 		cmocka_unit_test_teardown(crash_virtio, teardown),
+		cmocka_unit_test_teardown(metrics_textfile, teardown),
+		cmocka_unit_test_teardown(plan_what_if, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

@@ -167,12 +167,162 @@ static void test_plan_empty(void **state)
 	assert_int_equal(mh_inv_copy(&inv, &inv), -EINVAL);
 }
 
+static void test_plan_parse_add(void **state)
+{
+	struct mh_plan_add a;
+
+	(void)state;
+	assert_int_equal(mh_plan_parse_add("virtio0:8G", &a), 0);
+	assert_int_equal(a.kind, MH_PLAN_ADD_DEVICE);
+	assert_string_equal(a.device, "virtio0");
+	assert_int_equal(a.bytes, 8ULL << 30);
+	assert_int_equal(mh_plan_parse_add("dimm:4G@1", &a), 0);
+	assert_int_equal(a.kind, MH_PLAN_ADD_DIMM);
+	assert_int_equal(a.bytes, 4ULL << 30);
+	assert_int_equal(a.nid, 1);
+	assert_int_equal(mh_plan_parse_add("dimm:512MiB", &a), 0);
+	assert_int_equal(a.nid, 0);
+	assert_int_equal(a.bytes, 512ULL << 20);
+	assert_int_equal(mh_plan_parse_add("PNP0C80:00:1g", &a), 0);
+	assert_string_equal(a.device, "PNP0C80:00");
+	assert_int_equal(a.bytes, 1ULL << 30);
+	assert_int_equal(mh_plan_parse_add("virtio0:8G@1", &a), 0);
+	assert_true(a.nid_given);
+	assert_int_equal(a.nid, 1);
+	assert_int_equal(mh_plan_parse_add("dax0.0:134217728", &a), 0);
+	assert_int_equal(a.bytes, 128ULL << 20);
+	static const char *const bad[] = {
+		"",
+		"virtio0",
+		":8G",
+		"virtio0:",
+		"virtio0:0",
+		"virtio0:8X",
+		"virtio0:8G@",
+		"dimm:4G@",
+		"dimm:4G@x",
+		"dimm:4G@-1",
+		"dimm:G",
+		"virtio0:99999999999T",
+		"dimm:4G@1024",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(mh_plan_parse_add(bad[i], &a), -EINVAL);
+	assert_int_equal(mh_plan_parse_add(NULL, &a), -EINVAL);
+}
+
+/* What-if: virtio0 grown by 16 GiB (RV1), then a 4 GiB DIMM on node 0. */
+static void test_plan_adds(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_policy_config pc = policy();
+	struct mh_plan_add adds[3];
+	struct mh_plan_input in = {.policy = &pc, .adds = adds, .nr_adds = 2};
+	struct mh_plan p;
+	char got[300], want[300];
+	ssize_t g;
+
+	(void)state;
+	/* virtio0: 32 GiB of range from block 48, 4 blocks present (one
+	 * offline), the rest absent */
+	setup_inv(&inv, 48, 4);
+	g = mh_inv_group_find(&inv, "virtio0");
+	inv.groups[g].end_pfn = (48 + 256) * inv.block_pages;
+	for (uint64_t id = 48; id < 51; id++)
+		mh_inv_set_online(&inv, mh_inv_block(&inv, id), MH_ZONE_MOVABLE,
+				  MH_BY_MEMHOTD);
+	assert_int_equal(mh_plan_parse_add("virtio0:15872M", &adds[0]), 0);
+	assert_int_equal(mh_plan_parse_add("dimm:4G", &adds[1]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	/* the offline block first, then 124 new virtio-mem blocks, then the
+	 * DIMM's 32 */
+	assert_int_equal(p.nr_steps, 1 + 124 + 32);
+	assert_false(p.steps[0].hypothetical);
+	assert_int_equal(p.steps[0].id, 51);
+	assert_true(p.steps[1].hypothetical);
+	assert_int_equal(p.steps[1].id, 52);
+	assert_int_equal(p.steps[1].add, 0);
+	assert_int_equal(p.steps[124].id, 175);
+	/* the DIMM above the device's range */
+	assert_int_equal(p.steps[125].id, 48 + 256);
+	assert_int_equal(p.steps[125].add, 1);
+	layout(&p, got);
+	memset(want, 'M', 96);
+	strcpy(want + 96, "NMMMNMMMNMMMNMMMNMMMNMMMNMMMNMMM");
+	memset(want + 128, 'N', 32); /* 14 GiB MOVABLE: no room for 4 more */
+	want[160] = '\0';
+	assert_string_equal(got + 0, want + 3);
+	g = mh_inv_group_find(&p.after, "new-dimm0");
+	assert_true(g >= 0);
+	assert_int_equal(p.after.groups[g].kind, MH_GROUP_DIMM);
+	assert_int_equal(p.after.gstats[g].present_kernel,
+			 32 * inv.block_pages);
+	assert_int_equal(inv.nr_groups, 1); /* the original is untouched */
+	assert_null(mh_inv_block(&inv, 52));
+	mh_plan_free(&p);
+
+	/* the reserve applies to hypothetical blocks too: with all boot
+	 * memory reserved nothing may go MOVABLE */
+	pc.kernel_reserve = 4ULL << 30;
+	in.nr_adds = 1;
+	assert_int_equal(mh_plan_parse_add("virtio0:1G", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	layout(&p, got);
+	assert_string_equal(got, "NNNNNNNNN");
+	mh_plan_free(&p);
+	pc.kernel_reserve = 0;
+
+	/* a device with no block present yet: the only node with memory,
+	 * or the one given (which must have memory) */
+	g = mh_inv_group_add(&inv, "virtio1", MH_GROUP_VIRTIO_MEM, -1,
+			     1000 * inv.block_pages, 1008 * inv.block_pages,
+			     inv.block_pages);
+	assert_true(g >= 0);
+	in.nr_adds = 1;
+	assert_int_equal(mh_plan_parse_add("virtio1:512M", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+	assert_int_equal(p.nr_steps, 1 + 4);
+	assert_int_equal(p.steps[1].id, 1000);
+	assert_int_equal(p.steps[1].skip, MH_PLAN_DECIDED);
+	assert_int_equal(mh_inv_block(&p.after, 1000)->nid, 0);
+	mh_plan_free(&p);
+	assert_int_equal(mh_plan_parse_add("virtio1:512M@1", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add_errno, -EINVAL);
+	assert_int_equal(mh_plan_parse_add("virtio0:128M@1", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+
+	/* adds that cannot be placed */
+	in.nr_adds = 1;
+	assert_int_equal(mh_plan_parse_add("virtio9:1G", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add, 0);
+	assert_int_equal(p.bad_add_errno, -ENOENT);
+	assert_int_equal(p.nr_steps, 0);
+	assert_int_equal(mh_plan_parse_add("virtio0:33G", &adds[0]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add_errno, -ENOSPC);
+	in.nr_adds = 2;
+	assert_int_equal(mh_plan_parse_add("virtio0:1G", &adds[0]), 0);
+	assert_int_equal(mh_plan_parse_add("dimm:100M", &adds[1]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add, 1);
+	assert_int_equal(p.bad_add_errno, -EINVAL);
+	assert_int_equal(mh_plan_parse_add("dimm:1G@3", &adds[1]), 0);
+	assert_int_equal(mh_plan_run(&inv, &in, &p), -EINVAL);
+	assert_int_equal(p.bad_add, 1);
+	mh_plan_free(&p);
+	mh_inv_free(&inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_ratio_bites),
 		cmocka_unit_test(test_plan_skips),
 		cmocka_unit_test(test_plan_empty),
+		cmocka_unit_test(test_plan_parse_add),
+		cmocka_unit_test(test_plan_adds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -53,7 +54,7 @@ class Scenario:
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
                  expect=None, doc="", stop_memhotd=False, kernels=ALL_KERNELS, cmdline="",
                  nvdimms=(), needs=None, conf="", boot_online=False, ctl=True,
-                 quick=False, ref_steps_nopolicy=None):
+                 quick=False, ref_steps_nopolicy=None, metrics=False):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
         # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
@@ -68,6 +69,11 @@ class Scenario:
         # scenario shrinks virtio-mem, which blocks survive depends on the virtio-mem driver
         # (5.10 unplugs zone-unaware), so only the steps before the first shrink compare
         self.ref_steps_nopolicy = ref_steps_nopolicy
+        # memhotd runs: [metrics] textfile; the file is checked after the last step
+        self.metrics = metrics
+        # custom(s, K, kern, initrd_k, initrd_m, args) -> (error lines, differing blocks):
+        # a scenario that runs its own guests (tests/vm/beyond.py)
+        self.custom = None
 
     def is_quick(self, kernel):
         return self.quick is True or (isinstance(self.quick, tuple) and kernel in self.quick)
@@ -117,7 +123,8 @@ def expect_cover_dimms(snaps):
 
 SCENARIOS = [
     Scenario("1node-vmem-0-16g", [("vmem", "vmem0", 16 * G)], vmems=vm1(), expect=expect_rv1,
-             quick=True, doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1)"),
+             quick=True, metrics=True,
+             doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1); [metrics] textfile"),
     Scenario("2node-numa-sequential", [("vmem", "vmem0", 8 * G), ("vmem", "vmem1", 8 * G)],
              nodes=2, vmems=vm2(), numa_aware=True, quick=True,
              doc="two nodes, numa_aware on, vmem0 then vmem1 to 8 GiB (RV2)"),
@@ -197,13 +204,18 @@ class Failure(Exception):
     pass
 
 
+import beyond  # noqa: E402  (memhotd's settings beyond the kernel: reserve, rules, guard)
+SCENARIOS += beyond.scenarios(sys.modules[__name__])
+
+
 MEMHOTD_RATIO = None  # --memhotd-ratio: deliberately mis-configure memhotd (oracle self-test)
 
 
 def conf_text(s):
     ratio = s.ratio if MEMHOTD_RATIO is None else MEMHOTD_RATIO
     return ("[policy]\n%sonline_policy = auto-movable\nauto_movable_ratio = %d\n"
-            "auto_movable_numa_aware = %s\n" % (s.conf, ratio, "true" if s.numa_aware else "false"))
+            "auto_movable_numa_aware = %s\n" % (s.conf, ratio, "true" if s.numa_aware else "false")
+            + ("[metrics]\ntextfile = %s\n" % METRICS_FILE if s.metrics else ""))
 
 
 def kernel_cmdline(s, mode):
@@ -394,6 +406,8 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=Non
     with vm:
         try:
             if mode == "memhotd":
+                if s.metrics:
+                    vm.sh("mkdir -p %s" % os.path.dirname(METRICS_FILE))
                 vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % conf_text(s))
                 if not any(st[0] == "start_memhotd" for st in s.steps):
                     start_memhotd(vm, s)
@@ -431,6 +445,8 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=Non
                     info["status"] = json.loads(text)
                 except ValueError:
                     info["status"] = None
+                if s.metrics:
+                    ctl_errors += check_metrics(vm, snaps[-1], info["status"])
             if mode == "memhotd" and s.stop_memhotd and s.ctl and CTL_CHECK != "off":
                 stop_memhotd(vm)
                 e = check_memhotctl(vm, s, "memhotd stopped: memhotctl",
@@ -925,6 +941,66 @@ def summary(snap):
                     for o, d in sorted(per.items()))
 
 
+METRICS_FILE = "/run/node-exporter/memhotd.prom"
+
+
+def check_metrics(vm, snap, status):
+    """[metrics] textfile after the plug: copied out (metrics.prom in the run directory),
+    `promtool check metrics` on the host, every hot-added block counted by device, state and
+    zone as sysfs shows it, the node numbers as memhotctl --json status has them."""
+    time.sleep(1.5)  # written at most once a second: the last change is in
+    text = vm.sh("cat %s" % METRICS_FILE, check=False, timeout=30)
+    open(os.path.join(vm.dir, "metrics.prom"), "w").write(text)
+    err = []
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                       capture_output=True)
+    if r.returncode != 0:
+        err.append("  promtool check metrics: %s%s" % (r.stdout.strip(), r.stderr.strip()))
+    got = {}
+    for line in text.splitlines():
+        m = re.match(r'^(memhotd_\w+)(?:\{(.*)\})? (\S+)$', line)
+        if m:
+            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
+            got[(m.group(1), labels)] = float(m.group(3))
+    want = {}
+    blocks, owners = snap[1], snap[2]
+    for b, (st, nd, z, fw) in blocks.items():
+        o = V.owner_of(b, fw, owners)
+        if o == "boot":
+            continue
+        k = (o, "online" if st == "online" else "offline", z if st == "online" else "")
+        want[k] = want.get(k, 0) + 1
+    have = {}
+    for (name, labels), v in got.items():
+        ld = dict(labels)
+        if name == "memhotd_device_memory_blocks" and ld.get("type") != "boot" and v:
+            k = (ld.get("device"), ld.get("state"), ld.get("zone"))
+            have[k] = have.get(k, 0) + int(v)
+    if have != want:
+        err.append("  metrics: blocks by device/state/zone %s, sysfs %s" % (
+            sorted(have.items()), sorted(want.items())))
+    onl = sum(n for (o, st, z), n in want.items() if st == "online" and z == "Movable")
+    v = got.get(("memhotd_onlined_memory_blocks_total", (("zone", "Movable"),)))
+    if v != onl:
+        err.append("  metrics: onlined Movable %s, sysfs %d" % (v, onl))
+    for n in (status or {}).get("nodes") or []:
+        lab = (("node", str(n.get("node"))),)
+        for metric, key in (("memhotd_node_boot_kernel_bytes", "kernel_early"),
+                            ("memhotd_node_movable_bytes", "movable"),
+                            ("memhotd_node_hotplug_kernel_bytes", "hotplugged_kernel"),
+                            ("memhotd_node_movable_limit_bytes", "ratio_limit"),
+                            ("memhotd_node_movable_headroom_bytes", "movable_headroom")):
+            if got.get((metric, lab)) != n.get(key):
+                err.append("  metrics: %s{node=%s} %s, memhotctl status %s" % (
+                    metric, n.get("node"), got.get((metric, lab)), n.get(key)))
+    if not status:
+        err.append("  metrics: no memhotctl status to compare the node numbers with")
+    if got.get(("memhotd_pending_memory_blocks", ())) != 0:
+        err.append("  metrics: pending %s after the plug" % got.get(("memhotd_pending_memory_blocks", ())))
+    V.log("  metrics file: %d samples, %s" % (len(got), "agrees" if not err else "%d errors" % len(err)))
+    return err
+
+
 def kernel_list(text):
     ks = [k for k in re.split(r"[\s,]+", text or "") if k]
     bad = [k for k in ks if k not in V.KERNELS]
@@ -947,6 +1023,9 @@ def main():
                     help="leave out the kernel-cooperation scenarios (auto-online take-over, "
                          "delegate mode) and the cross_check/mode/kernel checks of every "
                          "memhotd run (they are on by default)")
+    ap.add_argument("--records", action="store_true",
+                    help="also run the scenarios marked needs=records (the kernel's own policy "
+                         "under memory pressure, recorded, not judged; make check-vm)")
     ap.add_argument("--kernel-only", action="store_true",
                     help="run only the kernel-policy half (harness development); never passes as the suite")
     ap.add_argument("-k", action="append", default=[], help="only scenarios whose name contains this")
@@ -972,8 +1051,10 @@ def main():
         for s in scen:
             if K not in s.kernels or (K in quick and not s.is_quick(K)):
                 continue
-            if s.needs and not a.coop:
+            if (s.needs == "records" and not a.records) or (s.needs == "coop" and not a.coop):
                 skipped.append((K, s))
+                continue
+            if s.custom and a.kernel_only:
                 continue
             plan.append((K, s))
     if a.list:
@@ -1033,7 +1114,10 @@ def main():
         st = stats[K]
         st["scenarios"] += 1
         try:
-            if K in POLICY_KERNELS:
+            if s.custom:
+                e, bad = s.custom(s, K, kern, initrd_k, initrd_m, a)
+                err += e
+            elif K in POLICY_KERNELS:
                 ks = run_mode(s, "kernel", kernel, initrd_k[K], a.quiesce_timeout)
                 ref = "kernel"
                 if K == "6.1":
@@ -1052,8 +1136,9 @@ def main():
                     refs[s.name] = ks
                 else:
                     V.log("  reference: the 6.1 kernel run's recorded layout")
-            V.log("  %-8s: %s" % (ref, summary(ks[-1])))
-            if not a.kernel_only:
+            if not s.custom:
+                V.log("  %-8s: %s" % (ref, summary(ks[-1])))
+            if not a.kernel_only and not s.custom:
                 ctl_err, info = [], {}
                 try:
                     ms = run_mode(s, "memhotd", kernel, initrd_m[K], a.quiesce_timeout, ctl_err, info)
@@ -1100,7 +1185,8 @@ def main():
     os.makedirs(V.OUT, exist_ok=True)
     json.dump(results, open(os.path.join(V.OUT, "suite-results.json"), "w"), indent=1)
     for K, s in skipped:
-        print("skip %s [%s] (needs %s; left out by --no-coop)" % (s.name, K, s.needs))
+        print("skip %s [%s] (needs %s; left out by %s)" % (
+            s.name, K, s.needs, "--no-coop" if s.needs == "coop" else "default, see --records"))
     for K in kernels:
         st = stats[K]
         if not st["scenarios"]:

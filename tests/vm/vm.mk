@@ -23,7 +23,7 @@ vm-check: $(B)/memhotd $(B)/memhotctl
 check-vm: $(B)/memhotd $(B)/memhotctl
 	@command -v $(PYTHON) >/dev/null || { echo "vm suite: $(PYTHON) not found (apt-get install python3)" >&2; exit 1; }
 	$(PYTHON) tests/vm/suite.py --memhotd $(B)/memhotd --memhotctl $(B)/memhotctl \
-		--kernels "$(KERNELS)" $(VM_SUITE_ARGS)
+		--kernels "$(KERNELS)" --records $(VM_SUITE_ARGS)
 
 vm-captures:
 	$(PYTHON) tests/vm/capture.py --kernels "$(KERNELS)"
