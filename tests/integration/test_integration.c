@@ -2339,6 +2339,60 @@ static int log_count(struct env *e, const char *needle)
 	return n;
 }
 
+/*
+ * A setting beyond the kernel (here a [rule]) diverges from the kernel's
+ * policy on purpose: neither the cross-check before a write (mode online)
+ * nor delegate mode's verification of the kernel's zone may count it as a
+ * disagreement (before, every such block counted as one).
+ */
+static void cross_check_deliberate(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char st[1 << 16];
+
+	/* mode online: the rule says MOVABLE, the kernel's policy Normal */
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "[rule virt]\nmatch_type = virtio-mem\n"
+			      "zone = movable\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	set_policy_zone(ep, "Normal\n");
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	assert_true(wait_settled(ep, 48, 4, NULL, 10000));
+	expect_layout(ep, "rule, mode online", 48, "MMMM");
+	assert_true(wait_log(ep, "memory51: online_movable", 3000));
+	status_get(ep, st, sizeof(st));
+	if (!strstr(st, "\"active\":true"))
+		fail_msg("cross-check not active: %s", st);
+	assert_int_equal(status_num(st, "agreements"), 0);
+	assert_int_equal(status_num(st, "disagreements"), 0);
+	assert_int_equal(log_count(ep, "cross-check DISAGREES"), 0);
+	assert_int_equal(log_count(ep, "on purpose"), 4);
+	daemon_stop(ep);
+	env_fini(ep, true);
+
+	/* mode delegate: the kernel onlines to Movable, the rule would
+	 * have chosen a kernel zone */
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "mode = delegate\n[rule virt]\n"
+			      "match_type = virtio-mem\nzone = kernel\n");
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
+	daemon_start(ep);
+	set_policy_zone(ep, "Movable\n");
+	virtio_plug(ep, 48, 48, 4, 0, NULL);
+	expect_layout(ep, "kernel, rule, mode delegate", 48, "MMMM");
+	assert_true(wait_log(ep, "memory51: onlined to Movable by the kernel",
+			     3000));
+	status_get(ep, st, sizeof(st));
+	assert_int_equal(status_num(st, "agreements"), 0);
+	assert_int_equal(status_num(st, "disagreements"), 0);
+	assert_int_equal(log_count(ep, "model DISAGREES"), 0);
+	assert_int_equal(log_count(ep, "on purpose"), 4);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
 /* Free pages of node nid's kernel zones in proc/zoneinfo, all in Normal. */
 static void set_kernel_free(struct env *e, int nid, uint64_t pages)
 {
@@ -2670,6 +2724,7 @@ int main(void)
 		cmocka_unit_test_teardown(mirror_cross_check, teardown),
 		cmocka_unit_test_teardown(kernel_without_policy, teardown),
 		cmocka_unit_test_teardown(delegate_mode, teardown),
+		cmocka_unit_test_teardown(cross_check_deliberate, teardown),
 		cmocka_unit_test_teardown(crash_ungrouped, teardown),
 		cmocka_unit_test_teardown(crash_dimms, teardown),
 		cmocka_unit_test_teardown(crash_virtio, teardown),
