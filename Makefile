@@ -90,6 +90,13 @@ $(B)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(
 $(A)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
 
+# The groups' test links only the pure core it tests.
+GROUPS_TEST_MODS := core/groups core/inventory core/policy core/rules core/parse
+$(B)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
 $(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/bench
