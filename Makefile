@@ -97,6 +97,12 @@ $(B)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(B)/obj/%
 $(A)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
 
+# The udev judge's test links only the judge.
+$(B)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(B)/obj/core/udevjudge.o $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(B)/obj/core/udevjudge.o $(CMOCKA_LIBS)
+$(A)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(A)/obj/core/udevjudge.o $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(A)/obj/core/udevjudge.o $(CMOCKA_LIBS)
+
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
 $(B)/bench/coldplug: bench/coldplug.c $(SCHED_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/bench
