@@ -94,24 +94,28 @@ static inline uint64_t mh_now_usec(void)
 /* ---- enum <-> name ---- */
 
 /*
- * MH_STRING_TABLE(scope, name, type, table, unknown) defines
+ * table is a designated-initialiser array of names indexed by the enum
+ * (gaps are NULL).
+ * MH_STRING_TABLE_TO(scope, name, type, table, unknown) defines
  *   scope const char *name(type v): table[v], or unknown out of range;
- *   scope int name##_from(const char *s, type *out): 0, or -EINVAL.
- * table is a designated-initialiser array of names (gaps are NULL).
+ * MH_STRING_TABLE_FROM(scope, name, type, table) defines
+ *   scope int name(const char *s, type *out): 0 and *out (if out), or
+ *   -EINVAL for NULL or a name not in the table.
  */
-#define MH_STRING_TABLE(scope, name, type, table, unknown)                     \
-	__attribute__((unused)) scope const char *name(type v)                 \
+#define MH_STRING_TABLE_TO(scope, name, type, table, unknown)                  \
+	scope const char *name(type v)                                         \
 	{                                                                      \
 		if ((size_t)v < MH_ELEMENTSOF(table) && (table)[v])            \
 			return (table)[v];                                     \
 		return unknown;                                                \
-	}                                                                      \
-	__attribute__((unused))                                                \
-	scope int name##_from(const char *s, type *out)                        \
+	}
+#define MH_STRING_TABLE_FROM(scope, name, type, table)                         \
+	scope int name(const char *s, type *out)                               \
 	{                                                                      \
 		for (size_t _i = 0; s && _i < MH_ELEMENTSOF(table); _i++)      \
 			if ((table)[_i] && !strcmp((table)[_i], s)) {          \
-				*out = (type)_i;                               \
+				if (out)                                       \
+					*out = (type)_i;                       \
 				return 0;                                      \
 			}                                                      \
 		return -EINVAL;                                                \

@@ -232,8 +232,10 @@ static const char *const class_reason_names[_MH_CLASS_REASON_MAX] = {
 	[MH_CLASS_DIMM] = "dimm",
 	[MH_CLASS_PERSISTED] = "persisted",
 };
-MH_STRING_TABLE(, mh_class_reason_name, enum mh_class_reason,
-		class_reason_names, "?")
+MH_STRING_TABLE_TO(, mh_class_reason_name, enum mh_class_reason,
+		   class_reason_names, "?")
+MH_STRING_TABLE_FROM(, mh_class_reason_name_from, enum mh_class_reason,
+		     class_reason_names)
 
 enum mh_class_reason mh_classify(const struct mh_class_facts *f)
 {

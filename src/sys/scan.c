@@ -233,16 +233,9 @@ int mh_scan_parse_classification(const char *text, size_t len,
 		}
 		if (errno || *end || x.last < x.first)
 			goto bad;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *p = realloc(v, ncap * sizeof(*v));
-
-			if (!p) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap = ncap;
+		if (MH_GROW(v, cap, n + 1) < 0) {
+			free(v);
+			return -ENOMEM;
 		}
 		v[n++] = x;
 	}
@@ -373,19 +366,9 @@ static void save_append(struct save_ctx *s, const char *str)
 
 	if (s->err)
 		return;
-	if (s->len + n + 1 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
-		char *p;
-
-		while (ncap < s->len + n + 1)
-			ncap *= 2;
-		p = realloc(s->buf, ncap);
-		if (!p) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->buf = p;
-		s->cap = ncap;
+	if (MH_GROW(s->buf, s->cap, s->len + n + 1) < 0) {
+		s->err = -ENOMEM;
+		return;
 	}
 	memcpy(s->buf + s->len, str, n + 1);
 	s->len += n;

@@ -19,6 +19,7 @@
 
 #include "memhotd/parse.h"
 #include "memhotd/sysfs.h"
+#include "memhotd/util.h"
 
 int mh_root_open(struct mh_root *r, const char *path)
 {
@@ -622,17 +623,10 @@ int mh_sysfs_list_blocks(const struct mh_root *r, uint64_t **ids, size_t *n)
 		if (de->d_name[0] != 'm' ||
 		    mh_parse_memory_name(de->d_name, &id) < 0)
 			continue;
-		if (nr == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			void *p = realloc(v, ncap * sizeof(*v));
-
-			if (!p) {
-				closedir(d);
-				free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap = ncap;
+		if (MH_GROW(v, cap, nr + 1) < 0) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
 		}
 		v[nr++] = id;
 	}

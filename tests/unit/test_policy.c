@@ -13,6 +13,7 @@
  * small pattern language, "M96 (N M3)*67 N M4", and printed run-length
  * compressed on mismatch.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -449,11 +450,11 @@ static void test_policy_names(void **state)
 	assert_int_equal(mh_policy_from_name("auto-movable\n", &p), 0);
 	assert_int_equal(p, MH_POLICY_AUTO_MOVABLE);
 	p = MH_POLICY_KERNEL;
-	assert_int_equal(mh_policy_from_name("auto_movable", &p), -1);
-	assert_int_equal(mh_policy_from_name("movable ", &p), -1);
-	assert_int_equal(mh_policy_from_name("", &p), -1);
-	assert_int_equal(mh_policy_from_name("kern", &p), -1);
-	assert_int_equal(mh_policy_from_name(NULL, &p), -1);
+	assert_int_equal(mh_policy_from_name("auto_movable", &p), -EINVAL);
+	assert_int_equal(mh_policy_from_name("movable ", &p), -EINVAL);
+	assert_int_equal(mh_policy_from_name("", &p), -EINVAL);
+	assert_int_equal(mh_policy_from_name("kern", &p), -EINVAL);
+	assert_int_equal(mh_policy_from_name(NULL, &p), -EINVAL);
 	assert_int_equal(p, MH_POLICY_KERNEL); /* untouched on error */
 	assert_string_equal(mh_policy_name((enum mh_online_policy)9),
 			    "unknown");
@@ -2397,8 +2398,9 @@ static void test_balloon(void **state)
 
 		assert_int_equal(mh_balloon_mode_from_name("kernel", &m), 0);
 		assert_int_equal(m, MH_BALLOON_KERNEL);
-		assert_int_equal(mh_balloon_mode_from_name("Warn", &m), -1);
-		assert_int_equal(mh_balloon_mode_from_name(NULL, &m), -1);
+		assert_int_equal(mh_balloon_mode_from_name("Warn", &m),
+				 -EINVAL);
+		assert_int_equal(mh_balloon_mode_from_name(NULL, &m), -EINVAL);
 	}
 	assert_string_equal(mh_balloon_mode_name(MH_BALLOON_KERNEL), "kernel");
 }
