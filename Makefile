@@ -143,7 +143,7 @@ CHECK_TARGETS ?=
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
+FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/vectors/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
