@@ -301,7 +301,7 @@ int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 	struct mh_iomem io = {0};
 	size_t cap = 0, pos = 0;
 	/* stack[d] = index of the last entry seen at depth d */
-	int *stack = NULL;
+	_cleanup_free_ int *stack = NULL;
 	size_t stack_cap = 0;
 	bool hidden = true;
 	int ret = -EINVAL;
@@ -343,12 +343,10 @@ int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 		io.entries[io.nr++] = e;
 	}
 	io.addresses_hidden = io.nr > 0 && hidden;
-	free(stack);
 	*out = io;
 	return 0;
 fail:
-	free(stack);
-	free(io.entries);
+	mh_iomem_free(&io);
 	return ret;
 }
 
@@ -619,7 +617,7 @@ int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
 	*out = zi;
 	return 0;
 fail:
-	free(zi.zones);
+	mh_zoneinfo_free(&zi);
 	return ret;
 }
 

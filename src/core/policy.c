@@ -692,19 +692,19 @@ static void explain_reason(struct sbuf *sb, const struct mh_decision *d,
 			      "MOVABLE");
 		break;
 	case MH_REASON_STATIC_HAS_KERNEL:
-		sb_printf(sb, "the device (static group of %llu pages",
+	case MH_REASON_UNIT_HAS_KERNEL: {
+		bool unit = reason == MH_REASON_UNIT_HAS_KERNEL;
+
+		sb_printf(sb, "%s%llu pages",
+			  unit ? "a block of this unit ("
+			       : "the device (static group of ",
 			  (unsigned long long)d->max_pages);
 		sb_mib(sb, d->max_pages, page_size);
-		sb_printf(sb, ") already has memory in a kernel zone; a "
-			      "static group is all-or-nothing");
+		sb_printf(sb, ") %s in a kernel zone; a %s is all-or-nothing",
+			  unit ? "is already online" : "already has memory",
+			  unit ? "unit" : "static group");
 		break;
-	case MH_REASON_UNIT_HAS_KERNEL:
-		sb_printf(sb, "a block of this unit (%llu pages",
-			  (unsigned long long)d->max_pages);
-		sb_mib(sb, d->max_pages, page_size);
-		sb_printf(sb, ") is already online in a kernel zone; a unit "
-			      "is all-or-nothing");
-		break;
+	}
 	case MH_REASON_FITS:
 	case MH_REASON_GLOBAL_NO_EARLY:
 	case MH_REASON_GLOBAL_RATIO:

@@ -474,21 +474,6 @@ int mh_scan_save_classification(const struct mh_root *r,
 
 /* ---- blocks ---- */
 
-/* valid_zones of a block whose state was just read as online. */
-static int read_online_zone(const struct mh_root *r, uint64_t id,
-			    enum mh_zone *z)
-{
-	char path[128], buf[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), MH_SYSFS_MEMORY "/memory%llu/valid_zones",
-		 (unsigned long long)id);
-	n = mh_read_small(r, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return mh_parse_valid_zones_first(buf, (size_t)n, z);
-}
-
 int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 		  uint64_t id, bool hotplugged)
 {
@@ -506,7 +491,7 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 	if (ret < 0)
 		return ret;
 	if (s == MH_BLOCK_ONLINE) {
-		ret = read_online_zone(r, id, &z);
+		ret = mh_sysfs_block_zone(r, id, &z);
 		if (ret == -ENOENT)
 			return -ENOENT;
 		if (ret < 0)
@@ -604,7 +589,7 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 			continue; /* removed under us */
 		if (ret < 0)
 			goto out;
-		if (s == MH_BLOCK_ONLINE && read_online_zone(r, id, &z) < 0)
+		if (s == MH_BLOCK_ONLINE && mh_sysfs_block_zone(r, id, &z) < 0)
 			z = MH_ZONE_UNKNOWN;
 		/* doc/inputs.md 4.1; rule 3 (DIMM) once the group is known */
 		cf.state = s;
