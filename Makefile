@@ -73,6 +73,9 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
 $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Test-only headers (shared vectors, helpers) are prerequisites too.
+$(UNIT_BINS) $(UNIT_BINS_ASAN): $(wildcard tests/vectors/*.h tests/unit/*.h)
+
 # The scheduler's test links only what it tests: the pure scheduler,
 # inventory and policy (and onliner.o for its back-off schedules, which
 # brings the sysfs layer, its parsers and the logger along).
