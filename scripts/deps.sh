@@ -5,6 +5,8 @@ set -e
 PKGS="build-essential pkg-config libudev-dev libsystemd-dev libinih-dev
 libjson-c-dev libcmocka-dev valgrind clang-format mandoc qemu-system-x86
 busybox-static cpio python3 libnss-wrapper bash-completion clang ndctl zstd"
+# promtool (prometheus) checks the metrics file in the tests
+PKGS="$PKGS prometheus"
 missing=""
 # the systemd-guest test (tests/vm/systemd_guest.py): the .deb and its image
 PKGS="$PKGS mmdebstrap dpkg-dev debhelper fakeroot debian-archive-keyring"

@@ -39,6 +39,9 @@ struct mh_config {
 	bool control_group_set;
 	char control_group[64];
 	gid_t control_gid;
+	/* [metrics] textfile: absolute path of the Prometheus text file
+	 * (resolved inside --root); "" off (the default). */
+	char metrics_textfile[1024];
 };
 
 void mh_config_defaults(struct mh_config *c);

@@ -14,6 +14,7 @@
 #include "memhotd/facts.h"
 #include "memhotd/inventory.h"
 #include "memhotd/kernel.h"
+#include "memhotd/metrics.h"
 #include "memhotd/sched.h"
 #include "memhotd/sysfs.h"
 
@@ -70,6 +71,7 @@ struct mh_daemon {
 	struct mh_balloon_state balloon; /* start-up and every sweep */
 	bool guard_episode;		 /* the guard fired, not recovered */
 	bool guard_unreadable;		 /* zoneinfo failed (warned once) */
+	struct mh_metrics_state metrics; /* [metrics] (daemon-metrics.c) */
 };
 
 struct mh_daemon_options {

@@ -42,6 +42,7 @@ enum cfg_key {
 	KEY_AUTO_ONLINE,
 	KEY_MIRROR,
 	KEY_CROSS_CHECK,
+	KEY_METRICS_TEXTFILE,
 	NR_KEYS,
 };
 
@@ -57,9 +58,11 @@ static const struct {
 	[KEY_AUTO_ONLINE] = {"kernel", "auto_online_blocks"},
 	[KEY_MIRROR] = {"kernel", "mirror_policy"},
 	[KEY_CROSS_CHECK] = {"kernel", "cross_check"},
+	[KEY_METRICS_TEXTFILE] = {"metrics", "textfile"},
 };
 
-static const char *const cfg_sections[] = {"policy", "control", "kernel"};
+static const char *const cfg_sections[] = {"policy", "control", "kernel",
+					   "metrics"};
 
 /* Beyond the kernel (doc/policy.md 9): [policy], [guard], [rule NAME]. */
 enum cfg_beyond_key {
@@ -167,7 +170,7 @@ static void cfg_check_line(struct cfg_parse *p, const char *s, size_t len)
 	if (!cfg_known_section(s + 1, (size_t)(close - s - 1))) {
 		cfg_error(p, p->lineno,
 			  "unknown section [%s]; allowed: [policy], [control], "
-			  "[kernel], [guard], [rule NAME]",
+			  "[kernel], [metrics], [guard], [rule NAME]",
 			  cfg_show(name, show, sizeof(show)));
 		return;
 	}
@@ -462,6 +465,28 @@ static int cfg_set(struct cfg_parse *p, enum cfg_key k, const char *v)
 			  "true/false, yes/no, on/off, 1/0, Y/N (default true)",
 			  cfg_keys[k].name, cfg_show(v, show, sizeof(show)));
 		return -1;
+	case KEY_METRICS_TEXTFILE:
+		why = NULL;
+		if (*v && v[0] != '/')
+			why = "is not an absolute path";
+		else if (*v && v[strlen(v) - 1] == '/')
+			why = "names a directory, not a file";
+		else if (strlen(v) >= sizeof(c->metrics_textfile))
+			why = "is too long";
+		for (const char *q = v; !why && *q; q++)
+			if (!isprint((unsigned char)*q))
+				why = "contains a control character";
+		if (!why) {
+			strcpy(c->metrics_textfile, v);
+			return 0;
+		}
+		cfg_error(p, p->lineno,
+			  "[metrics] key 'textfile': '%s' %s; allowed: an "
+			  "absolute file path (e.g. /var/lib/prometheus/"
+			  "node-exporter/memhotd.prom), or empty for none "
+			  "(default)",
+			  cfg_show(v, show, sizeof(show)), why);
+		return -1;
 	case NR_KEYS:
 		break;
 	}
@@ -487,7 +512,8 @@ static int cfg_handler(void *user, const char *section, const char *name,
 	if (!cfg_known_section(section, strlen(section))) {
 		cfg_error(p, p->lineno,
 			  "[%s] key '%s': unknown section; allowed: "
-			  "[policy], [control], [kernel], [guard], [rule NAME]",
+			  "[policy], [control], [kernel], [metrics], [guard], "
+			  "[rule NAME]",
 			  cfg_show(section, show, sizeof(show)),
 			  cfg_show(name, show2, sizeof(show2)));
 		return 0;
@@ -528,6 +554,10 @@ static int cfg_handler(void *user, const char *section, const char *name,
 		cfg_error(p, p->lineno,
 			  "[kernel] key '%s': unknown key; allowed: "
 			  "auto_online_blocks, mirror_policy, cross_check",
+			  cfg_show(name, show, sizeof(show)));
+	else if (!strcmp(section, "metrics"))
+		cfg_error(p, p->lineno,
+			  "[metrics] key '%s': unknown key; allowed: textfile",
 			  cfg_show(name, show, sizeof(show)));
 	else
 		cfg_error(p, p->lineno,
@@ -762,6 +792,8 @@ void mh_config_print(const struct mh_config *c, FILE *out)
 	} else {
 		fprintf(out, "group =\n");
 	}
+	fprintf(out, "\n[metrics]\ntextfile =%s%s\n",
+		c->metrics_textfile[0] ? " " : "", c->metrics_textfile);
 	cfg_print_beyond_sections(c, out);
 }
 

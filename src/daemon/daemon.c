@@ -18,12 +18,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "memhotd/competitors.h"
 #include "memhotd/control.h"
 #include "memhotd/facts.h"
 #include "memhotd/daemon.h"
+#include "memhotd/journal.h"
 #include "memhotd/log.h"
 #include "memhotd/onliner.h"
 #include "memhotd/policy.h"
@@ -166,6 +168,7 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 static void handle_online(struct mh_daemon *d, uint64_t id)
 {
 	struct mh_block *b = mh_inv_block(&d->inv, id);
+	struct mh_log_fields f;
 	enum mh_sched_state was;
 	enum mh_zone z;
 	int r;
@@ -176,10 +179,13 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 		b = r == 0 ? mh_inv_block(&d->inv, id) : NULL;
 		if (b && b->state == MH_BLOCK_ONLINE) {
 			b->onlined_by = MH_BY_OTHER;
-			mh_info("memory%" PRIu64
-				": onlined to %s by someone else (block "
-				"unknown before)",
-				id, mh_zone_name(b->zone));
+			mh_block_fields(&d->inv, id, b, MH_EV_ONLINED,
+					mh_zone_name(b->zone), NULL, &f);
+			mh_log_ev(LOG_INFO, &f,
+				  "memory%" PRIu64
+				  ": onlined to %s by someone else (block "
+				  "unknown before)",
+				  id, mh_zone_name(b->zone));
 			mh_kernel_block_onlined(d, id);
 		}
 		d->classification_dirty = true;
@@ -201,19 +207,29 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 	mh_kernel_block_onlined(d, id);
 	if (mh_sched_onlined(&d->sched, id, now_usec())) {
 		d->counters.lost_races++;
-		mh_warn("memory%" PRIu64
-			": onlined to %s by someone else before memhotd "
-			"(%s)",
-			id, mh_zone_name(z), competitor_hint(d));
+		d->metrics.c.lost_races++;
+		mh_block_fields(&d->inv, id, b, MH_EV_LOST_RACE,
+				mh_zone_name(z), NULL, &f);
+		mh_log_ev(LOG_WARNING, &f,
+			  "memory%" PRIu64
+			  ": onlined to %s by someone else before memhotd "
+			  "(%s)",
+			  id, mh_zone_name(z), competitor_hint(d));
 	} else if (was == MH_SCHED_AWAIT_KERNEL) {
-		mh_debug("memory%" PRIu64 ": onlined to %s by the kernel "
-			 "inside its add, as awaited",
-			 id, mh_zone_name(z));
+		mh_block_fields(&d->inv, id, b, MH_EV_ONLINED, mh_zone_name(z),
+				NULL, &f);
+		mh_log_ev(LOG_DEBUG, &f,
+			  "memory%" PRIu64 ": onlined to %s by the kernel "
+			  "inside its add, as awaited",
+			  id, mh_zone_name(z));
 	} else {
-		mh_info("memory%" PRIu64
-			": onlined to %s by someone else (e.g. the kernel "
-			"undoing a failed offline)",
-			id, mh_zone_name(z));
+		mh_block_fields(&d->inv, id, b, MH_EV_ONLINED, mh_zone_name(z),
+				NULL, &f);
+		mh_log_ev(LOG_INFO, &f,
+			  "memory%" PRIu64
+			  ": onlined to %s by someone else (e.g. the kernel "
+			  "undoing a failed offline)",
+			  id, mh_zone_name(z));
 	}
 }
 
@@ -247,6 +263,7 @@ static void on_uevent(void *userdata, enum mh_uevent_action a, uint64_t id)
 	struct mh_daemon *d = userdata;
 
 	d->counters.uevents++;
+	mh_daemon_metrics_kick(d);
 	switch (a) {
 	case MH_UEVENT_ADD:
 		handle_add(d, id);
@@ -517,23 +534,31 @@ static int measure_guard(void *ctx, int nid, struct mh_guard_facts *out)
 static void guard_fired(struct mh_daemon *d, uint64_t id,
 			const struct mh_decision *dec)
 {
+	struct mh_log_fields f;
 	char a[32], b[32];
 
 	if (!dec->guard_low || d->guard_episode)
 		return;
 	d->guard_episode = true;
+	d->metrics.c.guard_episodes++;
 	mh_format_size(dec->guard_free_bytes, a, sizeof(a));
 	mh_format_size(dec->guard_min_bytes, b, sizeof(b));
-	mh_warn("memory%" PRIu64 ": [guard] kernel-zone free memory %s is "
-		"below kernel_free_min %s: hot-added memory goes to a kernel "
-		"zone whatever the ratio says until it recovers",
-		id, a, b);
+	mh_block_fields(&d->inv, id, mh_inv_block(&d->inv, id), MH_EV_GUARD,
+			NULL, dec, &f);
+	mh_log_ev(LOG_WARNING, &f,
+		  "memory%" PRIu64 ": [guard] kernel-zone free memory %s is "
+		  "below kernel_free_min %s: hot-added memory goes to a "
+		  "kernel zone whatever the ratio says until it recovers",
+		  id, a, b);
 }
 
 static void balloon_log(const struct mh_daemon *d, const char *when)
 {
 	const struct mh_balloon_state *bs = &d->balloon;
+	struct mh_log_fields f = MH_LOG_FIELDS_INIT;
 
+	f.event = MH_EV_BALLOON;
+	f.device = bs->facts.driver;
 	if (!bs->facts.active) {
 		mh_debug("balloon (%s): none bound", when);
 		return;
@@ -544,17 +569,18 @@ static void balloon_log(const struct mh_daemon *d, const char *when)
 			when, bs->facts.driver);
 		return;
 	}
-	mh_warn("balloon (%s): %s bound without balloon compaction (%s): "
-		"its inflated pages cannot migrate, so MOVABLE memory may not "
-		"be unpluggable; balloon_without_compaction = %s%s",
-		when, bs->facts.driver,
-		!bs->vmstat_read	? "proc/vmstat unreadable"
-		: bs->kernel_compaction ? "the driver does not use it"
-					: "no balloon_migrate in proc/vmstat",
-		mh_balloon_mode_name(d->config.policy.balloon),
-		d->config.policy.balloon == MH_BALLOON_KERNEL
-			? " (no MOVABLE while it is bound)"
-			: " (MOVABLE decisions warn)");
+	mh_log_ev(LOG_WARNING, &f,
+		  "balloon (%s): %s bound without balloon compaction (%s): "
+		  "its inflated pages cannot migrate, so MOVABLE memory may "
+		  "not be unpluggable; balloon_without_compaction = %s%s",
+		  when, bs->facts.driver,
+		  !bs->vmstat_read	  ? "proc/vmstat unreadable"
+		  : bs->kernel_compaction ? "the driver does not use it"
+					  : "no balloon_migrate in proc/vmstat",
+		  mh_balloon_mode_name(d->config.policy.balloon),
+		  d->config.policy.balloon == MH_BALLOON_KERNEL
+			  ? " (no MOVABLE while it is bound)"
+			  : " (MOVABLE decisions warn)");
 }
 
 /* Start-up and every sweep; logged at start-up and when it changes. */
@@ -626,10 +652,12 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 							  : MH_ZONE_NORMAL;
 	const char *what = mh_onliner_state_string(dec->target);
 	unsigned int attempts;
-	char expl[2048];
+	char expl[2048], why[256];
+	struct mh_log_fields f;
 	int r, err = 0;
 
 	mh_decision_explain(dec, MH_PAGE_SIZE, expl, sizeof(expl));
+	mh_metrics_count_decision(&d->metrics.c, dec);
 	guard_fired(d, id, dec);
 	mh_kernel_before_write(d, id, dec, expl);
 	if (!d->dry_run) {
@@ -655,10 +683,18 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 				&attempts);
 	switch (out) {
 	case MH_WRITE_SUCCESS:
+		/* One short line at info, the numbers at debug (and in
+		 * memhotctl explain). */
+		mh_decision_summary(dec, MH_PAGE_SIZE, why, sizeof(why));
 		if (d->dry_run) {
-			mh_info("memory%" PRIu64
-				": would write %s (dry run): %s",
-				id, what, expl);
+			mh_block_fields(&d->inv, id, b, MH_EV_DECISION,
+					mh_zone_name(z), dec, &f);
+			mh_log_ev(LOG_INFO, &f,
+				  "memory%" PRIu64
+				  ": would write %s (dry run: %s)",
+				  id, what, why);
+			mh_debug("memory%" PRIu64 ": would write %s: %s", id,
+				 what, expl);
 		} else {
 			/* The write succeeded, so the block is online and its
 			 * nodeN link exists: valid_zones is safe to read
@@ -676,7 +712,20 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 				mh_warn("memory%" PRIu64 ": %s gave zone %s",
 					id, what, mh_zone_name(z));
 			}
-			mh_info("memory%" PRIu64 ": %s ok; %s", id, what, expl);
+			mh_block_fields(&d->inv, id, b, MH_EV_DECISION,
+					mh_zone_name(z), dec, &f);
+			mh_log_ev(LOG_INFO, &f, "memory%" PRIu64 ": %s (%s)",
+				  id, what, why);
+			mh_debug("memory%" PRIu64 ": %s ok; %s", id, what,
+				 expl);
+			d->metrics.c.onlined[z < MH_METRICS_NR_ZONES ? z : 0]++;
+			mh_histogram_observe(&d->metrics.c.decision_to_online,
+					     now_usec() - now);
+			if (b && b->first_seen_usec &&
+			    b->first_seen_usec <= now_usec())
+				mh_histogram_observe(
+					&d->metrics.c.add_to_online,
+					now_usec() - b->first_seen_usec);
 		}
 		mh_inv_set_online(&d->inv, b, z, MH_BY_MEMHOTD);
 		b->has_decision = true;
@@ -687,24 +736,33 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 		break;
 	case MH_WRITE_LOST_RACE:
 		d->counters.lost_races++;
+		d->metrics.c.lost_races++;
 		if (mh_sysfs_online_zone(&d->root, id, &z) == 0) {
 			mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
 			mh_kernel_block_onlined(d, id);
-			mh_warn("memory%" PRIu64 ": lost a race: already "
-				"online in %s, put there "
-				"by someone else (memhotd wanted %s; %s)",
-				id, mh_zone_name(z), what, competitor_hint(d));
+			mh_block_fields(&d->inv, id, b, MH_EV_LOST_RACE,
+					mh_zone_name(z), dec, &f);
+			mh_log_ev(LOG_WARNING, &f,
+				  "memory%" PRIu64 ": lost a race: already "
+				  "online in %s, put there by someone else "
+				  "(memhotd wanted %s; %s)",
+				  id, mh_zone_name(z), what,
+				  competitor_hint(d));
 		} else {
-			mh_warn("memory%" PRIu64
-				": lost a race: onlined by someone else "
-				"(memhotd wanted %s; %s)",
-				id, what, competitor_hint(d));
+			mh_block_fields(&d->inv, id, b, MH_EV_LOST_RACE, NULL,
+					dec, &f);
+			mh_log_ev(LOG_WARNING, &f,
+				  "memory%" PRIu64
+				  ": lost a race: onlined by someone else "
+				  "(memhotd wanted %s; %s)",
+				  id, what, competitor_hint(d));
 		}
 		break;
 	case MH_WRITE_GONE:
 		/* Its device's other blocks are decided afresh, with the
 		 * statistics without it. */
 		d->counters.vanished++;
+		d->metrics.c.vanished++;
 		mh_info("memory%" PRIu64 ": removed while onlining (%s)", id,
 			strerror(-err));
 		forget_block(d, id);
@@ -716,6 +774,7 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 		b->last_errno = -err;
 		if (next == MH_SCHED_RETRY) {
 			d->counters.retried++;
+			d->metrics.c.retries++;
 			mh_info("memory%" PRIu64
 				": %s: %s; retry %u in %" PRIu64 " ms",
 				id, what, strerror(-err), attempts,
@@ -723,21 +782,27 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 			break;
 		}
 		d->counters.failed++;
+		mh_metrics_count_failure(&d->metrics.c, err);
+		mh_block_fields(&d->inv, id, b, MH_EV_FAILURE, NULL, dec, &f);
 		if (out == MH_WRITE_RETRY)
-			mh_err("memory%" PRIu64
-			       ": %s: %s; giving up after %u attempts",
-			       id, what, strerror(-err), attempts);
+			mh_log_ev(LOG_ERR, &f,
+				  "memory%" PRIu64
+				  ": %s: %s; giving up after %u attempts",
+				  id, what, strerror(-err), attempts);
 		else if (out == MH_WRITE_HWPOISON)
-			mh_err("memory%" PRIu64 ": %s: hardware-poisoned pages "
-			       "(EHWPOISON); left offline",
-			       id, what);
+			mh_log_ev(LOG_ERR, &f,
+				  "memory%" PRIu64 ": %s: hardware-poisoned "
+				  "pages (EHWPOISON); left offline",
+				  id, what);
 		else if (err == -EINVAL)
-			mh_err("memory%" PRIu64
-			       ": %s refused (EINVAL), block still %s",
-			       id, what, mh_block_state_name(st));
+			mh_log_ev(LOG_ERR, &f,
+				  "memory%" PRIu64
+				  ": %s refused (EINVAL), block still %s",
+				  id, what, mh_block_state_name(st));
 		else
-			mh_err("memory%" PRIu64 ": %s failed: %s", id, what,
-			       strerror(-err));
+			mh_log_ev(LOG_ERR, &f,
+				  "memory%" PRIu64 ": %s failed: %s", id, what,
+				  strerror(-err));
 		break;
 	}
 }
@@ -839,12 +904,20 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 		case MH_SCHED_WRITE:
 			write_block(d, &a, now);
 			break;
-		case MH_SCHED_GAVE_UP:
+		case MH_SCHED_GAVE_UP: {
+			struct mh_log_fields f;
+
 			d->counters.failed++;
-			mh_err("memory%" PRIu64
-			       ": cannot build the request: %s",
-			       a.id, strerror(-a.err));
+			mh_metrics_count_failure(&d->metrics.c, a.err);
+			mh_block_fields(&d->inv, a.id,
+					mh_inv_block(&d->inv, a.id),
+					MH_EV_FAILURE, NULL, NULL, &f);
+			mh_log_ev(LOG_ERR, &f,
+				  "memory%" PRIu64
+				  ": cannot build the request: %s",
+				  a.id, strerror(-a.err));
 			break;
+		}
 		default:
 			break;
 		}
@@ -911,6 +984,8 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *ud)
 	n = queue_offline(d);
 	if (n)
 		mh_info("sweep: %zu offline blocks queued", n);
+	/* zoneinfo may have moved without a uevent */
+	mh_daemon_metrics_kick(d);
 	if (d->sched.nr_queued == 0)
 		schedule_save(d);
 	sd_event_source_set_time(s, usec + MH_SWEEP_USEC);
@@ -975,6 +1050,7 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 	if (n)
 		mh_info("reload: %zu offline blocks queued", n);
 	mh_daemon_kick(d);
+	mh_daemon_metrics_kick(d); /* the path or the limits may change */
 	return 0;
 }
 
@@ -1076,6 +1152,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 
 	memset(d, 0, sizeof(*d));
 	d->root.dirfd = -1;
+	/* Under systemd, messages and their fields go to the journal. */
+	mh_log_set_journal_sender(sd_journal_sendv);
 	d->start_usec = now_usec();
 	d->dry_run = o->dry_run;
 	d->exit_status = 0;
@@ -1195,6 +1273,10 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	if (r < 0)
 		mh_warn("control socket: %s; continuing without it",
 			strerror(-r));
+	r = mh_daemon_metrics_start(d);
+	if (r < 0)
+		mh_warn("[metrics] timer: %s; no metrics file", strerror(-r));
+	mh_daemon_metrics_kick(d);
 
 	/* Coldplug: every offline hotplugged block, ascending. */
 	i = queue_offline(d);
@@ -1213,6 +1295,7 @@ int mh_daemon_run(struct mh_daemon *d)
 	}
 	if (d->classification_dirty)
 		mh_scan_save_classification(&d->root, &d->inv);
+	mh_daemon_metrics_flush(d);
 	return d->exit_status;
 }
 
@@ -1223,6 +1306,7 @@ void mh_daemon_free(struct mh_daemon *d)
 	d->queue_timer = sd_event_source_disable_unref(d->queue_timer);
 	d->sweep_timer = sd_event_source_disable_unref(d->sweep_timer);
 	d->save_timer = sd_event_source_disable_unref(d->save_timer);
+	mh_daemon_metrics_stop(d);
 	d->sig_term = sd_event_source_disable_unref(d->sig_term);
 	d->sig_int = sd_event_source_disable_unref(d->sig_int);
 	d->sig_hup = sd_event_source_disable_unref(d->sig_hup);

@@ -58,6 +58,7 @@ struct env {
 	bool notify_running;
 	volatile int ready_seen, notify_stop;
 	char status[256]; /* last STATUS= */
+	bool verbose;	  /* -v: the full numbers of each decision */
 };
 
 static const char *bin_daemon, *bin_minid, *fk_so, *wrapper;
@@ -281,12 +282,14 @@ static bool daemon_alive(struct env *e)
 
 static void daemon_start_bin(struct env *e, const char *bin, bool dry_run)
 {
-	char *args[] = {"--root",
-			e->root,
-			"--config",
-			e->conf,
-			dry_run ? "--dry-run" : NULL,
-			NULL};
+	char *args[] = {"--root", e->root, "--config", e->conf,
+			NULL,	  NULL,	   NULL};
+	int na = 4;
+
+	if (e->verbose)
+		args[na++] = "-v";
+	if (dry_run)
+		args[na++] = "--dry-run";
 	char marker[400];
 
 	e->ready_seen = 0;
@@ -1956,6 +1959,7 @@ static void delegate_mode(void **state)
 	static char st[1 << 16];
 
 	env_init(ep, FK_BASE_Q35_4G, 0, CONF_DEFAULT "mode = delegate\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 192, 0, 1);
 	daemon_start(ep);
 	expect_tree_file(ep, AOB, "online\n");
@@ -2271,6 +2275,7 @@ static void beyond_guard(void **state)
 
 	env_init(ep, FK_BASE_Q35_4G, 0,
 		 CONF_DEFAULT "[guard]\nkernel_free_min = 1G\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
 	set_kernel_free(ep, 0, (40ULL << 20) / 4096);
 	daemon_start(ep);
@@ -2370,6 +2375,7 @@ static void beyond_balloon(void **state)
 
 	env_init(ep, FK_BASE_Q35_4G, 0,
 		 CONF_DEFAULT "balloon_without_compaction = kernel\n");
+	ep->verbose = true; /* the full numbers are checked */
 	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
 	bind_balloon(ep, false);
 	daemon_start(ep);
@@ -2414,6 +2420,86 @@ static void beyond_balloon(void **state)
 	assert_int_equal(log_count(ep, "; WARNING: virtio_balloon is active "
 				       "without balloon compaction"),
 			 16);
+	daemon_stop(ep);
+	env_fini(ep, true);
+}
+
+/*
+ * [metrics] textfile: after an RV1 plug the file (written inside the
+ * root, atomically, mode 0644) shows the layout the tree has, passes
+ * promtool check metrics, and is not rewritten while nothing changes.
+ */
+#define METRICS_DIR "/var/lib/prometheus/node-exporter"
+static void metrics_textfile(void **state)
+{
+	(void)state;
+	struct env *const ep = &g_env;
+	static char text[1 << 16];
+	char path[600], cmd[800], want[200];
+	struct stat st1, st2;
+
+	env_init(ep, FK_BASE_Q35_4G, 0,
+		 CONF_DEFAULT "[metrics]\ntextfile = " METRICS_DIR
+			      "/memhotd.prom\n");
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s" METRICS_DIR "'", ep->root);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s" METRICS_DIR "/memhotd.prom",
+		 ep->root);
+	add_device(ep, FK_DEV_VIRTIO, "virtio0", 48, 256, 0, 1);
+	daemon_start(ep);
+	virtio_plug(ep, 48, 48, 128, 0, NULL);
+	assert_true(wait_settled(ep, 48, 128, NULL, 10000));
+	/* written within a second or so of the last change */
+	uint64_t t0 = now_ms();
+	while (!file_contains(path, "memhotd_onlined_memory_blocks_total{"
+				    "zone=\"Movable\"} 120\n")) {
+		if (now_ms() - t0 > 5000ULL * slow)
+			fail_msg("%s: no 120 Movable blocks after 5 s", path);
+		sleep_ms(50);
+	}
+	sleep_ms(1500); /* the last changes of the plug are in */
+	assert_true(fk_read_file(path, text, sizeof(text)) > 0);
+	static const char *const lines[] = {
+		"memhotd_onlined_memory_blocks_total{zone=\"Normal\"} 8\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"online\",zone=\"Movable\"} 120\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"online\",zone=\"Normal\"} 8\n",
+		"memhotd_device_memory_blocks{device=\"virtio0\",type=\"virtio-"
+		"mem\",node=\"0\",state=\"offline\",zone=\"\"} 0\n",
+		"memhotd_node_movable_bytes{node=\"0\"} 16106127360\n",
+		"memhotd_node_hotplug_kernel_bytes{node=\"0\"} 1073741824\n",
+		"memhotd_pending_memory_blocks 0\n",
+		"memhotd_decisions_total{target=\"movable\",reason=\"fits\"} "
+		"120\n",
+		"memhotd_decision_to_online_seconds_count 128\n",
+		"memhotd_add_to_online_seconds_count 128\n",
+		"memhotd_lost_races_total 0\n",
+		"memhotd_failures_total{errno=\"other\"} 0\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (!strstr(text, lines[i]))
+			fail_msg("metrics file lacks: %s---- file:\n%s",
+				 lines[i], text);
+	/* the ratio's limit for node 0: 301% of KERNEL_EARLY */
+	snprintf(want, sizeof(want),
+		 "memhotd_node_movable_limit_bytes{node=\"0\"} ");
+	assert_non_null(strstr(text, want));
+	/* promtool's lint (Debian's prometheus package) */
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s'", path);
+	if (system(cmd) != 0)
+		fail_msg("promtool check metrics failed on %s", path);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(st1.st_mode & 0777, 0644);
+	/* nothing but the file in the directory (no temporary left) */
+	snprintf(cmd, sizeof(cmd),
+		 "test $(ls -A '%s" METRICS_DIR "' | wc -l) = 1", ep->root);
+	assert_int_equal(system(cmd), 0);
+	/* idle: not rewritten */
+	sleep_ms(2500);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
@@ -2490,6 +2576,7 @@ int main(void)
 		cmocka_unit_test_teardown(crash_ungrouped, teardown),
 		cmocka_unit_test_teardown(crash_dimms, teardown),
 		cmocka_unit_test_teardown(crash_virtio, teardown),
+		cmocka_unit_test_teardown(metrics_textfile, teardown),
 	};
 	return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
 }

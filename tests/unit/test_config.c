@@ -617,6 +617,9 @@ static void test_print_roundtrip(void **state)
 				  "[control]\n"
 				  "group =\n"
 				  "\n"
+				  "[metrics]\n"
+				  "textfile =\n"
+				  "\n"
 				  "[guard]\n"
 				  "kernel_free_min = 0\n");
 	free(text);
@@ -686,7 +689,7 @@ static void test_repo_conf_is_defaults(void **state)
 		o += len;
 		line += len;
 	}
-	assert_int_equal(n_uncommented, 10);
+	assert_int_equal(n_uncommented, 11);
 	mh_config_defaults(&c);
 	if (mh_config_parse_string(out, path, &c, err, sizeof(err))) {
 		print_error("%s\n", err);
@@ -823,7 +826,7 @@ static void test_man_page_keys(void **state)
 		}
 		after_tp = false;
 	}
-	assert_int_equal(nr_doc, 15);
+	assert_int_equal(nr_doc, 16);
 
 	/* every printed key is documented */
 	section[0] = '\0';
@@ -944,7 +947,7 @@ static void test_beyond_keys(void **state)
 		     "balloon_without_compaction");
 	expect_error("[guards]\n", "t.conf:1: unknown section [guards]; "
 				   "allowed: [policy], [control], [kernel], "
-				   "[guard], [rule NAME]");
+				   "[metrics], [guard], [rule NAME]");
 }
 
 static void test_rules_parse(void **state)

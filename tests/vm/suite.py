@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -53,7 +54,7 @@ class Scenario:
     def __init__(self, name, steps, nodes=1, vmems=(), ratio=301, numa_aware=True,
                  expect=None, doc="", stop_memhotd=False, kernels=ALL_KERNELS, cmdline="",
                  nvdimms=(), needs=None, conf="", boot_online=False, ctl=True,
-                 quick=False, ref_steps_nopolicy=None):
+                 quick=False, ref_steps_nopolicy=None, metrics=False):
         self.name, self.steps, self.nodes, self.vmems = name, steps, nodes, list(vmems)
         self.ratio, self.numa_aware, self.expect, self.doc = ratio, numa_aware, expect, doc
         # at the end of the memhotd run: stop memhotd, then memhotctl status must exit 3
@@ -68,6 +69,8 @@ class Scenario:
         # scenario shrinks virtio-mem, which blocks survive depends on the virtio-mem driver
         # (5.10 unplugs zone-unaware), so only the steps before the first shrink compare
         self.ref_steps_nopolicy = ref_steps_nopolicy
+        # memhotd runs: [metrics] textfile; the file is checked after the last step
+        self.metrics = metrics
 
     def is_quick(self, kernel):
         return self.quick is True or (isinstance(self.quick, tuple) and kernel in self.quick)
@@ -117,7 +120,8 @@ def expect_cover_dimms(snaps):
 
 SCENARIOS = [
     Scenario("1node-vmem-0-16g", [("vmem", "vmem0", 16 * G)], vmems=vm1(), expect=expect_rv1,
-             quick=True, doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1)"),
+             quick=True, metrics=True,
+             doc="one node, virtio-mem 0 -> 16 GiB in one request (RV1); [metrics] textfile"),
     Scenario("2node-numa-sequential", [("vmem", "vmem0", 8 * G), ("vmem", "vmem1", 8 * G)],
              nodes=2, vmems=vm2(), numa_aware=True, quick=True,
              doc="two nodes, numa_aware on, vmem0 then vmem1 to 8 GiB (RV2)"),
@@ -203,7 +207,8 @@ MEMHOTD_RATIO = None  # --memhotd-ratio: deliberately mis-configure memhotd (ora
 def conf_text(s):
     ratio = s.ratio if MEMHOTD_RATIO is None else MEMHOTD_RATIO
     return ("[policy]\n%sonline_policy = auto-movable\nauto_movable_ratio = %d\n"
-            "auto_movable_numa_aware = %s\n" % (s.conf, ratio, "true" if s.numa_aware else "false"))
+            "auto_movable_numa_aware = %s\n" % (s.conf, ratio, "true" if s.numa_aware else "false")
+            + ("[metrics]\ntextfile = %s\n" % METRICS_FILE if s.metrics else ""))
 
 
 def kernel_cmdline(s, mode):
@@ -394,6 +399,8 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=Non
     with vm:
         try:
             if mode == "memhotd":
+                if s.metrics:
+                    vm.sh("mkdir -p %s" % os.path.dirname(METRICS_FILE))
                 vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % conf_text(s))
                 if not any(st[0] == "start_memhotd" for st in s.steps):
                     start_memhotd(vm, s)
@@ -431,6 +438,8 @@ def run_mode(s, mode, kernel, initrd, quiesce_timeout, ctl_errors=None, info=Non
                     info["status"] = json.loads(text)
                 except ValueError:
                     info["status"] = None
+                if s.metrics:
+                    ctl_errors += check_metrics(vm, snaps[-1], info["status"])
             if mode == "memhotd" and s.stop_memhotd and s.ctl and CTL_CHECK != "off":
                 stop_memhotd(vm)
                 e = check_memhotctl(vm, s, "memhotd stopped: memhotctl",
@@ -923,6 +932,66 @@ def summary(snap):
         d["off" if st != "online" else ("M" if z == "Movable" else "N")] += 1
     return " ".join("%s:%dM/%dN%s" % (o, d["M"], d["N"], "/%doff" % d["off"] if d["off"] else "")
                     for o, d in sorted(per.items()))
+
+
+METRICS_FILE = "/run/node-exporter/memhotd.prom"
+
+
+def check_metrics(vm, snap, status):
+    """[metrics] textfile after the plug: copied out (metrics.prom in the run directory),
+    `promtool check metrics` on the host, every hot-added block counted by device, state and
+    zone as sysfs shows it, the node numbers as memhotctl --json status has them."""
+    time.sleep(1.5)  # written at most once a second: the last change is in
+    text = vm.sh("cat %s" % METRICS_FILE, check=False, timeout=30)
+    open(os.path.join(vm.dir, "metrics.prom"), "w").write(text)
+    err = []
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                       capture_output=True)
+    if r.returncode != 0:
+        err.append("  promtool check metrics: %s%s" % (r.stdout.strip(), r.stderr.strip()))
+    got = {}
+    for line in text.splitlines():
+        m = re.match(r'^(memhotd_\w+)(?:\{(.*)\})? (\S+)$', line)
+        if m:
+            labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
+            got[(m.group(1), labels)] = float(m.group(3))
+    want = {}
+    blocks, owners = snap[1], snap[2]
+    for b, (st, nd, z, fw) in blocks.items():
+        o = V.owner_of(b, fw, owners)
+        if o == "boot":
+            continue
+        k = (o, "online" if st == "online" else "offline", z if st == "online" else "")
+        want[k] = want.get(k, 0) + 1
+    have = {}
+    for (name, labels), v in got.items():
+        ld = dict(labels)
+        if name == "memhotd_device_memory_blocks" and ld.get("type") != "boot" and v:
+            k = (ld.get("device"), ld.get("state"), ld.get("zone"))
+            have[k] = have.get(k, 0) + int(v)
+    if have != want:
+        err.append("  metrics: blocks by device/state/zone %s, sysfs %s" % (
+            sorted(have.items()), sorted(want.items())))
+    onl = sum(n for (o, st, z), n in want.items() if st == "online" and z == "Movable")
+    v = got.get(("memhotd_onlined_memory_blocks_total", (("zone", "Movable"),)))
+    if v != onl:
+        err.append("  metrics: onlined Movable %s, sysfs %d" % (v, onl))
+    for n in (status or {}).get("nodes") or []:
+        lab = (("node", str(n.get("node"))),)
+        for metric, key in (("memhotd_node_boot_kernel_bytes", "kernel_early"),
+                            ("memhotd_node_movable_bytes", "movable"),
+                            ("memhotd_node_hotplug_kernel_bytes", "hotplugged_kernel"),
+                            ("memhotd_node_movable_limit_bytes", "ratio_limit"),
+                            ("memhotd_node_movable_headroom_bytes", "movable_headroom")):
+            if got.get((metric, lab)) != n.get(key):
+                err.append("  metrics: %s{node=%s} %s, memhotctl status %s" % (
+                    metric, n.get("node"), got.get((metric, lab)), n.get(key)))
+    if not status:
+        err.append("  metrics: no memhotctl status to compare the node numbers with")
+    if got.get(("memhotd_pending_memory_blocks", ())) != 0:
+        err.append("  metrics: pending %s after the plug" % got.get(("memhotd_pending_memory_blocks", ())))
+    V.log("  metrics file: %d samples, %s" % (len(got), "agrees" if not err else "%d errors" % len(err)))
+    return err
 
 
 def kernel_list(text):

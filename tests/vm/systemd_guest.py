@@ -368,6 +368,37 @@ def vmem_size(vm, dev):
     raise V.VMError("%s: no virtio-mem device %s" % (vm.name, dev))
 
 
+# doc/journal.md: the MESSAGE_ID of memhotd's "decision" events.
+JOURNAL_DECISION_ID = "408c86379c3b400db918dc7eb3ba3eba"
+
+
+def check_journal_fields(vm, ck):
+    """Under systemd each decision is a native journal entry with its MESSAGE_ID and the
+    MEMHOTD_* fields (doc/journal.md); at least one names a virtio-mem device."""
+    out = vm.sh("journalctl -b -u memhotd -o json --no-pager MESSAGE_ID=%s | tail -n 400; true"
+                % JOURNAL_DECISION_ID, timeout=60)
+    entries = []
+    for line in out.splitlines():
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            pass
+    good = [e for e in entries
+            if str(e.get("MEMHOTD_BLOCK", "")).isdigit()
+            and e.get("MEMHOTD_EVENT") == "decision"
+            and e.get("MEMHOTD_ZONE") in ("Movable", "Normal", "DMA32", "DMA")
+            and e.get("MEMHOTD_REASON") and str(e.get("MEMHOTD_NODE", "")).isdigit()
+            and re.match(r"memory%s: online_(movable|kernel) \(" % e.get("MEMHOTD_BLOCK"),
+                         str(e.get("MESSAGE", "")))]
+    virtio = [e for e in good if str(e.get("MEMHOTD_DEVICE", "")).startswith("virtio")]
+    ck.check("journal: each decision has MESSAGE_ID and MEMHOTD_BLOCK/ZONE/NODE/REASON fields",
+             entries and len(good) == len(entries) and virtio,
+             "%d decision entries, %d complete, %d of a virtio-mem device; first: %s"
+             % (len(entries), len(good), len(virtio),
+                json.dumps({k: v for k, v in (entries[0] if entries else {}).items()
+                            if k.startswith("MEMHOTD_") or k in ("MESSAGE", "MESSAGE_ID")})))
+
+
 def memhotd_run(kernel, initrd, ck, args):
     """Boots with memhotd as shipped; returns (layouts per step, policy) for the kernel run."""
     vm, st = boot("systemd-memhotd", kernel, initrd, MEMHOTD_CMDLINE)
@@ -457,6 +488,7 @@ def memhotd_run(kernel, initrd, ck, args):
                     do_step(vm, step)
                     vm.wait_quiescent(timeout=args.quiesce_timeout)
                 layouts.append(snapshot(vm))
+            check_journal_fields(vm, ck)
 
             # -- reload --
             vm.sh("mkdir -p /etc/memhotd.conf.d && printf '[policy]\\nauto_movable_ratio = 250\\n' "
