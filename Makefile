@@ -73,6 +73,9 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS) $(HDRS) | $(B)/tests
 $(A)/tests/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(HDRS) | $(A)/tests
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(UNIT_HELPERS) $(LIB_OBJS_ASAN) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# Test-only headers (shared vectors, helpers) are prerequisites too.
+$(UNIT_BINS) $(UNIT_BINS_ASAN): $(wildcard tests/vectors/*.h tests/unit/*.h)
+
 # The scheduler's test links only what it tests: the pure scheduler,
 # inventory and policy (and onliner.o for its back-off schedules, which
 # brings the sysfs layer, its parsers and the logger along).
@@ -89,6 +92,19 @@ $(B)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
 $(A)/tests/test_plan: tests/unit/test_plan.c $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(PLAN_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
+# The groups' test links only the pure core it tests.
+GROUPS_TEST_MODS := core/groups core/inventory core/policy core/rules core/parse
+$(B)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
+# The udev judge's test links only the judge.
+$(B)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(B)/obj/core/udevjudge.o $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(B)/obj/core/udevjudge.o $(CMOCKA_LIBS)
+$(A)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(A)/obj/core/udevjudge.o $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(A)/obj/core/udevjudge.o $(CMOCKA_LIBS)
 
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
@@ -130,7 +146,7 @@ CHECK_TARGETS ?=
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
+FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/vectors/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:
