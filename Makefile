@@ -121,6 +121,8 @@ TEST_MODS_test_render      := ctl/render
 TEST_MODS_test_rules       := core/rules
 TEST_MODS_test_scan        := sys/scan
 TEST_MODS_test_sched       := core/sched
+TEST_MODS_test_groups      := core/groups
+TEST_MODS_test_udevjudge   := core/udevjudge
 test_objs = $(TEST_MODS_$(2):%=$(1)/obj/%.o)
 # ... and the libraries of their layers and those below, in link order.
 LAYER_DEPS_daemon := daemon sys core shared
@@ -144,6 +146,19 @@ $(A)/tests/%: tests/unit/%.c $$(call test_objs,$(A),$$*) $$(call test_libs,$(A),
 
 # The scheduler, inventory and policy (the coldplug benchmark links them).
 SCHED_TEST_MODS := core/sched core/inventory core/policy core/rules core/onliner
+
+# The groups' test links only the pure core it tests.
+GROUPS_TEST_MODS := core/groups core/inventory core/policy core/rules core/parse
+$(B)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(B)/obj/%.o) $(CMOCKA_LIBS)
+$(A)/tests/test_groups: tests/unit/test_groups.c $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -o $@ $< $(GROUPS_TEST_MODS:%=$(A)/obj/%.o) $(CMOCKA_LIBS)
+
+# The udev judge's test links only the judge.
+$(B)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(B)/obj/core/udevjudge.o $(HDRS) | $(B)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(B)/obj/core/udevjudge.o $(CMOCKA_LIBS)
+$(A)/tests/test_udevjudge: tests/unit/test_udevjudge.c $(A)/obj/core/udevjudge.o $(HDRS) | $(A)/tests
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(A)/obj/core/udevjudge.o $(CMOCKA_LIBS)
 
 # Coldplug benchmark (not a test; `make bench` runs it): the scheduler,
 # inventory and policy deciding 1Ki .. 64Ki offline blocks in memory.
@@ -194,7 +209,7 @@ CHECK_TARGETS += layers-check
 check: deps
 	@$(MAKE) --no-print-directory all format-check man-check install-check config-examples-check completion-check systemd-check clang-check unit-check valgrind-check $(CHECK_TARGETS)
 
-FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
+FORMAT_FILES = $(wildcard bench/*.c src/*/*.c include/memhotd/*.h tests/unit/*.c tests/unit/*.h tests/vectors/*.h tests/integration/*.c tests/integration/*.h fuzz/*.c fuzz/*.h)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

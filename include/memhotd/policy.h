@@ -47,7 +47,7 @@ enum mh_online_policy {
 };
 /* "auto-movable", "contig-zones", "movable", "kernel" */
 const char *mh_policy_name(enum mh_online_policy p);
-/* 0 and *out set, or -1 for an unknown name. */
+/* 0 and *out set, or -EINVAL for an unknown name. */
 int mh_policy_from_name(const char *s, enum mh_online_policy *out);
 
 /* [policy] balloon_without_compaction */
@@ -55,7 +55,7 @@ enum mh_balloon_mode {
 	MH_BALLOON_WARN = 0, /* keep the decision, warn in every MOVABLE one */
 	MH_BALLOON_KERNEL,   /* no MOVABLE while such a balloon is active */
 };
-/* "warn", "kernel" */
+/* "warn", "kernel"; from_name: 0 and *out set, or -EINVAL. */
 const char *mh_balloon_mode_name(enum mh_balloon_mode m);
 int mh_balloon_mode_from_name(const char *s, enum mh_balloon_mode *out);
 

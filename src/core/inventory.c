@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "memhotd/inventory.h"
+#include "memhotd/util.h"
 
 /* ---- page size (MH_PAGE_SIZE) ---- */
 
@@ -57,46 +58,29 @@ struct mh_block_table {
 	size_t hint; /* last chunk found */
 };
 
-const char *mh_block_state_name(enum mh_block_state s)
-{
-	switch (s) {
-	case MH_BLOCK_OFFLINE:
-		return "offline";
-	case MH_BLOCK_ONLINE:
-		return "online";
-	case MH_BLOCK_GOING_OFFLINE:
-		return "going-offline";
-	}
-	return "unknown";
-}
+static const char *const block_state_names[] = {
+	[MH_BLOCK_OFFLINE] = "offline",
+	[MH_BLOCK_ONLINE] = "online",
+	[MH_BLOCK_GOING_OFFLINE] = "going-offline",
+};
+MH_STRING_TABLE_TO(, mh_block_state_name, enum mh_block_state,
+		   block_state_names, "unknown")
 
-const char *mh_group_kind_name(enum mh_group_kind k)
-{
-	switch (k) {
-	case MH_GROUP_VIRTIO_MEM:
-		return "virtio-mem";
-	case MH_GROUP_DIMM:
-		return "dimm";
-	case MH_GROUP_DAX:
-		return "dax";
-	}
-	return "unknown";
-}
+static const char *const group_kind_names[] = {
+	[MH_GROUP_VIRTIO_MEM] = "virtio-mem",
+	[MH_GROUP_DIMM] = "dimm",
+	[MH_GROUP_DAX] = "dax",
+};
+MH_STRING_TABLE_TO(, mh_group_kind_name, enum mh_group_kind, group_kind_names,
+		   "unknown")
 
-const char *mh_onliner_name(enum mh_onliner o)
-{
-	switch (o) {
-	case MH_BY_UNKNOWN:
-		return "unknown";
-	case MH_BY_BOOT:
-		return "boot";
-	case MH_BY_MEMHOTD:
-		return "memhotd";
-	case MH_BY_OTHER:
-		return "other";
-	}
-	return "unknown";
-}
+static const char *const onliner_names[] = {
+	[MH_BY_UNKNOWN] = "unknown",
+	[MH_BY_BOOT] = "boot",
+	[MH_BY_MEMHOTD] = "memhotd",
+	[MH_BY_OTHER] = "other",
+};
+MH_STRING_TABLE_TO(, mh_onliner_name, enum mh_onliner, onliner_names, "unknown")
 
 /* ---- block table ---- */
 
@@ -383,15 +367,8 @@ struct mh_block *mh_inv_add_block(struct mh_inventory *inv, uint64_t id,
 	if (!c) {
 		size_t pos = chunk_lower_bound(t, key);
 
-		if (t->nr == t->cap) {
-			size_t ncap = t->cap ? t->cap * 2 : 16;
-			void *p = realloc(t->chunks, ncap * sizeof(*t->chunks));
-
-			if (!p)
-				return NULL;
-			t->chunks = p;
-			t->cap = ncap;
-		}
+		if (MH_GROW(t->chunks, t->cap, t->nr + 1) < 0)
+			return NULL;
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			return NULL;

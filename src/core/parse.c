@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "memhotd/parse.h"
+#include "memhotd/util.h"
 
 static bool is_space(char c)
 {
@@ -300,7 +301,7 @@ int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 	struct mh_iomem io = {0};
 	size_t cap = 0, pos = 0;
 	/* stack[d] = index of the last entry seen at depth d */
-	int *stack = NULL;
+	_cleanup_free_ int *stack = NULL;
 	size_t stack_cap = 0;
 	bool hidden = true;
 	int ret = -EINVAL;
@@ -328,46 +329,24 @@ int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 		e.parent = e.depth ? stack[e.depth - 1] : -1;
 		if (e.start || e.end)
 			hidden = false;
-		if (io.nr == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			void *p;
-
-			if (ncap > (size_t)INT32_MAX) {
-				ret = -E2BIG;
-				goto fail;
-			}
-			p = realloc(io.entries, ncap * sizeof(*io.entries));
-			if (!p) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-			io.entries = p;
-			cap = ncap;
+		/* entries are indexed by int (parent) */
+		if (io.nr >= (size_t)INT32_MAX) {
+			ret = -E2BIG;
+			goto fail;
 		}
-		if (e.depth >= stack_cap) {
-			size_t ncap = stack_cap ? stack_cap * 2 : 8;
-			void *p;
-
-			while (ncap <= e.depth)
-				ncap *= 2;
-			p = realloc(stack, ncap * sizeof(*stack));
-			if (!p) {
-				ret = -ENOMEM;
-				goto fail;
-			}
-			stack = p;
-			stack_cap = ncap;
+		if (MH_GROW(io.entries, cap, io.nr + 1) < 0 ||
+		    MH_GROW(stack, stack_cap, (size_t)e.depth + 1) < 0) {
+			ret = -ENOMEM;
+			goto fail;
 		}
 		stack[e.depth] = (int)io.nr;
 		io.entries[io.nr++] = e;
 	}
 	io.addresses_hidden = io.nr > 0 && hidden;
-	free(stack);
 	*out = io;
 	return 0;
 fail:
-	free(stack);
-	free(io.entries);
+	mh_iomem_free(&io);
 	return ret;
 }
 
@@ -556,15 +535,8 @@ static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
 static int zi_push(struct mh_zoneinfo *zi, size_t *cap,
 		   const struct mh_zoneinfo_zone *z)
 {
-	if (zi->nr == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		void *p = realloc(zi->zones, ncap * sizeof(*zi->zones));
-
-		if (!p)
-			return -ENOMEM;
-		zi->zones = p;
-		*cap = ncap;
-	}
+	if (MH_GROW(zi->zones, *cap, zi->nr + 1) < 0)
+		return -ENOMEM;
 	zi->zones[zi->nr++] = *z;
 	return 0;
 }
@@ -645,7 +617,7 @@ int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
 	*out = zi;
 	return 0;
 fail:
-	free(zi.zones);
+	mh_zoneinfo_free(&zi);
 	return ret;
 }
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "memhotd/policy.h"
+#include "memhotd/util.h"
 
 /* Names ------------------------------------------------------------------ */
 
@@ -39,13 +40,7 @@ static const char *const zone_names[] = {
 	[MH_ZONE_NORMAL] = "Normal",   [MH_ZONE_MOVABLE] = "Movable",
 };
 
-const char *mh_zone_name(enum mh_zone z)
-{
-	if ((unsigned int)z < sizeof(zone_names) / sizeof(zone_names[0]) &&
-	    zone_names[z])
-		return zone_names[z];
-	return "unknown";
-}
+MH_STRING_TABLE_TO(, mh_zone_name, enum mh_zone, zone_names, "unknown")
 
 enum mh_zone mh_zone_from_name(const char *s, size_t len)
 {
@@ -57,7 +52,7 @@ enum mh_zone mh_zone_from_name(const char *s, size_t len)
 
 	if (!s)
 		return MH_ZONE_UNKNOWN;
-	for (size_t i = 0; i < sizeof(parsed) / sizeof(parsed[0]); i++) {
+	for (size_t i = 0; i < MH_ELEMENTSOF(parsed); i++) {
 		const char *n = zone_names[parsed[i]];
 
 		if (strlen(n) == len && memcmp(n, s, len) == 0)
@@ -73,12 +68,9 @@ static const char *const policy_names[] = {
 	[MH_POLICY_KERNEL] = "kernel",
 };
 
-const char *mh_policy_name(enum mh_online_policy p)
-{
-	if ((unsigned int)p < sizeof(policy_names) / sizeof(policy_names[0]))
-		return policy_names[p];
-	return "unknown";
-}
+MH_STRING_TABLE_TO(, mh_policy_name, enum mh_online_policy, policy_names,
+		   "unknown")
+MH_STRING_TABLE_FROM(static, policy_lookup, enum mh_online_policy, policy_names)
 
 /*
  * Exact names; one trailing newline is accepted since the kernel's own
@@ -87,23 +79,19 @@ const char *mh_policy_name(enum mh_online_policy p)
  */
 int mh_policy_from_name(const char *s, enum mh_online_policy *out)
 {
+	char word[32];
 	size_t len;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	len = strlen(s);
 	if (len && s[len - 1] == '\n')
 		len--;
-	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]);
-	     i++) {
-		if (strlen(policy_names[i]) == len &&
-		    memcmp(policy_names[i], s, len) == 0) {
-			if (out)
-				*out = (enum mh_online_policy)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (len >= sizeof(word))
+		return -EINVAL;
+	memcpy(word, s, len);
+	word[len] = '\0';
+	return policy_lookup(word, out);
 }
 
 static const char *const reason_names[] = {
@@ -127,42 +115,17 @@ static const char *const reason_names[] = {
 	[MH_REASON_BALLOON] = "balloon-without-compaction",
 };
 
-const char *mh_reason_name(enum mh_reason r)
-{
-	if ((unsigned int)r < sizeof(reason_names) / sizeof(reason_names[0]) &&
-	    reason_names[r])
-		return reason_names[r];
-	return "unknown";
-}
+MH_STRING_TABLE_TO(, mh_reason_name, enum mh_reason, reason_names, "unknown")
 
 static const char *const balloon_mode_names[] = {
 	[MH_BALLOON_WARN] = "warn",
 	[MH_BALLOON_KERNEL] = "kernel",
 };
 
-const char *mh_balloon_mode_name(enum mh_balloon_mode m)
-{
-	if ((unsigned int)m <
-	    sizeof(balloon_mode_names) / sizeof(balloon_mode_names[0]))
-		return balloon_mode_names[m];
-	return "unknown";
-}
-
-int mh_balloon_mode_from_name(const char *s, enum mh_balloon_mode *out)
-{
-	if (!s)
-		return -1;
-	for (size_t i = 0;
-	     i < sizeof(balloon_mode_names) / sizeof(balloon_mode_names[0]);
-	     i++) {
-		if (!strcmp(s, balloon_mode_names[i])) {
-			if (out)
-				*out = (enum mh_balloon_mode)i;
-			return 0;
-		}
-	}
-	return -1;
-}
+MH_STRING_TABLE_TO(, mh_balloon_mode_name, enum mh_balloon_mode,
+		   balloon_mode_names, "unknown")
+MH_STRING_TABLE_FROM(, mh_balloon_mode_from_name, enum mh_balloon_mode,
+		     balloon_mode_names)
 
 bool mh_vmstat_has_balloon_compaction(const char *vmstat)
 {
@@ -729,19 +692,19 @@ static void explain_reason(struct sbuf *sb, const struct mh_decision *d,
 			      "MOVABLE");
 		break;
 	case MH_REASON_STATIC_HAS_KERNEL:
-		sb_printf(sb, "the device (static group of %llu pages",
+	case MH_REASON_UNIT_HAS_KERNEL: {
+		bool unit = reason == MH_REASON_UNIT_HAS_KERNEL;
+
+		sb_printf(sb, "%s%llu pages",
+			  unit ? "a block of this unit ("
+			       : "the device (static group of ",
 			  (unsigned long long)d->max_pages);
 		sb_mib(sb, d->max_pages, page_size);
-		sb_printf(sb, ") already has memory in a kernel zone; a "
-			      "static group is all-or-nothing");
+		sb_printf(sb, ") %s in a kernel zone; a %s is all-or-nothing",
+			  unit ? "is already online" : "already has memory",
+			  unit ? "unit" : "static group");
 		break;
-	case MH_REASON_UNIT_HAS_KERNEL:
-		sb_printf(sb, "a block of this unit (%llu pages",
-			  (unsigned long long)d->max_pages);
-		sb_mib(sb, d->max_pages, page_size);
-		sb_printf(sb, ") is already online in a kernel zone; a unit "
-			      "is all-or-nothing");
-		break;
+	}
 	case MH_REASON_FITS:
 	case MH_REASON_GLOBAL_NO_EARLY:
 	case MH_REASON_GLOBAL_RATIO:

@@ -489,6 +489,26 @@ static void kernel_policy_text(const struct mh_policy_config *p, char *buf,
 			 mh_policy_name(p->policy));
 }
 
+/*
+ * The cross-check compares memhotd's decision with the kernel's.  Settings
+ * beyond the kernel diverge from it on purpose, so where they decided
+ * (a [rule] with zone = movable/kernel), replaced the policy's decision
+ * (the guard, the balloon setting) or shifted its ratio check ([policy]
+ * kernel_reserve, which the kernel does not know), a different zone is no
+ * disagreement and is not counted.
+ */
+enum verdict { AGREES, DISAGREES, DELIBERATE };
+
+static enum verdict judge(const struct mh_decision *dec, enum mh_zone z)
+{
+	if (mh_onliner_zone_matches(dec->target, z))
+		return AGREES;
+	if ((dec->rule_matched && dec->rule_zone != MH_RULE_AUTO) ||
+	    dec->overridden || dec->reserve_pages)
+		return DELIBERATE;
+	return DISAGREES;
+}
+
 void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 			    const struct mh_decision *dec, const char *expl)
 {
@@ -517,9 +537,24 @@ void mh_kernel_before_write(struct mh_daemon *d, uint64_t id,
 		return;
 	}
 	k->last_checked = id;
-	k->last_checked_result =
-		mh_onliner_zone_matches(dec->target, z) ? 1 : -1;
-	if (mh_onliner_zone_matches(dec->target, z)) {
+	switch (judge(dec, z)) {
+	case DELIBERATE:
+		k->last_checked_result = 0;
+		mh_info("memory%" PRIu64 ": cross-check: the kernel would put "
+			"it in %s; memhotd writes %s on purpose (%s; not "
+			"counted as a disagreement)",
+			id, mh_zone_name(z),
+			mh_onliner_state_string(dec->target),
+			mh_reason_name(dec->reason));
+		return;
+	case AGREES:
+		k->last_checked_result = 1;
+		break;
+	case DISAGREES:
+		k->last_checked_result = -1;
+		break;
+	}
+	if (k->last_checked_result > 0) {
 		k->agreements++;
 		mh_debug("memory%" PRIu64 ": cross-check: the kernel agrees "
 			 "(%s)",
@@ -597,6 +632,7 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 	struct mh_kernel_onlined *e;
 	struct mh_decision dec;
 	enum mh_onliner by;
+	enum verdict v;
 	char expl[768], pol[160];
 	int r;
 
@@ -642,13 +678,23 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 			k->disagreements--;
 	}
 	k->last_checked_result = 0;
-	if (k->mirrored) {
-		if (e->agrees)
+	v = judge(&dec, b->zone);
+	if (k->mirrored && v != DELIBERATE) {
+		if (v == AGREES)
 			k->agreements++;
 		else
 			k->disagreements++;
 	}
-	if (e->agrees) {
+	if (v == DELIBERATE) {
+		mh_info("memory%" PRIu64 ": onlined to %s by the kernel; "
+			"memhotd would write %s on purpose (%s; not counted "
+			"as a disagreement)",
+			id, mh_zone_name(b->zone),
+			mh_onliner_state_string(dec.target),
+			mh_reason_name(dec.reason));
+		return;
+	}
+	if (v == AGREES) {
 		mh_info("memory%" PRIu64 ": onlined to %s by the kernel; "
 			"memhotd's model agrees: %s",
 			id, mh_zone_name(b->zone), expl);

@@ -13,98 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "memhotd/groups.h"
 #include "memhotd/log.h"
 #include "memhotd/parse.h"
 #include "memhotd/scan.h"
+#include "memhotd/util.h"
 
 #define CLASS_FILE MH_RUNTIME_DIR "/classification"
 #define BOOT_ID_MAX 64
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
+/* ---- facts for the groups (groups.c decides) ---- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* ---- /proc/iomem ---- */
-
-/* Lazily loaded /proc/iomem (an unreadable or malformed file is empty)
- * and whether DIMM slots exist, for the duration of one scan. */
-struct iomem_cache {
+/* Lazily gathered group facts (an unreadable or malformed /proc/iomem is
+ * empty) and whether DIMM slots exist, for the duration of one scan. */
+struct facts_cache {
 	bool loaded;
 	struct mh_iomem io;
+	bool *virtio_is_mem; /* per io entry */
+	struct mh_group_facts f;
 	int dimm_slots; /* 0 unknown, 1 yes, -1 no */
 };
 
-static bool dimm_slots(const struct mh_root *r, struct iomem_cache *c)
+static bool dimm_slots(const struct mh_root *r, struct facts_cache *c)
 {
 	if (!c->dimm_slots)
 		c->dimm_slots = mh_sysfs_has_dimm_slots(r) ? 1 : -1;
 	return c->dimm_slots > 0;
-}
-
-static const struct mh_iomem *iomem_get(const struct mh_root *r,
-					struct iomem_cache *c)
-{
-	char *text;
-	size_t len;
-
-	if (c->loaded)
-		return &c->io;
-	c->loaded = true;
-	memset(&c->io, 0, sizeof(c->io));
-	if (mh_read_all(r, "proc/iomem", &text, &len) < 0)
-		return &c->io;
-	if (mh_parse_iomem(text, len, &c->io) < 0)
-		memset(&c->io, 0, sizeof(c->io));
-	free(text);
-	return &c->io;
-}
-
-static void iomem_release(struct iomem_cache *c)
-{
-	if (c->loaded)
-		mh_iomem_free(&c->io);
-	c->loaded = false;
-}
-
-/* ---- groups ---- */
-
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-/*
- * virtio-mem unit size (doc/inputs.md 5.2): one block (SBM) unless
- * bbm_block_size is a power of two larger than the block size (then that)
- * or force_bbm=Y (then the block size: big block = max(device block size,
- * memory block size), the device block size being unknown).
- */
-static uint64_t virtio_unit_pages(const struct mh_root *r,
-				  const struct mh_inventory *inv)
-{
-	char buf[64];
-	ssize_t n;
-
-	n = mh_read_small(r, "sys/module/virtio_mem/parameters/bbm_block_size",
-			  buf, sizeof(buf));
-	if (n > 0) {
-		char *end;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(buf, &end, 0);
-		if (!errno && end != buf && is_pow2(v) &&
-		    v > inv->block_size_bytes)
-			return v / MH_PAGE_SIZE;
-	}
-	return inv->block_pages;
 }
 
 /* sys/bus/virtio/devices/NAME/device is 0x0018, or absent from the tree. */
@@ -123,201 +59,98 @@ static bool virtio_is_mem(const struct mh_root *r, const char *name)
 	return id == 0x18;
 }
 
-static uint64_t round_block_pages(const struct mh_inventory *inv,
-				  uint64_t start, uint64_t end_incl)
+/* virtio_mem.bbm_block_size in bytes, 0 if unset or unreadable. */
+static uint64_t bbm_block_size(const struct mh_root *r)
 {
-	uint64_t bs = inv->block_size_bytes;
-	uint64_t s = (start + bs - 1) / bs * bs;
-	uint64_t e = (end_incl + 1) / bs * bs;
+	char buf[64], *end;
+	unsigned long long v;
+	ssize_t n;
 
-	return e > s ? (e - s) / MH_PAGE_SIZE : 0;
+	n = mh_read_small(r, "sys/module/virtio_mem/parameters/bbm_block_size",
+			  buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	errno = 0;
+	v = strtoull(buf, &end, 0);
+	return errno || end == buf ? 0 : v;
 }
 
-/*
- * The group for iomem entry idx (a virtioN or daxX.Y parent): found by
- * name and refreshed, or created.  -1 if it is not a memory device.
- */
-static ssize_t group_for_entry(const struct mh_root *r,
-			       struct mh_inventory *inv,
-			       const struct mh_iomem *io, size_t idx)
+static const struct mh_group_facts *facts_get(const struct mh_root *r,
+					      const struct mh_inventory *inv,
+					      struct facts_cache *c)
 {
-	const struct mh_iomem_entry *e = &io->entries[idx];
-	uint64_t start = e->start, end = e->end, pages = 0;
-	enum mh_group_kind kind;
-	ssize_t g;
-	size_t i;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
 
-	if (e->kind == MH_IOMEM_VIRTIO) {
-		if (!virtio_is_mem(r, e->name))
-			return -1;
-		kind = MH_GROUP_VIRTIO_MEM;
-		pages = virtio_unit_pages(r, inv);
-	} else if (e->kind == MH_IOMEM_DAX) {
-		kind = MH_GROUP_DAX;
-		/* max_pages: the kmem ranges, whole blocks (all ranges of
-		 * a multi-range device; the region is their hull). */
-		for (i = 0; i < io->nr; i++) {
-			const struct mh_iomem_entry *p = &io->entries[i];
-			uint64_t kmem = 0;
-			size_t j;
-
-			if (p->kind != MH_IOMEM_DAX ||
-			    strcmp(p->name, e->name) != 0)
-				continue;
-			if (p->start < start)
-				start = p->start;
-			if (p->end > end)
-				end = p->end;
-			for (j = i + 1; j < io->nr; j++) {
-				const struct mh_iomem_entry *c =
-					&io->entries[j];
-
-				if (c->depth <= p->depth)
-					break;
-				if (c->parent == (int)i &&
-				    c->kind == MH_IOMEM_SYSTEM_RAM_DRIVER)
-					kmem += round_block_pages(inv, c->start,
-								  c->end);
-			}
-			if (!kmem)
-				kmem = round_block_pages(inv, p->start, p->end);
-			pages += kmem;
-		}
-		if (!pages)
-			return -1;
-	} else {
-		return -1;
+	if (c->loaded)
+		return &c->f;
+	c->loaded = true;
+	memset(&c->io, 0, sizeof(c->io));
+	c->f = (struct mh_group_facts){
+		.io = &c->io,
+		.bbm_block_size = bbm_block_size(r),
+		.block_size = inv->block_size_bytes,
+		.page_size = MH_PAGE_SIZE,
+	};
+	if (mh_read_all(r, "proc/iomem", &text, &len) < 0)
+		return &c->f;
+	if (mh_parse_iomem(text, len, &c->io) < 0) {
+		memset(&c->io, 0, sizeof(c->io));
+		return &c->f;
 	}
-	g = mh_inv_group_find(inv, e->name);
-	if (g >= 0 && inv->groups[g].kind == kind) {
-		inv->groups[g].start_pfn = start / MH_PAGE_SIZE;
-		inv->groups[g].end_pfn = end / MH_PAGE_SIZE + 1;
-		if (kind == MH_GROUP_DAX)
-			inv->gstats[g].max_pages = pages;
-		return g;
-	}
-	if (g >= 0)
-		return -1;
-	g = mh_inv_group_add(inv, e->name, kind, -1, start / MH_PAGE_SIZE,
-			     end / MH_PAGE_SIZE + 1, pages);
-	return g < 0 ? -1 : g;
+	/* Without memory for the device facts every virtioN counts as
+	 * virtio-mem (the facts' NULL). */
+	c->virtio_is_mem = calloc(c->io.nr ? c->io.nr : 1, sizeof(bool));
+	for (size_t i = 0; c->virtio_is_mem && i < c->io.nr; i++)
+		if (c->io.entries[i].kind == MH_IOMEM_VIRTIO)
+			c->virtio_is_mem[i] =
+				virtio_is_mem(r, c->io.entries[i].name);
+	c->f.virtio_is_mem = c->virtio_is_mem;
+	return &c->f;
 }
 
-/* Group of the innermost virtioN/daxX.Y resource holding addr, or -1. */
-static ssize_t group_for_addr(const struct mh_root *r, struct mh_inventory *inv,
-			      const struct mh_iomem *io, uint64_t addr)
+static void facts_release(struct facts_cache *c)
 {
-	int i = mh_iomem_find(io, addr);
-
-	for (; i >= 0; i = io->entries[i].parent) {
-		ssize_t g = group_for_entry(r, inv, io, (size_t)i);
-
-		if (g >= 0)
-			return g;
-	}
-	return -1;
+	if (c->loaded)
+		mh_iomem_free(&c->io);
+	free(c->virtio_is_mem);
+	memset(c, 0, sizeof(*c));
 }
 
-/* doc/inputs.md 4.1 rule 2: inside virtioN, daxX.Y or "System RAM (driver)".
- */
-static bool in_hotplug_resource(const struct mh_iomem *io, uint64_t addr)
-{
-	int i = mh_iomem_find(io, addr);
-
-	for (; i >= 0; i = io->entries[i].parent) {
-		enum mh_iomem_kind k = io->entries[i].kind;
-
-		if (k == MH_IOMEM_VIRTIO || k == MH_IOMEM_DAX ||
-		    k == MH_IOMEM_SYSTEM_RAM_DRIVER)
-			return true;
-	}
-	return false;
-}
-
-/* Top-level "System RAM" resource holding addr, or -1. */
-static int top_system_ram(const struct mh_iomem *io, uint64_t addr)
-{
-	int i = mh_iomem_find(io, addr);
-
-	while (i >= 0 && io->entries[i].parent >= 0)
-		i = io->entries[i].parent;
-	if (i >= 0 && io->entries[i].kind != MH_IOMEM_SYSTEM_RAM)
-		return -1;
-	return i;
-}
-
-static ssize_t dimm_group(const struct mh_root *r, struct mh_inventory *inv,
-			  const struct mh_iomem *io, const struct mh_block *b,
-			  const char *name)
-{
-	uint64_t addr = b->id * inv->block_size_bytes;
-	uint64_t max = 0, start = 0, end = 0;
-	int links = mh_sysfs_dimm_bound_blocks(r, name);
-	int ram = top_system_ram(io, addr);
-	ssize_t g;
-
-	if (ram >= 0) {
-		start = io->entries[ram].start / MH_PAGE_SIZE;
-		end = io->entries[ram].end / MH_PAGE_SIZE + 1;
-		max = end - start;
-	}
-	if (links > 0 && (uint64_t)links * inv->block_pages > max)
-		max = (uint64_t)links * inv->block_pages;
-	if (max < inv->block_pages)
-		max = inv->block_pages;
-	g = mh_inv_group_find(inv, name);
-	if (g >= 0 && inv->groups[g].kind == MH_GROUP_DIMM) {
-		if (max > inv->gstats[g].max_pages)
-			inv->gstats[g].max_pages = max;
-		return g;
-	}
-	if (g >= 0)
-		return -1;
-	g = mh_inv_group_add(inv, name, MH_GROUP_DIMM, b->nid, start, end, max);
-	return g < 0 ? -1 : g;
-}
-
+/* Resolves b's group: iomem first, then (only if needed) the DIMM facts. */
 static int resolve_group(const struct mh_root *r, struct mh_inventory *inv,
-			 struct mh_block *b, struct iomem_cache *ioc)
+			 struct mh_block *b, struct facts_cache *fc)
 {
-	uint64_t addr = b->id * inv->block_size_bytes;
-	char name[MH_GROUP_NAME_MAX];
-	ssize_t g;
+	struct mh_dimm_facts dimm = {0};
+	const struct mh_group_facts *f;
 	int ret;
 
-	if (b->group_resolved)
-		return 0;
-	g = mh_inv_group_by_pfn(inv, b->id * inv->block_pages);
-	if (g < 0)
-		g = group_for_addr(r, inv, iomem_get(r, ioc), addr);
-	if (g >= 0) {
-		mh_inv_set_group(inv, b, g);
-		return 0;
-	}
-	ret = mh_sysfs_block_dimm(r, b->id, name, sizeof(name));
-	if (ret == 0) {
-		g = dimm_group(r, inv, iomem_get(r, ioc), b, name);
-		mh_inv_set_group(inv, b, g);
-		return 0;
-	}
-	/* A DIMM's firmware_node link comes after its last add
-	 * (doc/inputs.md 6.2). */
-	if (ret == -ENOENT && dimm_slots(r, ioc))
-		return -EAGAIN;
-	mh_inv_set_group(inv, b, -1);
-	return 0;
+	/* The known regions first: /proc/iomem only when they fail. */
+	ret = mh_groups_resolve(inv, NULL, b, NULL);
+	if (ret != -ENOENT)
+		return ret;
+	f = facts_get(r, inv, fc);
+	ret = mh_groups_resolve(inv, f, b, NULL);
+	if (ret != -ENOENT)
+		return ret;
+	dimm.link = mh_sysfs_block_dimm(r, b->id, dimm.name, sizeof(dimm.name));
+	if (dimm.link == 0)
+		dimm.bound_blocks = mh_sysfs_dimm_bound_blocks(r, dimm.name);
+	else if (dimm.link == -ENOENT)
+		dimm.slots = dimm_slots(r, fc);
+	return mh_groups_resolve(inv, f, b, &dimm);
 }
 
 int mh_scan_resolve_group(const struct mh_root *r, struct mh_inventory *inv,
 			  struct mh_block *b)
 {
-	struct iomem_cache ioc = {0};
+	struct facts_cache fc = {0};
 	int ret;
 
 	if (!r || !inv || !b)
 		return -EINVAL;
-	ret = resolve_group(r, inv, b, &ioc);
-	iomem_release(&ioc);
+	ret = resolve_group(r, inv, b, &fc);
+	facts_release(&fc);
 	return ret;
 }
 
@@ -400,16 +233,9 @@ int mh_scan_parse_classification(const char *text, size_t len,
 		}
 		if (errno || *end || x.last < x.first)
 			goto bad;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *p = realloc(v, ncap * sizeof(*v));
-
-			if (!p) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap = ncap;
+		if (MH_GROW(v, cap, n + 1) < 0) {
+			free(v);
+			return -ENOMEM;
 		}
 		v[n++] = x;
 	}
@@ -540,19 +366,9 @@ static void save_append(struct save_ctx *s, const char *str)
 
 	if (s->err)
 		return;
-	if (s->len + n + 1 > s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
-		char *p;
-
-		while (ncap < s->len + n + 1)
-			ncap *= 2;
-		p = realloc(s->buf, ncap);
-		if (!p) {
-			s->err = -ENOMEM;
-			return;
-		}
-		s->buf = p;
-		s->cap = ncap;
+	if (MH_GROW(s->buf, s->cap, s->len + n + 1) < 0) {
+		s->err = -ENOMEM;
+		return;
 	}
 	memcpy(s->buf + s->len, str, n + 1);
 	s->len += n;
@@ -658,25 +474,10 @@ int mh_scan_save_classification(const struct mh_root *r,
 
 /* ---- blocks ---- */
 
-/* valid_zones of a block whose state was just read as online. */
-static int read_online_zone(const struct mh_root *r, uint64_t id,
-			    enum mh_zone *z)
-{
-	char path[128], buf[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), MH_SYSFS_MEMORY "/memory%llu/valid_zones",
-		 (unsigned long long)id);
-	n = mh_read_small(r, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return mh_parse_valid_zones_first(buf, (size_t)n, z);
-}
-
 int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 		  uint64_t id, bool hotplugged)
 {
-	struct iomem_cache ioc = {0};
+	struct facts_cache fc = {0};
 	enum mh_block_state s;
 	enum mh_zone z = MH_ZONE_UNKNOWN;
 	struct mh_block *b;
@@ -690,7 +491,7 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 	if (ret < 0)
 		return ret;
 	if (s == MH_BLOCK_ONLINE) {
-		ret = read_online_zone(r, id, &z);
+		ret = mh_sysfs_block_zone(r, id, &z);
 		if (ret == -ENOENT)
 			return -ENOENT;
 		if (ret < 0)
@@ -701,7 +502,7 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 		b = mh_inv_add_block(inv, id, hotplugged);
 		if (!b)
 			return -ENOMEM;
-		b->first_seen_usec = now_usec();
+		b->first_seen_usec = mh_now_usec();
 	}
 	if (b->nid < 0) {
 		const struct mh_block *prev =
@@ -715,8 +516,8 @@ int mh_scan_block(const struct mh_root *r, struct mh_inventory *inv,
 			return ret;
 	}
 	if (!b->group_resolved) {
-		ret = resolve_group(r, inv, b, &ioc);
-		iomem_release(&ioc);
+		ret = resolve_group(r, inv, b, &fc);
+		facts_release(&fc);
 		if (ret < 0 && ret != -EAGAIN)
 			return ret;
 	}
@@ -747,8 +548,8 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 		     bool persist)
 {
 	struct classification cls = {0};
-	struct iomem_cache ioc = {0};
-	const struct mh_iomem *io;
+	struct facts_cache fc = {0};
+	const struct mh_group_facts *f;
 	char boot_id[BOOT_ID_MAX] = "";
 	uint64_t bs, *ids = NULL, now;
 	bool have_cls;
@@ -768,17 +569,17 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 	if (mh_sysfs_boot_id(r, boot_id, sizeof(boot_id)) < 0)
 		boot_id[0] = '\0';
 	have_cls = load_classification(r, boot_id, &cls, persist) == 0;
-	io = iomem_get(r, &ioc);
-	for (i = 0; i < io->nr; i++)
-		group_for_entry(r, inv, io, i);
+	f = facts_get(r, inv, &fc);
+	mh_groups_from_iomem(inv, f);
 	ret = mh_sysfs_list_blocks(r, &ids, &n);
 	if (ret < 0)
 		goto out;
-	now = now_usec();
+	now = mh_now_usec();
 	for (i = 0; i < n; i++) {
 		uint64_t id = ids[i], addr = id * bs;
 		enum mh_block_state s;
 		enum mh_zone z = MH_ZONE_UNKNOWN;
+		struct mh_class_facts cf = {0};
 		struct mh_block *b;
 		bool hot;
 		int nid;
@@ -788,12 +589,14 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 			continue; /* removed under us */
 		if (ret < 0)
 			goto out;
-		if (s == MH_BLOCK_ONLINE && read_online_zone(r, id, &z) < 0)
+		if (s == MH_BLOCK_ONLINE && mh_sysfs_block_zone(r, id, &z) < 0)
 			z = MH_ZONE_UNKNOWN;
-		/* Rules 1, 2 and 4 of doc/inputs.md 4.1 (4: the persisted
-		 * classification). */
-		hot = s == MH_BLOCK_OFFLINE || in_hotplug_resource(io, addr) ||
-		      (have_cls && class_has(&cls, id));
+		/* doc/inputs.md 4.1; rule 3 (DIMM) once the group is known */
+		cf.state = s;
+		cf.in_hotplug_resource =
+			mh_iomem_in_hotplug_resource(f->io, addr);
+		cf.persisted = have_cls && class_has(&cls, id);
+		hot = mh_classify(&cf) != MH_CLASS_EARLY;
 		b = mh_inv_add_block(inv, id, hot);
 		if (!b) {
 			ret = -ENOMEM;
@@ -805,18 +608,17 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 			if (ret < 0)
 				goto out;
 		}
-		ret = resolve_group(r, inv, b, &ioc);
+		ret = resolve_group(r, inv, b, &fc);
 		if (ret < 0 && ret != -EAGAIN)
 			goto out;
 		/* Early memory has no group (and never gets a
 		 * firmware_node in a VM): do not wait for one. */
 		if (ret == -EAGAIN && !hot)
 			mh_inv_set_group(inv, b, -1);
-		/* Rule 3: a block of an ACPI DIMM is hotplugged (in VMs).
-		 * The block is still offline here: accounting-neutral. */
-		if (b->group >= 0 &&
-		    inv->groups[b->group].kind == MH_GROUP_DIMM)
-			b->hotplugged = true;
+		/* The block is still offline here: accounting-neutral. */
+		cf.dimm_member = b->group >= 0 &&
+				 inv->groups[b->group].kind == MH_GROUP_DIMM;
+		b->hotplugged = mh_classify(&cf) != MH_CLASS_EARLY;
 		if (s == MH_BLOCK_ONLINE)
 			mh_inv_set_online(inv, b, z,
 					  b->hotplugged ? MH_BY_UNKNOWN
@@ -831,7 +633,7 @@ static int scan_full(const struct mh_root *r, struct mh_inventory *inv,
 out:
 	free(ids);
 	free(cls.r);
-	iomem_release(&ioc);
+	facts_release(&fc);
 	return ret;
 }
 

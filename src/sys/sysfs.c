@@ -19,6 +19,7 @@
 
 #include "memhotd/parse.h"
 #include "memhotd/sysfs.h"
+#include "memhotd/util.h"
 
 int mh_root_open(struct mh_root *r, const char *path)
 {
@@ -397,17 +398,23 @@ int mh_sysfs_block_size(const struct mh_root *r, uint64_t *bytes)
 	return mh_parse_block_size(buf, (size_t)n, bytes);
 }
 
+/* Reads memoryN/attr into buf: its length, or -errno. */
+static ssize_t read_block_attr(const struct mh_root *r, uint64_t id,
+			       const char *attr, char *buf, size_t len)
+{
+	char path[BLOCK_PATH_MAX];
+
+	block_path(path, sizeof(path), id, attr);
+	return mh_read_small(r, path, buf, len);
+}
+
 int mh_sysfs_block_state(const struct mh_root *r, uint64_t id,
 			 enum mh_block_state *s)
 {
-	char path[BLOCK_PATH_MAX], buf[64];
-	ssize_t n;
+	char buf[64];
+	ssize_t n = read_block_attr(r, id, "state", buf, sizeof(buf));
 
-	block_path(path, sizeof(path), id, "state");
-	n = mh_read_small(r, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return mh_parse_block_state(buf, (size_t)n, s);
+	return n < 0 ? (int)n : mh_parse_block_state(buf, (size_t)n, s);
 }
 
 /* Opens a directory below the root for readdir; NULL and errno set. */
@@ -480,14 +487,10 @@ int mh_sysfs_block_node_hint(const struct mh_root *r, uint64_t id, int hint,
 
 int mh_sysfs_block_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
 {
-	char path[BLOCK_PATH_MAX], buf[128];
-	ssize_t n;
+	char buf[128];
+	ssize_t n = read_block_attr(r, id, "valid_zones", buf, sizeof(buf));
 
-	block_path(path, sizeof(path), id, "valid_zones");
-	n = mh_read_small(r, path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return mh_parse_valid_zones_first(buf, (size_t)n, z);
+	return n < 0 ? (int)n : mh_parse_valid_zones_first(buf, (size_t)n, z);
 }
 
 int mh_sysfs_online_zone(const struct mh_root *r, uint64_t id, enum mh_zone *z)
@@ -527,8 +530,7 @@ int mh_sysfs_block_dimm(const struct mh_root *r, uint64_t id, char *name,
 		return errno == EINVAL ? -ENODEV : -errno;
 	target[n] = '\0';
 	base = base_name(target);
-	block_path(path, sizeof(path), id, "firmware_node/hid");
-	n = mh_read_small(r, path, buf, sizeof(buf));
+	n = read_block_attr(r, id, "firmware_node/hid", buf, sizeof(buf));
 	if (n >= 0) {
 		char hid[32];
 
@@ -622,17 +624,10 @@ int mh_sysfs_list_blocks(const struct mh_root *r, uint64_t **ids, size_t *n)
 		if (de->d_name[0] != 'm' ||
 		    mh_parse_memory_name(de->d_name, &id) < 0)
 			continue;
-		if (nr == cap) {
-			size_t ncap = cap ? cap * 2 : 256;
-			void *p = realloc(v, ncap * sizeof(*v));
-
-			if (!p) {
-				closedir(d);
-				free(v);
-				return -ENOMEM;
-			}
-			v = p;
-			cap = ncap;
+		if (MH_GROW(v, cap, nr + 1) < 0) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
 		}
 		v[nr++] = id;
 	}

@@ -10,7 +10,7 @@
 
 INTEG_DIR  := tests/integration
 INTEG_B    := $(B)/integ
-INTEG_HDRS := $(INTEG_DIR)/fk.h
+INTEG_HDRS := $(INTEG_DIR)/fk.h tests/vectors/policy.h
 INTEG_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -O1 -g
 INTEG_VALGRIND_FILTERS ?= errno_injection enobufs_overflow delegate_mode \
 	metrics_textfile

@@ -8,11 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "memhotd/plan.h"
+
+#include "../vectors/policy.h"
 
 #define BS (128ULL << 20)
 #define GIB_PAGES 262144ULL
@@ -108,6 +111,82 @@ static void test_plan_ratio_bites(void **state)
 	mh_inv_free(&seq);
 	mh_plan_free(&p);
 	mh_inv_free(&inv);
+}
+
+/* A shared vector's starting point: its nodes, its devices' groups and
+ * all their blocks offline (plan order is ascending block id). */
+static void vector_inv(struct mh_inventory *inv, const struct tv *v)
+{
+	mh_set_page_size(4096);
+	assert_int_equal(mh_inv_init(inv, BS), 0);
+	for (unsigned int n = 0; n < v->nr_nodes; n++) {
+		assert_int_equal(mh_inv_ensure_node(inv, (int)n), 0);
+		mh_inv_calibrate(inv, (int)n, v->ke[n], 0, 0);
+	}
+	for (size_t k = 0; k < tv_nr_devs(v); k++) {
+		const struct tv_dev *t = &v->dev[k];
+		uint64_t bp = inv->block_pages, start = t->first * bp;
+		ssize_t g = -1;
+		char name[16];
+
+		/* the plan decides in block order: devices must ascend */
+		assert_true(k == 0 || t->first >= v->dev[k - 1].first +
+							  v->dev[k - 1].plug);
+		snprintf(name, sizeof(name), "dev%zu", k);
+		if (t->kind == 'v')
+			g = mh_inv_group_add(
+				inv, name, MH_GROUP_VIRTIO_MEM, t->nid, start,
+				start + t->plug * bp, t->unit * bp);
+		else if (t->kind == 'd')
+			g = mh_inv_group_add(inv, name, MH_GROUP_DIMM, t->nid,
+					     start, start + t->plug * bp,
+					     t->plug * bp);
+		if (t->kind != 'u')
+			assert_true(g >= 0);
+		for (uint64_t id = t->first; id < t->first + t->plug; id++) {
+			struct mh_block *b = mh_inv_add_block(inv, id, true);
+
+			assert_non_null(b);
+			assert_int_equal(mh_inv_set_node(inv, b, t->nid), 0);
+			mh_inv_set_group(inv, b, g);
+		}
+	}
+}
+
+/* The shared vectors (tests/vectors/policy.h) through the pure plan. */
+static void test_plan_shared_vectors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < TV_NR_POLICY; i++) {
+		const struct tv *v = &tv_policy[i];
+		struct mh_policy_config pc = policy();
+		struct mh_plan_input in = {.policy = &pc};
+		struct mh_inventory inv;
+		struct mh_plan p;
+		static char got[TV_MAX_BLOCKS + 1], want[TV_MAX_BLOCKS + 1];
+		size_t off = 0, wn = 0;
+
+		pc.ratio = v->ratio;
+		pc.numa_aware = v->numa_aware;
+		vector_inv(&inv, v);
+		assert_int_equal(mh_plan_run(&inv, &in, &p), 0);
+		layout(&p, got);
+		for (size_t k = 0; k < tv_nr_devs(v); k++) {
+			size_t n = tv_expand(v->dev[k].layout, want + wn,
+					     TV_MAX_BLOCKS - wn);
+
+			assert_int_equal(n, v->dev[k].plug);
+			wn += n;
+		}
+		want[wn] = '\0';
+		if (p.nr_steps != wn || strcmp(got, want))
+			fail_msg("%s: plan %s\n  want %s", v->name, got, want);
+		for (size_t k = 0; k < p.nr_steps; k++)
+			off += p.steps[k].skip != MH_PLAN_DECIDED;
+		assert_int_equal(off, 0);
+		mh_plan_free(&p);
+		mh_inv_free(&inv);
+	}
 }
 
 static bool leave_50(void *ctx, uint64_t id)
@@ -319,6 +398,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_ratio_bites),
+		cmocka_unit_test(test_plan_shared_vectors),
 		cmocka_unit_test(test_plan_skips),
 		cmocka_unit_test(test_plan_empty),
 		cmocka_unit_test(test_plan_parse_add),
