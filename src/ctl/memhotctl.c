@@ -133,19 +133,39 @@ static int call(struct ctl *c, const char *method, json_object *params,
 	return 1;
 }
 
-static int cmd_status(struct ctl *c)
+typedef int (*render_fn)(FILE *out, json_object *reply,
+			 const struct mh_render_opts *o);
+
+/*
+ * Call a method and show its reply: as JSON or through its renderer.
+ * Takes params (NULL for none); NULL as params from a failed json-c
+ * constructor is refused here, not sent as "no parameters".
+ */
+static int show(struct ctl *c, const char *method, json_object *params,
+		bool want_params, render_fn render)
 {
 	json_object *o = NULL;
-	int r = call(c, "io.memhotd.GetStatus", NULL, &o);
+	int r;
 
+	if (want_params && !params) {
+		fprintf(stderr, "memhotctl: %s\n", strerror(ENOMEM));
+		return 1;
+	}
+	r = call(c, method, params, &o);
+	json_object_put(params);
 	if (r)
 		return r;
 	if (c->json)
 		print_json(o);
 	else
-		mh_render_status(stdout, o, &c->ro);
+		render(stdout, o, &c->ro);
 	json_object_put(o);
 	return 0;
+}
+
+static int cmd_status(struct ctl *c)
+{
+	return show(c, "io.memhotd.GetStatus", NULL, false, mh_render_status);
 }
 
 /* blocks without the daemon: what sysfs shows, decisions unknown. */
@@ -228,9 +248,8 @@ static int cmd_blocks(struct ctl *c)
 
 static int cmd_explain(struct ctl *c, const char *arg)
 {
-	json_object *o = NULL, *p;
+	json_object *p, *v;
 	uint64_t id;
-	int r;
 
 	if (mh_parse_block_arg(arg, &id) < 0) {
 		fprintf(stderr,
@@ -240,44 +259,43 @@ static int cmd_explain(struct ctl *c, const char *arg)
 		return EXIT_USAGE;
 	}
 	p = json_object_new_object();
-	json_object_object_add(p, "block", json_object_new_uint64(id));
-	r = call(c, "io.memhotd.Explain", p, &o);
-	json_object_put(p);
-	if (r)
-		return r;
-	if (c->json)
-		print_json(o);
-	else
-		mh_render_explain(stdout, o, &c->ro);
-	json_object_put(o);
-	return 0;
+	v = json_object_new_uint64(id);
+	if (!p || !v || json_object_object_add(p, "block", v) < 0) {
+		json_object_put(v);
+		json_object_put(p);
+		p = NULL;
+	}
+	return show(c, "io.memhotd.Explain", p, true, mh_render_explain);
+}
+
+/* {"add": ["virtio0:8G", ...]}, or NULL when out of memory. */
+static json_object *plan_params(const struct ctl *c)
+{
+	json_object *a = json_object_new_array(), *p;
+
+	for (size_t i = 0; a && i < c->nr_adds; i++) {
+		json_object *s = json_object_new_string(c->adds[i]);
+
+		if (!s || json_object_array_add(a, s) < 0) {
+			json_object_put(s);
+			json_object_put(a);
+			a = NULL;
+		}
+	}
+	p = a ? json_object_new_object() : NULL;
+	if (!p || json_object_object_add(p, "add", a) < 0) {
+		json_object_put(a);
+		json_object_put(p);
+		return NULL;
+	}
+	return p;
 }
 
 static int cmd_plan(struct ctl *c)
 {
-	json_object *o = NULL, *p = NULL;
-	int r;
-
-	if (c->nr_adds) {
-		json_object *a = json_object_new_array();
-
-		for (size_t i = 0; i < c->nr_adds; i++)
-			json_object_array_add(
-				a, json_object_new_string(c->adds[i]));
-		p = json_object_new_object();
-		json_object_object_add(p, "add", a);
-	}
-	r = call(c, "io.memhotd.Plan", p, &o);
-	json_object_put(p);
-
-	if (r)
-		return r;
-	if (c->json)
-		print_json(o);
-	else
-		mh_render_plan(stdout, o, &c->ro);
-	json_object_put(o);
-	return 0;
+	if (!c->nr_adds)
+		return show(c, "io.memhotd.Plan", NULL, false, mh_render_plan);
+	return show(c, "io.memhotd.Plan", plan_params(c), true, mh_render_plan);
 }
 
 static int cmd_reload(struct ctl *c)

@@ -552,6 +552,17 @@ static void test_memhotctl_binary(void **state)
 	assert_int_equal(run_ctl(f, &out, NULL, "plan", NULL), 0);
 	assert_non_null(strstr(out, "8 to Movable, 0 to a kernel zone"));
 	free(out);
+	/* what-if: the parameters reach the daemon, in order */
+	assert_int_equal(
+		run_ctl(f, &out, NULL, "plan", "--add", "virtio0:1G", NULL), 0);
+	assert_non_null(strstr(out, "virtio0"));
+	assert_null(strstr(out, "8 to Movable, 0 to a kernel zone"));
+	free(out);
+	assert_int_equal(
+		run_ctl(f, &out, &err, "plan", "--add", "nosuch:1G", NULL), 1);
+	assert_non_null(strstr(err, "nosuch"));
+	free(out);
+	free(err);
 	assert_int_equal(run_ctl(f, &out, NULL, "reload", NULL), 0);
 	assert_non_null(strstr(out, "reloaded "));
 	free(out);
