@@ -15,13 +15,11 @@
 #include <unistd.h>
 
 #include "memhotd/client.h"
+#include "memhotd/util.h"
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(mh_now_usec() / 1000);
 }
 
 static int wait_fd(int fd, short events, int64_t deadline)

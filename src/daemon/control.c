@@ -5,6 +5,7 @@
  */
 #include "memhotd/control.h"
 #include "memhotd/log.h"
+#include "memhotd/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,13 +135,8 @@ static uint64_t ev_now(const struct mh_control *ctl)
 {
 	uint64_t now = 0;
 
-	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000 +
-		      (uint64_t)ts.tv_nsec / 1000;
-	}
+	if (sd_event_now(ctl->event, CLOCK_MONOTONIC, &now) < 0)
+		now = mh_now_usec();
 	return now;
 }
 

@@ -13,14 +13,7 @@
 #include "memhotd/control.h"
 #include "memhotd/daemon.h"
 #include "memhotd/report.h"
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "memhotd/util.h"
 
 void mh_daemon_report_view(const struct mh_daemon *d, struct mh_report_view *v)
 {
@@ -61,7 +54,7 @@ static void m_status(void *ud, const struct mh_control_peer *peer,
 	(void)params;
 	mh_daemon_report_view(d, &v);
 	reply_json(reply,
-		   mh_report_status(&d->inv, &d->config, &v, mono_usec()));
+		   mh_report_status(&d->inv, &d->config, &v, mh_now_usec()));
 }
 
 static void m_blocks(void *ud, const struct mh_control_peer *peer,

@@ -12,20 +12,13 @@
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
 #include "memhotd/metrics.h"
+#include "memhotd/util.h"
 
 #define MH_METRICS_INTERVAL_USEC (1000ULL * 1000)
 
 #ifndef MEMHOTD_VERSION
 #define MEMHOTD_VERSION "unknown"
 #endif
-
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void metrics_write(struct mh_daemon *d)
 {
@@ -43,7 +36,7 @@ static void metrics_write(struct mh_daemon *d)
 	size_t len = 0;
 	int r;
 
-	m->last_usec = mono_usec();
+	m->last_usec = mh_now_usec();
 	if (!path[0])
 		return;
 	r = mh_metrics_collect(&d->inv, &d->config.policy, &s);

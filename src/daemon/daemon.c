@@ -33,6 +33,7 @@
 #include "memhotd/scan.h"
 #include "memhotd/sched.h"
 #include "memhotd/uevent.h"
+#include "memhotd/util.h"
 
 /* Actions per loop iteration before yielding to signals and clients. */
 #define MH_BATCH 64
@@ -52,14 +53,6 @@
 /* A state write slower than this probably slept on device_hotplug_lock
  * (the virtio-mem write hold in sched.c exists to avoid that). */
 #define MH_SLOW_WRITE_USEC 5000ULL
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Forget everything about a block that is gone (never carry state across
  * a removal). */
@@ -108,7 +101,7 @@ static void notify_status(struct mh_daemon *d)
 	static char last[256];
 	static uint64_t last_usec;
 	char line[256], msg[300];
-	uint64_t now = now_usec();
+	uint64_t now = mh_now_usec();
 
 	if (d->ready_sent && d->sched.nr_queued > 0 &&
 	    now - last_usec < 500 * 1000)
@@ -157,7 +150,7 @@ static void handle_add(struct mh_daemon *d, uint64_t id)
 		mh_kernel_block_onlined(d, id); /* kernel auto-online */
 		return;
 	}
-	r = mh_sched_added(&d->sched, id, now_usec());
+	r = mh_sched_added(&d->sched, id, mh_now_usec());
 	if (r > 0)
 		mh_debug("memory%" PRIu64 ": added, queued", id);
 	else if (r < 0)
@@ -205,7 +198,7 @@ static void handle_online(struct mh_daemon *d, uint64_t id)
 	was = mh_sched_state_of(&d->sched, id, NULL);
 	mh_inv_set_online(&d->inv, b, z, MH_BY_OTHER);
 	mh_kernel_block_onlined(d, id);
-	if (mh_sched_onlined(&d->sched, id, now_usec())) {
+	if (mh_sched_onlined(&d->sched, id, mh_now_usec())) {
 		d->counters.lost_races++;
 		d->metrics.c.lost_races++;
 		mh_block_fields(&d->inv, id, b, MH_EV_LOST_RACE,
@@ -242,7 +235,7 @@ static void handle_offline(struct mh_daemon *d, uint64_t id)
 	mh_inv_set_offline(&d->inv, b);
 	/* Never answer an offline by onlining (removal, or the kernel's own
 	 * rollback). */
-	if (mh_sched_offlined(&d->sched, id, now_usec()) < 0)
+	if (mh_sched_offlined(&d->sched, id, mh_now_usec()) < 0)
 		mh_err("memory%" PRIu64 ": out of memory", id);
 	mh_info("memory%" PRIu64 ": offlined by someone else; left offline",
 		id);
@@ -319,7 +312,7 @@ static int queue_cb(struct mh_block *b, void *ctx)
  * offlined by someone else, not failed recently): ascending ids. */
 static size_t queue_offline(struct mh_daemon *d)
 {
-	struct queue_ctx q = {.d = d, .now = now_usec()};
+	struct queue_ctx q = {.d = d, .now = mh_now_usec()};
 
 	mh_inv_for_each_block(&d->inv, queue_cb, &q);
 	if (q.queued)
@@ -361,7 +354,7 @@ static int carry_cb(struct mh_block *nb, void *ctx)
 		nb->onlined_by = MH_BY_OTHER; /* a missed online event */
 	else if (ob->state == MH_BLOCK_ONLINE && nb->state == MH_BLOCK_OFFLINE)
 		/* A missed offline event. */
-		mh_sched_offlined(&c->d->sched, nb->id, now_usec());
+		mh_sched_offlined(&c->d->sched, nb->id, mh_now_usec());
 	return 0;
 }
 
@@ -392,7 +385,7 @@ int mh_daemon_rescan(struct mh_daemon *d)
 	mh_inv_free(&old);
 	/* Records of vanished blocks go; the rest are filed again under
 	 * their devices, whose indexes may have changed. */
-	r = mh_sched_rebuild(&d->sched, now_usec());
+	r = mh_sched_rebuild(&d->sched, mh_now_usec());
 	if (r < 0)
 		mh_err("rescan: %s", strerror(-r));
 	d->counters.rescans++;
@@ -740,9 +733,9 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 	mh_kernel_before_write(d, id, dec, expl);
 	if (!d->dry_run) {
 		save_before_write(d, b);
-		t0 = now_usec();
+		t0 = mh_now_usec();
 		err = mh_onliner_write(&d->root, id, dec->target);
-		t0 = now_usec() - t0;
+		t0 = mh_now_usec() - t0;
 		if (t0 > MH_SLOW_WRITE_USEC) {
 			d->slow_writes++;
 			mh_debug("memory%" PRIu64 ": state write took %" PRIu64
@@ -789,12 +782,12 @@ static void write_block(struct mh_daemon *d, const struct mh_sched_action *a,
 				 expl);
 			d->metrics.c.onlined[z < MH_METRICS_NR_ZONES ? z : 0]++;
 			mh_histogram_observe(&d->metrics.c.decision_to_online,
-					     now_usec() - now);
+					     mh_now_usec() - now);
 			if (b && b->first_seen_usec &&
-			    b->first_seen_usec <= now_usec())
+			    b->first_seen_usec <= mh_now_usec())
 				mh_histogram_observe(
 					&d->metrics.c.add_to_online,
-					now_usec() - b->first_seen_usec);
+					mh_now_usec() - b->first_seen_usec);
 		}
 		mh_inv_set_online(&d->inv, b, z, MH_BY_MEMHOTD);
 		mh_inv_set_decision(&d->inv, b, dec);
@@ -892,7 +885,7 @@ static void schedule_save(struct mh_daemon *d)
 	    on != SD_EVENT_OFF)
 		return;
 	sd_event_source_set_time(d->save_timer,
-				 now_usec() + MH_SAVE_DELAY_USEC);
+				 mh_now_usec() + MH_SAVE_DELAY_USEC);
 	sd_event_source_set_enabled(d->save_timer, SD_EVENT_ONESHOT);
 }
 
@@ -955,7 +948,7 @@ static void process_queue(struct mh_daemon *d, size_t budget)
 				mh_warn("recalibration from proc/zoneinfo: %s",
 					strerror(-r));
 		}
-		now = now_usec();
+		now = mh_now_usec();
 		/* A reload replaces the configuration: sizes in pages of this
 		 * system (doc/policy.md 9). */
 		d->config.policy.page_size = MH_PAGE_SIZE;
@@ -1224,7 +1217,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	d->root.dirfd = -1;
 	/* Under systemd, messages and their fields go to the journal. */
 	mh_log_set_journal_sender(sd_journal_sendv);
-	d->start_usec = now_usec();
+	d->start_usec = mh_now_usec();
 	d->dry_run = o->dry_run;
 	d->exit_status = 0;
 	d->config_missing_ok = !o->config_path;
@@ -1311,7 +1304,7 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	for (i = 0; i < d->nr_competitors; i++)
 		mh_warn("competing onliner: %s", d->competitors[i]);
 
-	now = now_usec();
+	now = mh_now_usec();
 	r = sd_event_add_time(d->event, &d->queue_timer, CLOCK_MONOTONIC,
 			      UINT64_MAX, 1, on_queue_timer, d);
 	if (r >= 0) {
