@@ -135,7 +135,9 @@ def capture(name, kernel, initrd):
             open(os.path.join(dest, fn), "w").write(text)
         import json
         meta = {"description": s["desc"], "kernel_package": kernel["deb"],
-                "qemu_args": open(os.path.join(vm.dir, "qemu-args.txt")).read().strip(),
+                # paths relative to the checkout, so the record names nothing outside it
+                "qemu_args": open(os.path.join(vm.dir, "qemu-args.txt")).read().strip()
+                .replace(V.REPO + os.sep, ""),
                 "query-memory-devices": devs}
         open(os.path.join(dest, "meta.json"), "w").write(json.dumps(meta, indent=1) + "\n")
     V.log("captured", name)
