@@ -1,6 +1,6 @@
 """Real-guest scenarios for what memhotd does beyond the kernel's auto-movable policy
 (README "Beyond the kernel", memhotd.conf(5)): the boot-memory reserve, [rule] sections,
-the zone-imbalance guard and what-if planning.  suite.py adds scenarios(S) to its list; each one's `custom`
+the zone-imbalance guard, the balloon setting and what-if planning.  suite.py adds scenarios(S) to its list; each one's `custom`
 function runs its own guests and returns (error lines, set of differing blocks), so the
 suite's per-kernel summary and `N passed, N failed` line count them like any other.
 
@@ -16,6 +16,10 @@ suite's per-kernel summary and `N passed, N failed` line count them like any oth
                         must plug all of it, leave nothing offline, no OOM kill, no panic.
   beyond-plan           `memhotctl plan --add virtio0:2G --add dimm:2G@0` (with kernel_reserve),
                         then the same plugs for real: the prediction must be what happened.
+  beyond-balloon        2 GiB guest with virtio-balloon inflated by 256 MiB, memhotd with
+                        `balloon_without_compaction = kernel`, 2 GiB of virtio-mem: 6.1 has
+                        balloon compaction, so status must show the balloon as migratable (as
+                        /proc/vmstat says), no warning, and the layout the policy arithmetic's.
   beyond-guard-kernel   the same pressure with the kernel's own auto-movable policy onlining;
                         a record (stall / OOM kill / panic / ok), not a pass/fail, and only with
                         --records (make check-vm): a stall costs a bounded wait per level.
@@ -574,6 +578,106 @@ def run_plan(S, s, K, kern, initrd_k, initrd_m, a):
 
 
 # --------------------------------------------------------------------------
+# beyond-balloon
+# --------------------------------------------------------------------------
+
+BALLOON_BOOT = 2 * G
+BALLOON_TARGET = BALLOON_BOOT - 256 * MIB
+BALLOON_CONF = "balloon_without_compaction = kernel\n"
+
+LOAD_BALLOON = r"""
+for m in $(cat /lib/modules/balloon.list); do
+	[ -d /sys/module/$m ] || insmod /lib/modules/$m.ko || exit 1
+done
+i=0
+while [ -z "$(ls /sys/bus/virtio/drivers/virtio_balloon 2>/dev/null | grep '^virtio')" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i+1))
+done
+ls /sys/bus/virtio/drivers/virtio_balloon
+"""
+
+
+def run_balloon(S, s, K, kern, initrd_k, initrd_m, a):
+    """A 2 GiB guest with a virtio-balloon device: virtio_balloon is loaded and the balloon
+    inflated by 256 MiB over QMP (`balloon`), then memhotd starts with
+    `balloon_without_compaction = kernel` and virtio-mem grows to 2 GiB (16 blocks).  Debian's
+    6.1 has CONFIG_BALLOON_COMPACTION=y: virtio_balloon's pages migrate, so memhotd must
+    report the balloon as bound with compaction (kernel_compaction as /proc/vmstat's
+    balloon_migrate says), not warn, and place the blocks as the kernel's policy does (the
+    arithmetic: all 16 MOVABLE) -- the setting changes nothing for such a balloon."""
+    kernel = kern[K]
+    err = []
+    steps = s.steps
+    nblocks = 2 * G // V.BLOCK
+    vm = V.VM("%s/%s-memhotd" % (kernel["key"], s.name), kernel, initrd_m[K],
+              boot_mem=BALLOON_BOOT, vmems=[dict(id="vmem0", node=0, size=4 * G)],
+              cmdline=MEMHOTD_CMDLINE, timeout=300,
+              devices=["virtio-balloon-pci,id=balloon0"])
+    with vm:
+        try:
+            bound = vm.sh(LOAD_BALLOON, timeout=60).split()
+            if not any(x.startswith("virtio") for x in bound):
+                raise S.Failure("virtio_balloon bound no device: %s" % bound)
+            vm.qmp("balloon", value=BALLOON_TARGET)
+            end = time.monotonic() + 60
+            while True:
+                actual = vm.qmp("query-balloon")["actual"]
+                if actual <= BALLOON_TARGET:
+                    break
+                if time.monotonic() > end:
+                    raise S.Failure("balloon not inflated after 60 s: actual %d MiB, target "
+                                    "%d MiB" % (actual // MIB, BALLOON_TARGET // MIB))
+                time.sleep(0.5)
+            V.log("  balloon inflated: guest has %d MiB of %d MiB" % (actual // MIB,
+                                                                    BALLOON_BOOT // MIB))
+            vmstat = vm.sh("cat /proc/vmstat")
+            has_migrate = bool(re.search(r"^balloon_migrate \d+", vmstat, re.M))
+            infl = re.search(r"^balloon_inflate (\d+)", vmstat, re.M)
+            ke = kernel_early_pages(vm)
+            start_memhotd(S, vm, POLICY_CONF + BALLOON_CONF)
+            snaps = run_steps(S, s, vm, "memhotd", steps, a.quiesce_timeout)
+            status = ctl_json(vm, "status")
+            log = vm.sh("cat /var/log/memhotd.log", check=False, timeout=30)
+            still = vm.qmp("query-balloon")["actual"]
+        finally:
+            S.save_guest_state(vm, "memhotd")
+    lay = dev_layout(snaps[-1], "virtio0")
+    want = model_vmem(ke, nblocks)
+    V.log("  /proc/vmstat: balloon_migrate %s, balloon_inflate %s" % (
+        "present" if has_migrate else "absent", infl.group(1) if infl else None))
+    V.log("  virtio0 memhotd %s, model %s" % (lay, want))
+    b = ((status or {}).get("daemon") or {}).get("balloon") if isinstance(status, dict) else None
+    V.log("  memhotctl status balloon: %s" % json.dumps(b))
+    if not has_migrate:
+        err.append("  /proc/vmstat has no balloon_migrate: this kernel lacks balloon compaction, "
+                   "the scenario is about one that has it")
+    if not infl or int(infl.group(1)) == 0 or still > BALLOON_TARGET:
+        err.append("  the balloon is not inflated (balloon_inflate %s, QEMU actual %d MiB)"
+                   % (infl.group(1) if infl else None, still // MIB))
+    if not isinstance(b, dict):
+        err.append("  memhotctl --json status has no daemon.balloon object")
+    else:
+        expect = dict(active=True, driver="virtio_balloon", kernel_compaction=has_migrate,
+                      compaction=True, movable_risk=False, mode="kernel")
+        for k, v in expect.items():
+            if b.get(k) != v:
+                err.append("  memhotctl status balloon.%s = %r, expected %r" % (k, b.get(k), v))
+    if "without balloon compaction" in log:
+        err.append("  memhotd warned about a balloon without compaction:\n    " + "\n    ".join(
+            l for l in log.splitlines() if "balloon" in l)[:800])
+    if not re.search(r"balloon \(start-up\): virtio_balloon bound, balloon compaction", log):
+        err.append("  memhotd's log lacks the start-up line for the bound balloon")
+    bad = set()
+    if lay != want:
+        err.append("  virtio0 %s, the kernel's policy arithmetic says %s" % (lay, want))
+        bad = set(owners_of(snaps[-1]).get("virtio0", []))
+    if "M" not in want:
+        err.append("  the model puts nothing in MOVABLE (%s): the scenario no longer shows that "
+                   "the setting leaves MOVABLE alone" % want)
+    return err, bad
+
+
+# --------------------------------------------------------------------------
 
 def scenarios(S):
     """The Scenario objects suite.py adds (6.1 only: they are about memhotd's own settings,
@@ -598,6 +702,9 @@ def scenarios(S):
         sc("beyond-plan", run_plan, [("vmem", "vmem0", 2 * G), ("dimm", "dimm0", 2 * G, 0)],
            "memhotctl plan --add virtio0:2G --add dimm:2G@0 (kernel_reserve = 1G), then the "
            "plugs: prediction == what happened"),
+        sc("beyond-balloon", run_balloon, [("vmem", "vmem0", 2 * G)],
+           "2 GiB guest, virtio-balloon inflated by 256 MiB, balloon_without_compaction = kernel,"
+           " 2 GiB virtio-mem: balloon shown with compaction, no warning, layout = the policy"),
         sc("beyond-guard-kernel", run_guard_kernel, [],
            "the same pressure with the kernel's own auto-movable policy (a record; --records)",
            needs="records"),

@@ -68,6 +68,8 @@ BASE_MODULES = ["virtio_pci", "virtio_mem"]
 REQUIRED_MODULES = ["virtio_mem"]
 # NVDIMM -> devdax -> kmem, loaded by the dax scenarios only
 DAX_MODULES = ["nfit", "nd_pmem", "dax_pmem", "device_dax", "kmem"]
+# virtio_balloon, loaded by the balloon scenario only (lib/modules/balloon.list)
+BALLOON_MODULES = ["virtio_balloon"]
 
 
 def _vkey(name):
@@ -247,6 +249,7 @@ def get_kernel(ver=DEFAULT_KERNEL):
     if os.path.exists(stamp):
         k = json.load(open(stamp))
         if k.get("key") == ver and os.path.exists(k["vmlinux"]) and \
+                "balloon_modules" in k and \
                 all(os.path.exists(p) for p in k["modules"].values()):
             return k
     deb = os.environ.get("MEMHOTD_VM_KERNEL_DEB_" + ver.replace(".", "_"))
@@ -291,6 +294,9 @@ def get_kernel(ver=DEFAULT_KERNEL):
     dax, dmods = _resolve_modules(kroot[0], DAX_MODULES, (), moddir)
     mods.update(dmods)
     dax = [m for m in dax if m not in base]
+    bal, bmods = _resolve_modules(kroot[0], BALLOON_MODULES, (), moddir)
+    mods.update(bmods)
+    bal = [m for m in bal if m not in base]
     shutil.copyfile(glob.glob(os.path.join(root, "boot", "config-*"))[0],
                     os.path.join(kcache, "config-" + version))
     # the Debian changelog (which upstream fixes the package has), kept for the record
@@ -301,7 +307,7 @@ def get_kernel(ver=DEFAULT_KERNEL):
         shutil.copyfile(cl[0], changelog)
     shutil.rmtree(root, ignore_errors=True)
     k = {"key": ver, "version": version, "vmlinux": vmlinux, "modules": mods,
-         "base_modules": base, "dax_modules": dax, "deb": os.path.basename(deb),
+         "base_modules": base, "dax_modules": dax, "balloon_modules": bal, "deb": os.path.basename(deb),
          "changelog": changelog}
     json.dump(k, open(stamp, "w"), indent=1)
     return k
@@ -458,6 +464,8 @@ def build_initramfs(kernel, dest, extra_files=None):
         " ".join(kernel["base_modules"]) + "\n")
     open(os.path.join(stage, "lib/modules/dax.list"), "w").write(
         " ".join(kernel.get("dax_modules", [])) + "\n")
+    open(os.path.join(stage, "lib/modules/balloon.list"), "w").write(
+        " ".join(kernel.get("balloon_modules", [])) + "\n")
 
     def put(path, content, mode=0o755):
         p = os.path.join(stage, path.lstrip("/"))
@@ -542,15 +550,18 @@ class VM:
     vmems: list of dicts {id, node, size (max, bytes), requested (bytes)}.
     nvdimms: list of dicts {id, node, size (bytes)}: emulated NVDIMMs (machine nvdimm=on),
     each backed by a file in the run's directory.
+    devices: extra QEMU -device arguments (e.g. "virtio-balloon-pci,id=balloon0").
     cmdline: extra kernel command line."""
 
     def __init__(self, name, kernel, initrd, nodes=1, boot_mem=4 * GIB, vmems=(),
-                 cmdline="", timeout=600, smp=2, dimm_slots=8, maxmem=64 * GIB, nvdimms=()):
+                 cmdline="", timeout=600, smp=2, dimm_slots=8, maxmem=64 * GIB, nvdimms=(),
+                 devices=()):
         self.name, self.kernel, self.initrd = name, kernel, initrd
         self.nodes, self.boot_mem, self.vmems = nodes, boot_mem, list(vmems)
         self.cmdline, self.timeout, self.smp = cmdline, timeout, smp
         self.dimm_slots, self.maxmem = dimm_slots, maxmem
         self.nvdimms = list(nvdimms)
+        self.devices = list(devices)
         self.dir = os.path.join(OUT, name)
         shutil.rmtree(self.dir, ignore_errors=True)
         os.makedirs(self.dir)
@@ -595,6 +606,8 @@ class VM:
             a += ["-object", "memory-backend-file,id=mem-%s,share=on,mem-path=%s,size=%dM"
                   % (v["id"], path, v["size"] // MIB),
                   "-device", "nvdimm,id=%s,memdev=mem-%s,node=%d" % (v["id"], v["id"], v.get("node", 0))]
+        for d in self.devices:
+            a += ["-device", d]
         return a
 
     def start(self, attempts=3, ready_timeout=60):
