@@ -16,10 +16,11 @@ suite's per-kernel summary and `N passed, N failed` line count them like any oth
                         must plug all of it, leave nothing offline, no OOM kill, no panic.
   beyond-plan           `memhotctl plan --add virtio0:2G --add dimm:2G@0` (with kernel_reserve),
                         then the same plugs for real: the prediction must be what happened.
-  beyond-balloon        2 GiB guest with virtio-balloon inflated by 256 MiB, memhotd with
-                        `balloon_without_compaction = kernel`, 2 GiB of virtio-mem: 6.1 has
-                        balloon compaction, so status must show the balloon as migratable (as
-                        /proc/vmstat says), no warning, and the layout the policy arithmetic's.
+  beyond-balloon        2 GiB guests with virtio-balloon inflated by 256 MiB, 2 GiB of
+                        virtio-mem: the kernel's run and memhotd with
+                        `balloon_without_compaction = kernel`.  6.1 has balloon compaction, so
+                        status must show the balloon as migratable (as /proc/vmstat says), no
+                        warning, and the layout the kernel's (and the policy arithmetic's).
   beyond-guard-kernel   the same pressure with the kernel's own auto-movable policy onlining;
                         a record (stall / OOM kill / panic / ok), not a pass/fail, and only with
                         --records (make check-vm): a stall costs a bounded wait per level.
@@ -597,51 +598,72 @@ ls /sys/bus/virtio/drivers/virtio_balloon
 """
 
 
+def inflate_balloon(S, vm):
+    """Loads virtio_balloon, inflates the balloon to BALLOON_TARGET over QMP and waits until
+    the guest has given the pages (query-balloon); returns QEMU's `actual`."""
+    bound = vm.sh(LOAD_BALLOON, timeout=60).split()
+    if not any(x.startswith("virtio") for x in bound):
+        raise S.Failure("virtio_balloon bound no device: %s" % bound)
+    vm.qmp("balloon", value=BALLOON_TARGET)
+    end = time.monotonic() + 60
+    while True:
+        actual = vm.qmp("query-balloon")["actual"]
+        if actual <= BALLOON_TARGET:
+            return actual
+        if time.monotonic() > end:
+            raise S.Failure("balloon not inflated after 60 s: actual %d MiB, target %d MiB"
+                            % (actual // MIB, BALLOON_TARGET // MIB))
+        time.sleep(0.5)
+
+
 def run_balloon(S, s, K, kern, initrd_k, initrd_m, a):
-    """A 2 GiB guest with a virtio-balloon device: virtio_balloon is loaded and the balloon
-    inflated by 256 MiB over QMP (`balloon`), then memhotd starts with
-    `balloon_without_compaction = kernel` and virtio-mem grows to 2 GiB (16 blocks).  Debian's
-    6.1 has CONFIG_BALLOON_COMPACTION=y: virtio_balloon's pages migrate, so memhotd must
-    report the balloon as bound with compaction (kernel_compaction as /proc/vmstat's
-    balloon_migrate says), not warn, and place the blocks as the kernel's policy does (the
-    arithmetic: all 16 MOVABLE) -- the setting changes nothing for such a balloon."""
+    """Two 2 GiB guests with a virtio-balloon device: virtio_balloon is loaded and the
+    balloon inflated by 256 MiB over QMP (`balloon`), then virtio-mem grows to 2 GiB (16
+    blocks), onlined by the kernel's auto-movable policy in one, by memhotd with
+    `balloon_without_compaction = kernel` in the other.  Debian's 6.1 has
+    CONFIG_BALLOON_COMPACTION=y: virtio_balloon's pages migrate, so memhotd must report the
+    balloon as bound with compaction (kernel_compaction as /proc/vmstat's balloon_migrate
+    says), not warn, and place the blocks as the kernel did, block for block, and as the
+    arithmetic says (all 16 MOVABLE) -- the setting changes nothing for such a balloon."""
     kernel = kern[K]
     err = []
     steps = s.steps
     nblocks = 2 * G // V.BLOCK
-    vm = V.VM("%s/%s-memhotd" % (kernel["key"], s.name), kernel, initrd_m[K],
-              boot_mem=BALLOON_BOOT, vmems=[dict(id="vmem0", node=0, size=4 * G)],
-              cmdline=MEMHOTD_CMDLINE, timeout=300,
-              devices=["virtio-balloon-pci,id=balloon0"])
-    with vm:
-        try:
-            bound = vm.sh(LOAD_BALLOON, timeout=60).split()
-            if not any(x.startswith("virtio") for x in bound):
-                raise S.Failure("virtio_balloon bound no device: %s" % bound)
-            vm.qmp("balloon", value=BALLOON_TARGET)
-            end = time.monotonic() + 60
-            while True:
-                actual = vm.qmp("query-balloon")["actual"]
-                if actual <= BALLOON_TARGET:
-                    break
-                if time.monotonic() > end:
-                    raise S.Failure("balloon not inflated after 60 s: actual %d MiB, target "
-                                    "%d MiB" % (actual // MIB, BALLOON_TARGET // MIB))
-                time.sleep(0.5)
-            V.log("  balloon inflated: guest has %d MiB of %d MiB" % (actual // MIB,
-                                                                    BALLOON_BOOT // MIB))
-            vmstat = vm.sh("cat /proc/vmstat")
-            has_migrate = bool(re.search(r"^balloon_migrate \d+", vmstat, re.M))
-            infl = re.search(r"^balloon_inflate (\d+)", vmstat, re.M)
-            ke = kernel_early_pages(vm)
-            start_memhotd(S, vm, POLICY_CONF + BALLOON_CONF)
-            snaps = run_steps(S, s, vm, "memhotd", steps, a.quiesce_timeout)
-            status = ctl_json(vm, "status")
-            log = vm.sh("cat /var/log/memhotd.log", check=False, timeout=30)
-            still = vm.qmp("query-balloon")["actual"]
-        finally:
-            S.save_guest_state(vm, "memhotd")
-    lay = dev_layout(snaps[-1], "virtio0")
+    runs = (("kernel", initrd_k[K], KERNEL_POLICY_CMDLINE),
+            ("memhotd", initrd_m[K], MEMHOTD_CMDLINE))
+    snaps, vmstat, still = {}, {}, {}
+    status = log = ke = None
+    for mode, initrd, cmdline in runs:
+        vm = V.VM("%s/%s-%s" % (kernel["key"], s.name, mode), kernel, initrd,
+                  boot_mem=BALLOON_BOOT, vmems=[dict(id="vmem0", node=0, size=4 * G)],
+                  cmdline=cmdline, timeout=300, devices=["virtio-balloon-pci,id=balloon0"])
+        with vm:
+            try:
+                actual = inflate_balloon(S, vm)
+                V.log("  %s: balloon inflated, the guest has %d MiB of %d MiB"
+                      % (mode, actual // MIB, BALLOON_BOOT // MIB))
+                vmstat[mode] = vm.sh("cat /proc/vmstat")
+                if mode == "memhotd":
+                    ke = kernel_early_pages(vm)
+                    start_memhotd(S, vm, POLICY_CONF + BALLOON_CONF)
+                snaps[mode] = run_steps(S, s, vm, mode, steps, a.quiesce_timeout)
+                if mode == "memhotd":
+                    status = ctl_json(vm, "status")
+                    log = vm.sh("cat /var/log/memhotd.log", check=False, timeout=30)
+                still[mode] = vm.qmp("query-balloon")["actual"]
+            finally:
+                S.save_guest_state(vm, mode)
+    for mode in vmstat:
+        infl = re.search(r"^balloon_inflate (\d+)", vmstat[mode], re.M)
+        if not infl or int(infl.group(1)) == 0 or still[mode] > BALLOON_TARGET:
+            err.append("  %s: the balloon is not inflated (balloon_inflate %s, QEMU actual "
+                       "%d MiB)" % (mode, infl.group(1) if infl else None, still[mode] // MIB))
+    e, bad = S.compare(s, snaps["kernel"], snaps["memhotd"])
+    err += e
+    V.log("  virtio0 kernel  %s" % dev_layout(snaps["kernel"][-1], "virtio0"))
+    has_migrate = bool(re.search(r"^balloon_migrate \d+", vmstat["memhotd"], re.M))
+    infl = re.search(r"^balloon_inflate (\d+)", vmstat["memhotd"], re.M)
+    lay = dev_layout(snaps["memhotd"][-1], "virtio0")
     want = model_vmem(ke, nblocks)
     V.log("  /proc/vmstat: balloon_migrate %s, balloon_inflate %s" % (
         "present" if has_migrate else "absent", infl.group(1) if infl else None))
@@ -651,9 +673,6 @@ def run_balloon(S, s, K, kern, initrd_k, initrd_m, a):
     if not has_migrate:
         err.append("  /proc/vmstat has no balloon_migrate: this kernel lacks balloon compaction, "
                    "the scenario is about one that has it")
-    if not infl or int(infl.group(1)) == 0 or still > BALLOON_TARGET:
-        err.append("  the balloon is not inflated (balloon_inflate %s, QEMU actual %d MiB)"
-                   % (infl.group(1) if infl else None, still // MIB))
     if not isinstance(b, dict):
         err.append("  memhotctl --json status has no daemon.balloon object")
     else:
@@ -667,10 +686,9 @@ def run_balloon(S, s, K, kern, initrd_k, initrd_m, a):
             l for l in log.splitlines() if "balloon" in l)[:800])
     if not re.search(r"balloon \(start-up\): virtio_balloon bound, balloon compaction", log):
         err.append("  memhotd's log lacks the start-up line for the bound balloon")
-    bad = set()
     if lay != want:
         err.append("  virtio0 %s, the kernel's policy arithmetic says %s" % (lay, want))
-        bad = set(owners_of(snaps[-1]).get("virtio0", []))
+        bad |= set(owners_of(snaps["memhotd"][-1]).get("virtio0", []))
     if "M" not in want:
         err.append("  the model puts nothing in MOVABLE (%s): the scenario no longer shows that "
                    "the setting leaves MOVABLE alone" % want)
@@ -703,8 +721,8 @@ def scenarios(S):
            "memhotctl plan --add virtio0:2G --add dimm:2G@0 (kernel_reserve = 1G), then the "
            "plugs: prediction == what happened"),
         sc("beyond-balloon", run_balloon, [("vmem", "vmem0", 2 * G)],
-           "2 GiB guest, virtio-balloon inflated by 256 MiB, balloon_without_compaction = kernel,"
-           " 2 GiB virtio-mem: balloon shown with compaction, no warning, layout = the policy"),
+           "2 GiB guests, virtio-balloon inflated by 256 MiB, 2 GiB virtio-mem: kernel and memhotd "
+           "with balloon_without_compaction = kernel (compaction shown, no warning, = kernel)"),
         sc("beyond-guard-kernel", run_guard_kernel, [],
            "the same pressure with the kernel's own auto-movable policy (a record; --records)",
            needs="records"),
