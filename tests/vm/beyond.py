@@ -1,6 +1,7 @@
 """Real-guest scenarios for what memhotd does beyond the kernel's auto-movable policy
 (README "Beyond the kernel", memhotd.conf(5)): the boot-memory reserve, [rule] sections,
-the zone-imbalance guard, the balloon setting and what-if planning.  suite.py adds scenarios(S) to its list; each one's `custom`
+the zone-imbalance guard, the balloon setting and what-if planning.  suite.py adds
+scenarios(S) to its list; each one's `custom`
 function runs its own guests and returns (error lines, set of differing blocks), so the
 suite's per-kernel summary and `N passed, N failed` line count them like any other.
 
@@ -591,10 +592,11 @@ for m in $(cat /lib/modules/balloon.list); do
 	[ -d /sys/module/$m ] || insmod /lib/modules/$m.ko || exit 1
 done
 i=0
-while [ -z "$(ls /sys/bus/virtio/drivers/virtio_balloon 2>/dev/null | grep '^virtio')" ] && [ $i -lt 100 ]; do
+D=/sys/bus/virtio/drivers/virtio_balloon
+while [ -z "$(ls $D 2>/dev/null | grep '^virtio')" ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i+1))
 done
-ls /sys/bus/virtio/drivers/virtio_balloon
+ls $D
 """
 
 

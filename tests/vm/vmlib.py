@@ -307,7 +307,8 @@ def get_kernel(ver=DEFAULT_KERNEL):
         shutil.copyfile(cl[0], changelog)
     shutil.rmtree(root, ignore_errors=True)
     k = {"key": ver, "version": version, "vmlinux": vmlinux, "modules": mods,
-         "base_modules": base, "dax_modules": dax, "balloon_modules": bal, "deb": os.path.basename(deb),
+         "base_modules": base, "dax_modules": dax, "balloon_modules": bal,
+         "deb": os.path.basename(deb),
          "changelog": changelog}
     json.dump(k, open(stamp, "w"), indent=1)
     return k
