@@ -613,17 +613,23 @@ class VM:
 
     def start(self, attempts=3, ready_timeout=60):
         """Boots; a guest that does not reach its agent in ready_timeout seconds (normally
-        3-8 s; rarely a TCG boot hangs before userspace) is killed and booted again."""
+        3-8 s; rarely a TCG boot hangs before userspace) or whose kernel dies before it (6.12
+        under TCG rarely oopses in early boot: int3 in sched_clock_cpu, then QEMU exits and
+        the command channel closes) is killed and booted again.  Nothing of memhotd runs
+        before the agent answers, so a retry hides no memhotd failure."""
         for i in range(attempts):
             try:
                 return self._start(ready_timeout)
             except BaseException as e:
-                if not isinstance(e, VMError) or "did not answer (@@READY)" not in str(e) \
-                        or i == attempts - 1:
+                boot_failed = isinstance(e, VMError) and (
+                    "did not answer (@@READY)" in str(e) or "command channel closed" in str(e)
+                    or ": qemu exited (rc" in str(e))
+                if not boot_failed or i == attempts - 1:
                     self.stop()  # __exit__ does not run when __enter__ raises
                     raise
-                log("%s: boot %d hung before userspace; console kept as console-hung%d.log; "
-                    "booting again" % (self.name, i + 1, i + 1))
+                log("%s: boot %d %s before userspace; console kept as console-hung%d.log; "
+                    "booting again" % (self.name, i + 1,
+                                       "hung" if "@@READY" in str(e) else "died", i + 1))
                 self.stop()
                 os.rename(self.console, os.path.join(self.dir, "console-hung%d.log" % (i + 1)))
                 for s in ("qmp.sock", "cmd.sock"):
