@@ -69,25 +69,9 @@ def start_memhotd(S, vm, conf):
 def kernel_early_pages(vm, nid=0):
     """KERNEL_EARLY of node nid as the kernel's policy counts it before any hotplug:
     present pages of the kernel zones minus CMA (zoneinfo)."""
-    zi = zoneinfo_nodes(vm.sh("cat /proc/zoneinfo"))
+    zi = V.parse_zoneinfo(vm.sh("cat /proc/zoneinfo"))
     return sum(z.get("present", 0) - z.get("cma", 0)
                for name, z in zi.get(nid, {}).items() if name in KERNEL_ZONES)
-
-
-def zoneinfo_nodes(text):
-    """{node: {zone: {"present", "cma", "free": pages}}} (first occurrence of each key)."""
-    res, cur = {}, None
-    for line in text.splitlines():
-        m = re.match(r"^Node (\d+), zone\s+(\S+)", line)
-        if m:
-            cur = res.setdefault(int(m.group(1)), {}).setdefault(m.group(2), {})
-            continue
-        f = line.split()
-        if cur is not None and len(f) == 2 and f[0] in ("present", "cma"):
-            cur.setdefault(f[0], int(f[1]))
-        elif cur is not None and len(f) == 3 and f[:2] == ["pages", "free"]:
-            cur.setdefault("free", int(f[2]))
-    return res
 
 
 def model_vmem(ke_pages, nblocks, reserve_pages=0, ratio=RATIO):
@@ -363,7 +347,7 @@ def pressure_run(S, kernel, initrd, name, mode, level_mib):
             start_memhotd(S, vm, POLICY_CONF + GUARD_CONF)
         t = time.monotonic()
         mi = _meminfo(vm.sh(HOG % (level_mib * 1024), timeout=180))
-        zi = zoneinfo_nodes(vm.sh("cat /proc/zoneinfo"))
+        zi = V.parse_zoneinfo(vm.sh("cat /proc/zoneinfo"))
         rec.update(hog_s=round(time.monotonic() - t, 1),
                    mem_available_kib=mi.get("MemAvailable"), mem_free_kib=mi.get("MemFree"),
                    shmem_kib=mi.get("Shmem"),

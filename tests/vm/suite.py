@@ -523,20 +523,6 @@ def guest_bundle(vm, items):
     return out, err
 
 
-def parse_zoneinfo(text):
-    """{node: {zone: {"present": pages, "cma": pages}}} (first occurrence of each key)."""
-    res, cur = {}, None
-    for line in text.splitlines():
-        m = re.match(r"^Node (\d+), zone\s+(\S+)", line)
-        if m:
-            cur = res.setdefault(int(m.group(1)), {}).setdefault(m.group(2), {})
-            continue
-        f = line.split()
-        if cur is not None and len(f) == 2 and f[0] in ("present", "cma", "spanned"):
-            cur.setdefault(f[0], int(f[1]))
-    return res
-
-
 def parse_memdump(text):
     res = {}
     for line in text.splitlines():
@@ -633,7 +619,7 @@ def check_memhotctl(vm, s, where, explain, daemon_running=True):
     bs = int(out["bs"][1].strip(), 16)
     mem = parse_memdump(out["memdump"][1])
     owners = V.iomem_owners(out["iomem"][1])
-    zi = parse_zoneinfo(out["zoneinfo"][1])
+    zi = V.parse_zoneinfo(out["zoneinfo"][1])
     node = {b: (None if v[1] == "-" else int(v[1])) for b, v in mem.items()}
     owner = {b: V.owner_of(b, v[3], owners) for b, v in mem.items()}
     zone = {b: (v[2] if v[0] == "online" else None) for b, v in mem.items()}

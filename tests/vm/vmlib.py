@@ -930,3 +930,20 @@ def owner_of(block, fw, owners, block_size=BLOCK):
         if s <= a <= e:
             return n
     return "boot"
+
+
+def parse_zoneinfo(text):
+    """{node: {zone: {"present", "spanned", "cma", "free": pages}}} from /proc/zoneinfo
+    (first occurrence of each key in a zone)."""
+    res, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^Node (\d+), zone\s+(\S+)", line)
+        if m:
+            cur = res.setdefault(int(m.group(1)), {}).setdefault(m.group(2), {})
+            continue
+        f = line.split()
+        if cur is not None and len(f) == 2 and f[0] in ("present", "cma", "spanned"):
+            cur.setdefault(f[0], int(f[1]))
+        elif cur is not None and len(f) == 3 and f[:2] == ["pages", "free"]:
+            cur.setdefault("free", int(f[2]))
+    return res
