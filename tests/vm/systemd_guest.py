@@ -883,6 +883,16 @@ def plug_bench_size(args, kernel, initrd, gib):
     ref = modes[0]
     same = len(layouts) == len(modes) and not any(
         diff_layout(layouts[m], layouts[ref]) for m in modes)
+    for m in modes:
+        zones = [z for st, z in layouts[m].values()]
+        bad = diff_layout(layouts[m], layouts[ref])
+        print("%s layout: %d Movable / %d other online / %d offline blocks%s%s"
+              % (m, zones.count("Movable"), sum(1 for st, z in layouts[m].values()
+                                                 if st == "online" and z != "Movable"),
+                 sum(1 for st, z in layouts[m].values() if st != "online"),
+                 "; differs between its runs" if m + " differs between runs" in layouts else "",
+                 "; %d blocks differ from %s (first: %s)" % (len(bad), ref, bad[0])
+                 if bad else ""))
     med = {m: statistics.median(res[m]) for m in modes}
     load = open("/proc/loadavg").read().split()[:3]
     print("systemd guest, %d GiB virtio-mem plug, medians of %d (host load %s at start, %s at "
