@@ -6,6 +6,7 @@
  * buffers.  Malformed input yields -EINVAL.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,14 +426,22 @@ static int zi_header(const char *s, size_t len, struct mh_zoneinfo_zone *z)
 static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 			 unsigned int *seen)
 {
+#define ZI_KEY(k, bit, f)                                                      \
+	{                                                                      \
+		k, bit, offsetof(struct mh_zoneinfo_zone, f)                   \
+	}
 	static const struct {
 		const char *key;
 		unsigned int bit;
+		size_t off; /* of its uint64_t in the zone */
 	} keys[] = {
-		{"spanned", ZI_SPANNED},      {"present", ZI_PRESENT},
-		{"managed", ZI_MANAGED},      {"cma", ZI_CMA},
-		{"start_pfn:", ZI_START_PFN},
+		ZI_KEY("spanned", ZI_SPANNED, spanned),
+		ZI_KEY("present", ZI_PRESENT, present),
+		ZI_KEY("managed", ZI_MANAGED, managed),
+		ZI_KEY("cma", ZI_CMA, cma),
+		ZI_KEY("start_pfn:", ZI_START_PFN, start_pfn),
 	};
+#undef ZI_KEY
 	size_t i = 0, start, k;
 	uint64_t v;
 
@@ -441,7 +450,7 @@ static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 	start = i;
 	while (i < len && !is_space(s[i]))
 		i++;
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+	for (k = 0; k < MH_ELEMENTSOF(keys); k++) {
 		if (!word_is(s + start, i - start, keys[k].key))
 			continue;
 		while (i < len && (s[i] == ' ' || s[i] == '\t'))
@@ -451,23 +460,7 @@ static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 		if (*seen & keys[k].bit)
 			return -EINVAL;
 		*seen |= keys[k].bit;
-		switch (keys[k].bit) {
-		case ZI_SPANNED:
-			z->spanned = v;
-			break;
-		case ZI_PRESENT:
-			z->present = v;
-			break;
-		case ZI_MANAGED:
-			z->managed = v;
-			break;
-		case ZI_CMA:
-			z->cma = v;
-			break;
-		default:
-			z->start_pfn = v;
-			break;
-		}
+		memcpy((char *)z + keys[k].off, &v, sizeof(v));
 		return 0;
 	}
 	return 0; /* every other statistic is ignored */
