@@ -7,7 +7,7 @@
  *   - one growth helper, MH_GROW (0 or -ENOMEM, never a lost buffer);
  *   - one clock, mh_now_usec (CLOCK_MONOTONIC);
  *   - enum <-> name tables, MH_STRING_TABLE;
- *   - a message into a caller's buffer, mh_msgf.
+ *   - a message into a caller's buffer, mh_msgf, mh_appendf.
  * Errors are 0/-errno throughout.
  */
 #ifndef MEMHOTD_UTIL_H
@@ -146,6 +146,25 @@ mh_msgf(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * printf at buf + *n, as far as len allows; *n grows by what printf
+ * would write, so that after a run of appends it is the length the whole
+ * text has (as snprintf returns), and buf holds its first len - 1 bytes.
+ */
+__attribute__((format(printf, 4, 5))) static inline void
+mh_appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(*n < len ? buf + *n : NULL, *n < len ? len - *n : 0, fmt,
+		      ap);
+	va_end(ap);
+	if (w > 0)
+		*n += (size_t)w;
 }
 
 #endif

@@ -238,22 +238,6 @@ static const char *cfg_show(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* snprintf at buf + *n, never past len; *n grows by what was written. */
-__attribute__((format(printf, 4, 5))) static void
-cfg_append(char *buf, size_t len, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (*n >= len)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(buf + *n, len - *n, fmt, ap);
-	va_end(ap);
-	if (r > 0)
-		*n = *n + (size_t)r < len ? *n + (size_t)r : len - 1;
-}
-
 /* "rule" and a blank (the name is checked by cfg_rule_header). */
 static bool cfg_is_rule_section(const char *s, size_t len)
 {
@@ -280,7 +264,7 @@ static const char *cfg_section_list(char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < MH_ELEMENTSOF(cfg_sections); i++)
-		cfg_append(buf, len, &n, "%s[%s%s]", i ? ", " : "",
+		mh_appendf(buf, len, &n, "%s[%s%s]", i ? ", " : "",
 			   cfg_sections[i].name,
 			   strcmp(cfg_sections[i].name, CFG_RULE) ? ""
 								  : " NAME");
@@ -840,7 +824,7 @@ static void cfg_unknown_key(struct cfg_parse *p, const char *section,
 			hint = cfg_sections[i].hint_misplaced;
 	for (size_t i = 0; i < NR_CFG_KEYS; i++) {
 		if (!strcmp(cfg_keys[i].section, ksec))
-			cfg_append(list, sizeof(list), &n, "%s%s",
+			mh_appendf(list, sizeof(list), &n, "%s%s",
 				   n ? ", " : "", cfg_keys[i].name);
 		else if (hint && !other && !strcmp(cfg_keys[i].name, name))
 			other = &cfg_keys[i];
