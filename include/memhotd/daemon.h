@@ -94,7 +94,7 @@ size_t mh_daemon_queue_offline(struct mh_daemon *d);
 void mh_daemon_status_line(const struct mh_daemon *d, char *buf, size_t len);
 
 /* Re-read and apply the configuration (SIGHUP, control "Reload").
- * 0, or -1 with the old configuration kept and err filled. */
+ * 0, or -EINVAL with the old configuration kept and err filled. */
 int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len);
 
 /* The control socket <root>/run/memhotd/control (daemon-control.c):

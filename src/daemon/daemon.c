@@ -303,17 +303,12 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 	size_t n;
 
 	if (mh_config_load(d->config_path, d->config_missing_ok, &c, e,
-			   sizeof(e)) < 0) {
+			   sizeof(e)) < 0 ||
+	    mh_kernel_reload(d, &c, e, sizeof(e)) < 0) {
 		if (err && err_len)
 			snprintf(err, err_len, "%s", e);
 		mh_err("reload: %s; keeping the previous configuration", e);
-		return -1;
-	}
-	if (mh_kernel_reload(d, &c, e, sizeof(e)) < 0) {
-		if (err && err_len)
-			snprintf(err, err_len, "%s", e);
-		mh_err("reload: %s; keeping the previous configuration", e);
-		return -1;
+		return -EINVAL;
 	}
 	d->config = c;
 	log_config(d, "reloaded");
