@@ -121,6 +121,9 @@ void mh_daemon_verify_written(struct mh_daemon *d);
 
 /* ---- measured inputs (daemon-inputs.c) ---- */
 
+/* The full scan at start-up, its summary and the competing onliners, all
+ * logged: 0, -EBADMSG (inconsistent zoneinfo) or another -errno. */
+int mh_daemon_scan_at_start(struct mh_daemon *d);
 /* [guard] and balloon inputs of the scheduler; the balloon logged. */
 void mh_daemon_inputs_init(struct mh_daemon *d);
 /* Re-detects the balloon (every sweep); logs a change. */
@@ -160,6 +163,8 @@ void mh_log_guard_fired(const struct mh_daemon *d, uint64_t id,
 			const struct mh_decision *dec);
 void mh_log_guard_recovered(int nid, uint64_t free_bytes, uint64_t min);
 void mh_log_balloon(const struct mh_daemon *d, const char *when);
+/* "configuration"/"reloaded" FILE: the policy in force. */
+void mh_log_config(const struct mh_daemon *d, const char *what);
 /* The first competing onliner found at start, for lost-race lines. */
 const char *mh_daemon_competitor_hint(const struct mh_daemon *d);
 

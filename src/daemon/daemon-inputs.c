@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * What the daemon measures besides uevents: the [guard]'s kernel-zone free
- * memory, the balloon, the sweep's calibration check, the virtio-mem
- * throttle of the running kernel, and the synchronous classification save
- * before the first online of a block of no device.  The facts come from
- * the sys layer (facts.h, scan.h); the log lines from decide-log.c.
+ * What the daemon measures besides uevents: the start-up scan and its
+ * summary, the [guard]'s kernel-zone free memory, the balloon, the sweep's
+ * calibration check, the virtio-mem throttle of the running kernel, and the
+ * synchronous classification save before the first online of a block of no
+ * device.  The facts come from the sys layer (facts.h, scan.h); the log lines
+ * from decide-log.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memhotd/competitors.h"
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
 #include "memhotd/scan.h"
@@ -157,4 +159,57 @@ void mh_daemon_save_before_write(struct mh_daemon *d, const struct mh_block *b)
 			"as boot memory",
 			b->id, strerror(-r));
 	warned = true;
+}
+
+static int count_cb(struct mh_block *b, void *ctx)
+{
+	size_t *counts = ctx;
+
+	counts[0]++;
+	if (b->state == MH_BLOCK_ONLINE)
+		counts[1]++;
+	if (b->hotplugged)
+		counts[2]++;
+	return 0;
+}
+
+int mh_daemon_scan_at_start(struct mh_daemon *d)
+{
+	size_t counts[3] = {0, 0, 0}, i, groups = 0;
+	int r = mh_scan_full(&d->root, &d->inv);
+
+	if (r == -ERANGE) {
+		mh_warn("calibration: kernel-zone memory below the hotplugged "
+			"part on some node: a block is misclassified");
+	} else if (r == -EBADMSG) {
+		/* The kernel's zone statistics are the policy's input: without
+		 * them every decision would be a guess. */
+		mh_err("inconsistent /proc/zoneinfo (see above): the zone "
+		       "statistics the policy needs are unusable; not "
+		       "starting");
+		return r;
+	} else if (r < 0) {
+		mh_err("scanning %s/" MH_SYSFS_MEMORY ": %s", d->root.path,
+		       strerror(-r));
+		return r;
+	}
+	mh_log_config(d, "configuration");
+	mh_kernel_after_scan(d);
+	mh_debug("virtio-mem throttle: %s",
+		 mh_vmem_throttle_name(d->sched.throttle));
+	mh_inv_for_each_block(&d->inv, count_cb, counts);
+	for (i = 0; i < d->inv.nr_groups; i++)
+		groups += d->inv.gstats[i].alive;
+	mh_info("%zu memory blocks of %" PRIu64 " MiB (%zu online, %zu "
+		"hotplugged), %zu devices, %zu nodes",
+		counts[0], d->inv.block_size_bytes >> 20, counts[1], counts[2],
+		groups, d->inv.nr_nodes);
+
+	d->nr_competitors = mh_competitors_detect(&d->root, d->competitors,
+						  MH_MAX_COMPETITORS);
+	d->nr_competitors = mh_kernel_filter_competitors(d, d->competitors,
+							 d->nr_competitors);
+	for (i = 0; i < d->nr_competitors; i++)
+		mh_warn("competing onliner: %s", d->competitors[i]);
+	return 0;
 }

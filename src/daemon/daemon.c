@@ -32,7 +32,6 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
-#include "memhotd/competitors.h"
 #include "memhotd/control.h"
 #include "memhotd/daemon.h"
 #include "memhotd/log.h"
@@ -275,15 +274,6 @@ static int on_sweep(sd_event_source *s, uint64_t usec, void *ud)
 
 /* ---- configuration ---- */
 
-static void log_config(const struct mh_daemon *d, const char *what)
-{
-	const struct mh_policy_config *p = &d->config.policy;
-
-	mh_info("%s %s: policy %s, ratio %u%%, numa_aware %s%s", what,
-		d->config_path, mh_policy_name(p->policy), p->ratio,
-		p->numa_aware ? "yes" : "no", d->dry_run ? " (dry run)" : "");
-}
-
 /* A dry run's simulated onlines are undone, to be decided afresh. */
 static int undo_simulated_cb(struct mh_block *b, void *ctx)
 {
@@ -311,7 +301,7 @@ int mh_daemon_reload(struct mh_daemon *d, char *err, size_t err_len)
 		return -EINVAL;
 	}
 	d->config = c;
-	log_config(d, "reloaded");
+	mh_log_config(d, "reloaded");
 	/* SIGHUP and memhotctl reload alike: the socket follows [control]. */
 	if (d->control)
 		mh_control_set_group(d->control, d->config.control_group_set,
@@ -368,18 +358,6 @@ static void lock_memory(void)
 	mh_warn("mlockall: %s; memory not locked", strerror(errno));
 }
 
-static int coldplug_log_cb(struct mh_block *b, void *ctx)
-{
-	size_t *counts = ctx;
-
-	counts[0]++;
-	if (b->state == MH_BLOCK_ONLINE)
-		counts[1]++;
-	if (b->hotplugged)
-		counts[2]++;
-	return 0;
-}
-
 static int add_signal(struct mh_daemon *d, sd_event_source **s, int sig,
 		      sd_event_signal_handler_t h)
 {
@@ -393,12 +371,30 @@ static int add_signal(struct mh_daemon *d, sd_event_source **s, int sig,
 	return r;
 }
 
+/* A CLOCK_MONOTONIC timer at when (UINT64_MAX: disarmed).  Accuracy 1 us:
+ * a coarser one makes sd-event read the real
+ * /proc/sys/kernel/random/boot_id (its wake-up perturbation), outside the
+ * root prefix. */
+static int add_timer(struct mh_daemon *d, sd_event_source **s, const char *name,
+		     uint64_t when, sd_event_time_handler_t h)
+{
+	int r = sd_event_add_time(d->event, s, CLOCK_MONOTONIC, when, 1, h, d);
+
+	if (r < 0) {
+		mh_err("sd_event_add_time(%s): %s", name, strerror(-r));
+		return r;
+	}
+	sd_event_source_set_description(*s, name);
+	if (when == UINT64_MAX)
+		sd_event_source_set_enabled(*s, SD_EVENT_OFF);
+	return 0;
+}
+
 int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 {
 	char err[1024] = "";
-	size_t counts[3] = {0, 0, 0}, i, groups = 0;
+	size_t n;
 	sigset_t ss;
-	uint64_t now;
 	int r;
 
 	memset(d, 0, sizeof(*d));
@@ -424,8 +420,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	}
 	lock_memory();
 	r = mh_kernel_start(d); /* kernel.c: before the scan (page size) */
-	if (r != 0)
-		return r;
+	if (r < 0)
+		return r == -EOPNOTSUPP ? MH_EXIT_CONFIG : 1;
 
 	r = sd_event_new(&d->event);
 	if (r < 0) {
@@ -457,68 +453,20 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	mh_sched_set_kernel_onlines(&d->sched,
 				    mh_kernel_auto_onlines(&d->kernel));
 	mh_daemon_inputs_init(d);
-	r = mh_scan_full(&d->root, &d->inv);
-	if (r == -ERANGE) {
-		mh_warn("calibration: kernel-zone memory below the hotplugged "
-			"part on some node: a block is misclassified");
-	} else if (r == -EBADMSG) {
-		/* The kernel's zone statistics are the policy's input: without
-		 * them every decision would be a guess. */
-		mh_err("inconsistent /proc/zoneinfo (see above): the zone "
-		       "statistics the policy needs are unusable; not "
-		       "starting");
+	r = mh_daemon_scan_at_start(d);
+	if (r == -EBADMSG)
 		return MH_EXIT_ZONEINFO;
-	} else if (r < 0) {
-		mh_err("scanning %s/" MH_SYSFS_MEMORY ": %s", d->root.path,
-		       strerror(-r));
+	if (r < 0)
 		return 1;
-	}
-	log_config(d, "configuration");
-	mh_kernel_after_scan(d);
-	mh_debug("virtio-mem throttle: %s",
-		 mh_vmem_throttle_name(d->sched.throttle));
-	mh_inv_for_each_block(&d->inv, coldplug_log_cb, counts);
-	for (i = 0; i < d->inv.nr_groups; i++)
-		groups += d->inv.gstats[i].alive;
-	mh_info("%zu memory blocks of %" PRIu64 " MiB (%zu online, %zu "
-		"hotplugged), %zu devices, %zu nodes",
-		counts[0], d->inv.block_size_bytes >> 20, counts[1], counts[2],
-		groups, d->inv.nr_nodes);
 
-	d->nr_competitors = mh_competitors_detect(&d->root, d->competitors,
-						  MH_MAX_COMPETITORS);
-	d->nr_competitors = mh_kernel_filter_competitors(d, d->competitors,
-							 d->nr_competitors);
-	for (i = 0; i < d->nr_competitors; i++)
-		mh_warn("competing onliner: %s", d->competitors[i]);
-
-	now = mh_now_usec();
-	r = sd_event_add_time(d->event, &d->queue_timer, CLOCK_MONOTONIC,
-			      UINT64_MAX, 1, on_queue_timer, d);
-	if (r >= 0) {
-		sd_event_source_set_description(d->queue_timer, "queue");
-		sd_event_source_set_enabled(d->queue_timer, SD_EVENT_OFF);
-		/* Accuracy 1 us: a coarser one makes sd-event read the
-		 * real /proc/sys/kernel/random/boot_id (its wake-up
-		 * perturbation), outside the root prefix. */
-		r = sd_event_add_time(d->event, &d->sweep_timer,
-				      CLOCK_MONOTONIC, now + MH_SWEEP_USEC, 1,
-				      on_sweep, d);
-	}
-	if (r >= 0) {
-		r = sd_event_add_time(d->event, &d->save_timer, CLOCK_MONOTONIC,
-				      UINT64_MAX, 1, on_save_timer, d);
-		if (r >= 0) {
-			sd_event_source_set_description(d->save_timer, "save");
-			sd_event_source_set_enabled(d->save_timer,
-						    SD_EVENT_OFF);
-		}
-	}
-	if (r < 0) {
-		mh_err("sd_event_add_time: %s", strerror(-r));
+	/* The queue and save timers wait disarmed; the sweep runs every
+	 * MH_SWEEP_USEC. */
+	if (add_timer(d, &d->queue_timer, "queue", UINT64_MAX, on_queue_timer) <
+		    0 ||
+	    add_timer(d, &d->sweep_timer, "sweep",
+		      mh_now_usec() + MH_SWEEP_USEC, on_sweep) < 0 ||
+	    add_timer(d, &d->save_timer, "save", UINT64_MAX, on_save_timer) < 0)
 		return 1;
-	}
-	sd_event_source_set_description(d->sweep_timer, "sweep");
 
 	r = mh_daemon_control_start(d);
 	if (r < 0)
@@ -530,8 +478,8 @@ int mh_daemon_start(struct mh_daemon *d, const struct mh_daemon_options *o)
 	mh_daemon_metrics_kick(d);
 
 	/* Coldplug: every offline hotplugged block, ascending. */
-	i = mh_daemon_queue_offline(d);
-	mh_info("coldplug: %zu offline hotplugged blocks queued", i);
+	n = mh_daemon_queue_offline(d);
+	mh_info("coldplug: %zu offline hotplugged blocks queued", n);
 	process_queue(d, 0);
 	return 0;
 }

@@ -2,8 +2,8 @@
 /*
  * The daemon's log lines for blocks: one per verdict of outcome.h (a write,
  * an online by someone else, a zone read back), the [guard] and balloon
- * lines.  Only words and journal fields; what is recorded is decided in
- * outcome.c and applied in daemon-actions.c.
+ * lines, the configuration in force.  Only words and journal fields; what is
+ * recorded is decided in outcome.c and applied in daemon-actions.c.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -12,6 +12,15 @@
 #include "memhotd/format.h"
 #include "memhotd/journal.h"
 #include "memhotd/log.h"
+
+void mh_log_config(const struct mh_daemon *d, const char *what)
+{
+	const struct mh_policy_config *p = &d->config.policy;
+
+	mh_info("%s %s: policy %s, ratio %u%%, numa_aware %s%s", what,
+		d->config_path, mh_policy_name(p->policy), p->ratio,
+		p->numa_aware ? "yes" : "no", d->dry_run ? " (dry run)" : "");
+}
 
 const char *mh_daemon_competitor_hint(const struct mh_daemon *d)
 {
