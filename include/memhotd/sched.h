@@ -133,7 +133,9 @@ struct mh_sched {
 	/* Records: a pool with a free list, and id -> index hash. */
 	struct mh_sched_rec *recs;
 	uint32_t nr_recs, cap_recs, free_rec;
-	uint32_t *hash; /* index + 1; 0 empty; power-of-two size */
+	uint32_t nr_live; /* records in use; 0: the pool is freed */
+	uint64_t epoch;	  /* records' times are usec after this */
+	uint32_t *hash;	  /* index + 1; 0 empty; power-of-two size */
 	size_t hash_cap, hash_used;
 	/* Devices: slot 0 ungrouped, slot g + 1 group g. */
 	struct mh_sched_dev *devs;
