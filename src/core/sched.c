@@ -106,7 +106,24 @@ void mh_sched_vmem_thresholds(enum mh_vmem_throttle t,
 
 /* ---- growth ---- */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+/*
+ * How many records a coldplug needs: the offline blocks the inventory
+ * knows (on a node).  The record pool and the hash are sized for them at
+ * once rather than doubled up to them: doubling leaves every smaller
+ * array freed behind it in the heap, resident (and locked), and a hash
+ * doubled past a power of two is twice what it needs.
+ */
+static size_t offline_blocks(const struct mh_inventory *inv)
+{
+	size_t n = 0, i;
+
+	for (i = 0; inv && i < inv->nr_nodes; i++)
+		n += inv->nodes[i].nr_offline;
+	return n;
+}
+
+/* *cap grows to hold need (at least hint, if need <= hint), else doubles. */
+static int grow(void **arr, size_t *cap, size_t need, size_t hint, size_t elem)
 {
 	size_t n = *cap ? *cap : 16;
 	void *p;
@@ -115,6 +132,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 		return 0;
 	while (n < need)
 		n *= 2;
+	if (need <= hint && *cap < hint)
+		n = hint;
 	p = realloc(*arr, n * elem);
 	if (!p)
 		return -ENOMEM;
@@ -174,11 +193,28 @@ static bool id_fits(uint64_t id)
 	return id <= UINT32_MAX;
 }
 
-/* ---- id -> record hash (open addressing, linear probing) ---- */
+/*
+ * ---- id -> record hash (open addressing, linear probing) ----
+ * At most 3/4 full; any size (not a power of two): the slot is the hash
+ * scaled to the size.  Sized for the inventory's offline blocks when it
+ * must grow (a coldplug's 64 Ki: 349 KiB), else by half again.
+ */
 
 static size_t hslot(const struct mh_sched *s, uint64_t id)
 {
-	return (size_t)((id * 0x9E3779B97F4A7C15ULL) >> 17) & (s->hash_cap - 1);
+	uint64_t h = (id * 0x9E3779B97F4A7C15ULL) >> 32;
+
+	return (size_t)((h * s->hash_cap) >> 32);
+}
+
+static size_t hnext(const struct mh_sched *s, size_t i)
+{
+	return i + 1 == s->hash_cap ? 0 : i + 1;
+}
+
+static bool hash_fits(size_t used, size_t cap)
+{
+	return used * 4 <= cap * 3;
 }
 
 static uint32_t hfind(const struct mh_sched *s, uint64_t id, size_t *slot)
@@ -187,7 +223,7 @@ static uint32_t hfind(const struct mh_sched *s, uint64_t id, size_t *slot)
 
 	if (!s->hash_cap || !id_fits(id))
 		return NIL;
-	for (i = hslot(s, id);; i = (i + 1) & (s->hash_cap - 1)) {
+	for (i = hslot(s, id);; i = hnext(s, i)) {
 		uint32_t v = s->hash[i];
 
 		if (!v)
@@ -205,7 +241,7 @@ static void hput(struct mh_sched *s, uint32_t r)
 	size_t i = hslot(s, s->recs[r].id);
 
 	while (s->hash[i])
-		i = (i + 1) & (s->hash_cap - 1);
+		i = hnext(s, i);
 	s->hash[i] = r + 1;
 	s->hash_used++;
 }
@@ -213,11 +249,16 @@ static void hput(struct mh_sched *s, uint32_t r)
 static int hreserve(struct mh_sched *s)
 {
 	uint32_t *old = s->hash;
-	size_t oc = s->hash_cap, i;
+	size_t oc = s->hash_cap, i, need = s->hash_used + 1;
+	size_t hint = offline_blocks(s->inv);
 
-	if ((s->hash_used + 1) * 2 <= s->hash_cap)
+	if (hash_fits(need, oc))
 		return 0;
-	s->hash_cap = oc ? oc * 2 : 64;
+	if (need <= hint)
+		need = hint;
+	s->hash_cap = oc + oc / 2 > 64 ? oc + oc / 2 : 64;
+	if (!hash_fits(need, s->hash_cap))
+		s->hash_cap = need + need / 3 + 1;
 	s->hash = calloc(s->hash_cap, sizeof(*s->hash));
 	if (!s->hash) {
 		s->hash = old;
@@ -235,12 +276,12 @@ static int hreserve(struct mh_sched *s)
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void hdel(struct mh_sched *s, size_t i)
 {
-	size_t j = i, mask = s->hash_cap - 1;
+	size_t j = i;
 
 	for (;;) {
 		size_t k;
 
-		j = (j + 1) & mask;
+		j = hnext(s, j);
 		if (!s->hash[j])
 			break;
 		k = hslot(s, s->recs[s->hash[j] - 1].id);
@@ -323,7 +364,7 @@ static void heap_remove(struct mh_sched *s, uint32_t ref)
 static int heap_push(struct mh_sched *s, uint32_t ref, uint64_t when)
 {
 	heap_remove(s, ref);
-	if (grow((void **)&s->heap, &s->cap_heap, s->nr_heap + 1,
+	if (grow((void **)&s->heap, &s->cap_heap, s->nr_heap + 1, 0,
 		 sizeof(*s->heap)) < 0)
 		return -ENOMEM;
 	s->heap[s->nr_heap] = (struct mh_sched_timer){.when = when, .ref = ref};
@@ -358,8 +399,8 @@ static int dev_ensure(struct mh_sched *s, uint32_t slot)
 
 	if (slot < s->nr_devs)
 		return 0;
-	if (grow((void **)&s->devs, &cap, (size_t)slot + 1, sizeof(*s->devs)) <
-	    0)
+	if (grow((void **)&s->devs, &cap, (size_t)slot + 1, 0,
+		 sizeof(*s->devs)) < 0)
 		return -ENOMEM;
 	for (i = s->nr_devs; i < cap; i++) {
 		memset(&s->devs[i], 0, sizeof(s->devs[i]));
@@ -525,7 +566,7 @@ static uint32_t rec_new(struct mh_sched *s, uint64_t id)
 
 		if (s->nr_recs >= NIL - 1 ||
 		    grow((void **)&s->recs, &cap, (size_t)s->nr_recs + 1,
-			 sizeof(*s->recs)) < 0)
+			 offline_blocks(s->inv), sizeof(*s->recs)) < 0)
 			return NIL;
 		s->cap_recs = (uint32_t)cap;
 		r = s->nr_recs++;

@@ -957,14 +957,21 @@ static void test_structure(void **state)
 	size_t i, peak_recs;
 
 	f->cfg.policy = MH_POLICY_MOVABLE;
-	for (i = 0; i < n; i++) {
+	/* As a coldplug: the scan fills the inventory, then every offline
+	 * block is queued. */
+	for (i = 0; i < n; i++)
 		blk(f, 1000 + i, 0, -1);
+	for (i = 0; i < n; i++) {
 		enqueue(f, 1000 + i);
 		assert_int_equal(mh_sched_enqueue(&f->s, 1000 + i, f->now), 0);
 	}
 	assert_int_equal(f->s.nr_queued, n);
 	assert_int_equal(f->s.hash_used, n);
-	assert_true(f->s.hash_cap >= 2 * n && f->s.hash_cap <= 4 * n);
+	/* At most 3/4 full; sized for the offline blocks at once: no
+	 * power-of-two doubling, no pool grown by copies. */
+	assert_true(f->s.hash_cap * 3 >= 4 * n && f->s.hash_cap <= 2 * n);
+	assert_true(f->s.hash_cap <= 4 * n / 3 + 64);
+	assert_int_equal(f->s.cap_recs, n);
 	assert_int_equal(f->s.nr_heap, 0); /* nothing waits: no timers */
 	peak_recs = f->s.nr_recs;
 	for (i = 0; i < n; i++) {
@@ -1091,6 +1098,52 @@ static void test_id_and_time_edges(void **state)
 					      T0 + MH_GROUP_GRACE_USEC));
 }
 
+/* The id hash (any size, backward-shift deletion) against a model under
+ * random inserts and deletions: grown by half (blocks on no node do not
+ * count for sizing) and sized at once (blocks on node 0). */
+static void test_hash_random(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 3000 };
+	static bool live[2 * N];
+	unsigned int seed = 12345, k;
+	size_t i;
+
+	memset(live, 0, sizeof(live));
+	for (i = 0; i < 2 * N; i++)
+		blk(f, 10000 + i, i < N ? -1 : 0, -1);
+	for (k = 0; k < 200000; k++) {
+		uint64_t id;
+
+		seed = seed * 1103515245 + 12345;
+		i = (seed >> 8) % N + (k < 100000 ? 0 : N);
+		id = 10000 + i;
+		if ((seed >> 4) & 1) {
+			assert_int_equal(mh_sched_offlined(&f->s, id, f->now),
+					 0);
+			live[i] = true;
+		} else {
+			mh_sched_forget(&f->s, id);
+			live[i] = false;
+		}
+		if (k % 10000 == 9999) {
+			size_t n = 0;
+
+			for (i = 0; i < 2 * N; i++) {
+				assert_int_equal(mh_sched_state_of(&f->s,
+								   10000 + i,
+								   NULL),
+						 live[i] ? MH_SCHED_OFFLINED
+							 : MH_SCHED_NONE);
+				n += live[i];
+			}
+			assert_int_equal(f->s.hash_used, n);
+			assert_int_equal(f->s.nr_live, n);
+			assert_true(f->s.hash_used * 4 <= f->s.hash_cap * 3);
+		}
+	}
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -1138,6 +1191,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_decisions_see_earlier_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_random, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_id_and_time_edges, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_structure, setup,
