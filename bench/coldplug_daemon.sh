@@ -26,6 +26,7 @@ while :; do
 	sleep 0.02
 done
 t1=$(date +%s.%N)
+[ -z "$tq" ] && tq=$t1 # both lines seen in the same poll
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 # utime and stime: fields 14 and 15 of /proc/PID/stat (after the "(comm)")
 cpu=$(sed 's/.*) //' /proc/$pid/stat | awk -v hz="$(getconf CLK_TCK)" \
