@@ -30,7 +30,7 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Sources live in one folder per layer (doc/architecture.md); each layer
 # is a static library, and a layer may use only the layers below it:
 #   shared  <-  core  <-  sys  <-  daemon (memhotd)
-#                            \<-  ctl    (memhotctl)
+#      \<-  ctl (memhotctl)
 # `make layers-check` verifies it on the built objects and binaries.
 LAYERS    := daemon ctl sys core shared
 MAINS     := src/daemon/memhotd.c src/ctl/memhotctl.c
@@ -51,10 +51,10 @@ UNIT_BINS_ASAN := $(UNIT_SRCS:tests/unit/%.c=$(A)/tests/%)
 layer_libs = $(LAYERS:%=$(1)/lib/libmh-%.a)
 layer_objs = $(patsubst src/%.c,$(1)/obj/%.o,$(filter src/$(2)/%,$(LIB_SRCS)))
 
-# memhotd: daemon, sys, core, shared.  memhotctl: ctl, sys, core, shared,
-# and of the system libraries only json-c (no libudev, inih, libsystemd).
+# memhotd: daemon, sys, core, shared.  memhotctl: ctl and shared, and of
+# the system libraries only json-c (no libudev, inih, libsystemd).
 DAEMON_LIBS = $(foreach l,daemon sys core shared,$(1)/lib/libmh-$(l).a)
-CTL_LIBS    = $(foreach l,ctl sys core shared,$(1)/lib/libmh-$(l).a)
+CTL_LIBS    = $(foreach l,ctl shared,$(1)/lib/libmh-$(l).a)
 CTL_PKG_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
 
 # Header dependencies: the compiler writes them (-MMD -MP).
@@ -73,6 +73,16 @@ $(B)/memhotd: $(B)/obj/daemon/memhotd.o $(call DAEMON_LIBS,$(B))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(B)/memhotctl: $(B)/obj/ctl/memhotctl.o $(call CTL_LIBS,$(B))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CTL_PKG_LIBS)
+
+# `memhotctl blocks` without a daemon runs $(SBINDIR)/memhotd --list-blocks:
+# the path is compiled in, and memhotctl.o is rebuilt when SBINDIR changes.
+CTL_MAIN_OBJS := $(B)/obj/ctl/memhotctl.o $(A)/obj/ctl/memhotctl.o
+$(CTL_MAIN_OBJS): BASE_CFLAGS += -DMEMHOTD_PATH='"$(SBINDIR)/memhotd"'
+$(CTL_MAIN_OBJS): $(B)/sbindir.stamp
+$(B)/sbindir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SBINDIR)' | cmp -s - $@ || echo '$(SBINDIR)' > $@
+FORCE:
 
 $(B)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -111,7 +121,7 @@ TEST_MODS_test_inventory   := core/inventory
 TEST_MODS_test_kernel      := daemon/kernel ctl/render
 TEST_MODS_test_memhotctl   := daemon/daemon-control ctl/client
 TEST_MODS_test_metrics     := daemon/metrics daemon/journal shared/log
-TEST_BINS_test_memhotctl   := memhotctl
+TEST_BINS_test_memhotctl   := memhotctl memhotd
 TEST_MODS_test_onliner     := core/onliner sys/onliner-write
 TEST_MODS_test_parse       := core/parse sys/sysfs sys/scan daemon/config
 TEST_MODS_test_plan        := core/plan
@@ -126,7 +136,7 @@ TEST_MODS_test_udevjudge   := core/udevjudge
 test_objs = $(TEST_MODS_$(2):%=$(1)/obj/%.o)
 # ... and the libraries of their layers and those below, in link order.
 LAYER_DEPS_daemon := daemon sys core shared
-LAYER_DEPS_ctl    := ctl sys core shared
+LAYER_DEPS_ctl    := ctl shared
 LAYER_DEPS_sys    := sys core shared
 LAYER_DEPS_core   := core shared
 LAYER_DEPS_shared := shared

@@ -2,9 +2,9 @@
 /*
  * The block listing (ListBlocks, `memhotctl blocks`) as a json-c object,
  * built from an inventory and, when a daemon answers, its scheduler.
- * Pure.  memhotd sends it over the control socket; memhotctl builds it
- * itself from a read-only scan when memhotd is not running.  Keys:
- * doc/control-protocol.md.
+ * Pure.  memhotd sends it over the control socket, or prints it from a
+ * read-only scan (memhotd --list-blocks) for memhotctl when no daemon
+ * runs.  Keys: doc/control-protocol.md.
  */
 #ifndef MEMHOTD_LISTING_H
 #define MEMHOTD_LISTING_H

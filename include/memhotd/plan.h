@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "memhotd/inventory.h"
+#include "memhotd/planadd.h"
 #include "memhotd/policy.h"
 
 enum mh_plan_skip {
@@ -41,39 +42,6 @@ struct mh_plan_step {
 	size_t add;
 };
 
-/*
- * What-if planning (memhotctl plan --add): hypothetical plugs, planned
- * after the offline blocks, in order, each block ascending.
- *   MH_PLAN_ADD_DEVICE: bytes more of an existing virtio-mem device,
- *     in the lowest block ranges of the device that hold no block;
- *   MH_PLAN_ADD_DIMM: a new DIMM (a static group) of bytes on node nid,
- *     above every block and device, named "new-dimmK" (K: its index
- *     among the DIMM adds).
- */
-enum mh_plan_add_kind {
-	MH_PLAN_ADD_DEVICE = 0,
-	MH_PLAN_ADD_DIMM,
-};
-
-struct mh_plan_add {
-	enum mh_plan_add_kind kind;
-	char device[MH_GROUP_NAME_MAX]; /* MH_PLAN_ADD_DEVICE */
-	uint64_t bytes;
-	/* The node: a DIMM's (0 unless given); for a device, used only when
-	 * its node is not known yet (no block of it present) and then
-	 * needed unless one node alone has memory. */
-	int nid;
-	bool nid_given;
-};
-
-/*
- * "virtio0:8G" (a device by name), "virtio0:8G@1" (and its node, if it
- * has no block yet), "dimm:4G" (node 0), "dimm:4G@1".
- * Sizes: a number with an optional K, M, G or T suffix (binary units,
- * "iB" or "B" may follow).  0, or -EINVAL.
- */
-int mh_plan_parse_add(const char *spec, struct mh_plan_add *out);
-
 struct mh_plan_input {
 	/* The policy; its page_size must be set (0: MH_PAGE_SIZE). */
 	const struct mh_policy_config *policy;
@@ -83,7 +51,9 @@ struct mh_plan_input {
 	 * NULL for none. */
 	bool (*leave_alone)(void *ctx, uint64_t id);
 	void *ctx;
-	/* Hypothetical plugs, in order (NULL/0: none). */
+	/* What-if (memhotctl plan --add): hypothetical plugs (planadd.h),
+	 * planned after the offline blocks, in order, each block ascending
+	 * (NULL/0: none). */
 	const struct mh_plan_add *adds;
 	size_t nr_adds;
 };

@@ -31,7 +31,7 @@
  * online blocks are early (doc/inputs.md 4).
  */
 int mh_scan_full(const struct mh_root *r, struct mh_inventory *inv);
-/* The same, but writes nothing (memhotctl's fallback without a daemon). */
+/* The same, but writes nothing (memhotd --list-blocks). */
 int mh_scan_full_readonly(const struct mh_root *r, struct mh_inventory *inv);
 
 /*

@@ -6,15 +6,18 @@
  *     and MH_TAKE_PTR to hand ownership out of a scope;
  *   - one growth helper, MH_GROW (0 or -ENOMEM, never a lost buffer);
  *   - one clock, mh_now_usec (CLOCK_MONOTONIC);
- *   - enum <-> name tables, MH_STRING_TABLE.
+ *   - enum <-> name tables, MH_STRING_TABLE;
+ *   - a message into a caller's buffer, mh_msgf, mh_appendf.
  * Errors are 0/-errno throughout.
  */
 #ifndef MEMHOTD_UTIL_H
 #define MEMHOTD_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +48,15 @@ static inline void mh_closep(const int *fd)
 		__typeof__(p) _mh_taken = (p);                                 \
 		(p) = NULL;                                                    \
 		_mh_taken;                                                     \
+	})
+
+/* The value of struct s, leaving s zeroed: a _cleanup_ on s then frees
+ * nothing (ownership moves out). */
+#define MH_TAKE_STRUCT(s)                                                      \
+	({                                                                     \
+		__typeof__(s) _mh_taken_s = (s);                               \
+		memset(&(s), 0, sizeof(s));                                    \
+		_mh_taken_s;                                                   \
 	})
 
 /* ---- growth ---- */
@@ -120,5 +132,39 @@ static inline uint64_t mh_now_usec(void)
 			}                                                      \
 		return -EINVAL;                                                \
 	}
+
+/* ---- messages ---- */
+
+/* printf into buf (len bytes); nothing when buf is NULL or len 0. */
+__attribute__((format(printf, 3, 4))) static inline void
+mh_msgf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * printf at buf + *n, as far as len allows; *n grows by what printf
+ * would write, so that after a run of appends it is the length the whole
+ * text has (as snprintf returns), and buf holds its first len - 1 bytes.
+ */
+__attribute__((format(printf, 4, 5))) static inline void
+mh_appendf(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(*n < len ? buf + *n : NULL, *n < len ? len - *n : 0, fmt,
+		      ap);
+	va_end(ap);
+	if (w > 0)
+		*n += (size_t)w;
+}
 
 #endif

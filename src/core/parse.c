@@ -6,7 +6,7 @@
  * buffers.  Malformed input yields -EINVAL.
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +227,14 @@ int mh_parse_word(const char *s, size_t len, char *out, size_t out_len)
 	return 0;
 }
 
+/* Frees an array of nr elements at *p; leaves it empty. */
+static void free_array(void *p, size_t *nr)
+{
+	free(*(void **)p);
+	*(void **)p = NULL;
+	*nr = 0;
+}
+
 /* ---- /proc/iomem ---- */
 
 static bool all_digits(const char *s, size_t len)
@@ -298,13 +306,12 @@ static int iomem_line(const char *s, size_t len, struct mh_iomem_entry *e)
 
 int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 {
-	struct mh_iomem io = {0};
+	_cleanup_(mh_iomem_free) struct mh_iomem io = {0};
 	size_t cap = 0, pos = 0;
 	/* stack[d] = index of the last entry seen at depth d */
 	_cleanup_free_ int *stack = NULL;
 	size_t stack_cap = 0;
 	bool hidden = true;
-	int ret = -EINVAL;
 
 	if (!out || (!text && len))
 		return -EINVAL;
@@ -318,45 +325,33 @@ int mh_parse_iomem(const char *text, size_t len, struct mh_iomem *out)
 		if (llen == 0)
 			continue;
 		/* A last line without newline is a truncated read. */
-		if (!nl)
-			goto fail;
-		if (iomem_line(line, llen, &e) < 0)
-			goto fail;
+		if (!nl || iomem_line(line, llen, &e) < 0)
+			return -EINVAL;
 		/* depth grows by at most one level per line */
 		if (io.nr == 0 ? e.depth != 0
 			       : e.depth > io.entries[io.nr - 1].depth + 1)
-			goto fail;
+			return -EINVAL;
 		e.parent = e.depth ? stack[e.depth - 1] : -1;
 		if (e.start || e.end)
 			hidden = false;
 		/* entries are indexed by int (parent) */
-		if (io.nr >= (size_t)INT32_MAX) {
-			ret = -E2BIG;
-			goto fail;
-		}
+		if (io.nr >= (size_t)INT32_MAX)
+			return -E2BIG;
 		if (MH_GROW(io.entries, cap, io.nr + 1) < 0 ||
-		    MH_GROW(stack, stack_cap, (size_t)e.depth + 1) < 0) {
-			ret = -ENOMEM;
-			goto fail;
-		}
+		    MH_GROW(stack, stack_cap, (size_t)e.depth + 1) < 0)
+			return -ENOMEM;
 		stack[e.depth] = (int)io.nr;
 		io.entries[io.nr++] = e;
 	}
 	io.addresses_hidden = io.nr > 0 && hidden;
-	*out = io;
+	*out = MH_TAKE_STRUCT(io);
 	return 0;
-fail:
-	mh_iomem_free(&io);
-	return ret;
 }
 
 void mh_iomem_free(struct mh_iomem *io)
 {
-	if (!io)
-		return;
-	free(io->entries);
-	io->entries = NULL;
-	io->nr = 0;
+	if (io)
+		free_array(&io->entries, &io->nr);
 }
 
 int mh_iomem_find(const struct mh_iomem *io, uint64_t addr)
@@ -431,14 +426,22 @@ static int zi_header(const char *s, size_t len, struct mh_zoneinfo_zone *z)
 static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 			 unsigned int *seen)
 {
+#define ZI_KEY(k, bit, f)                                                      \
+	{                                                                      \
+		k, bit, offsetof(struct mh_zoneinfo_zone, f)                   \
+	}
 	static const struct {
 		const char *key;
 		unsigned int bit;
+		size_t off; /* of its uint64_t in the zone */
 	} keys[] = {
-		{"spanned", ZI_SPANNED},      {"present", ZI_PRESENT},
-		{"managed", ZI_MANAGED},      {"cma", ZI_CMA},
-		{"start_pfn:", ZI_START_PFN},
+		ZI_KEY("spanned", ZI_SPANNED, spanned),
+		ZI_KEY("present", ZI_PRESENT, present),
+		ZI_KEY("managed", ZI_MANAGED, managed),
+		ZI_KEY("cma", ZI_CMA, cma),
+		ZI_KEY("start_pfn:", ZI_START_PFN, start_pfn),
 	};
+#undef ZI_KEY
 	size_t i = 0, start, k;
 	uint64_t v;
 
@@ -447,7 +450,7 @@ static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 	start = i;
 	while (i < len && !is_space(s[i]))
 		i++;
-	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+	for (k = 0; k < MH_ELEMENTSOF(keys); k++) {
 		if (!word_is(s + start, i - start, keys[k].key))
 			continue;
 		while (i < len && (s[i] == ' ' || s[i] == '\t'))
@@ -457,39 +460,10 @@ static int zi_field_line(const char *s, size_t len, struct mh_zoneinfo_zone *z,
 		if (*seen & keys[k].bit)
 			return -EINVAL;
 		*seen |= keys[k].bit;
-		switch (keys[k].bit) {
-		case ZI_SPANNED:
-			z->spanned = v;
-			break;
-		case ZI_PRESENT:
-			z->present = v;
-			break;
-		case ZI_MANAGED:
-			z->managed = v;
-			break;
-		case ZI_CMA:
-			z->cma = v;
-			break;
-		default:
-			z->start_pfn = v;
-			break;
-		}
+		memcpy((char *)z + keys[k].off, &v, sizeof(v));
 		return 0;
 	}
 	return 0; /* every other statistic is ignored */
-}
-
-static void zi_msg(char *msg, size_t msg_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void zi_msg(char *msg, size_t msg_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !msg_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msg_len, fmt, ap);
-	va_end(ap);
 }
 
 static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
@@ -499,9 +473,9 @@ static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
 	uint64_t a = 0, b = 0;
 
 	if ((seen & ZI_REQUIRED) != ZI_REQUIRED) {
-		zi_msg(msg, msg_len,
-		       "Node %d, zone %s: spanned, present or managed missing",
-		       z->nid, z->name);
+		mh_msgf(msg, msg_len,
+			"Node %d, zone %s: spanned, present or managed missing",
+			z->nid, z->name);
 		return -EINVAL;
 	}
 	if (z->present > z->spanned)
@@ -511,30 +485,34 @@ static int zi_finish(struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
 	else if (z->cma > z->present)
 		bad = "cma", a = z->cma, b = z->present;
 	if (bad) {
-		zi_msg(msg, msg_len,
-		       "Node %d, zone %s: %s %llu exceeds %s %llu "
-		       "(inconsistent "
-		       "zone)",
-		       z->nid, z->name, bad, (unsigned long long)a,
-		       bad[0] == 'p' ? "spanned" : "present",
-		       (unsigned long long)b);
+		mh_msgf(msg, msg_len,
+			"Node %d, zone %s: %s %llu exceeds %s %llu "
+			"(inconsistent "
+			"zone)",
+			z->nid, z->name, bad, (unsigned long long)a,
+			bad[0] == 'p' ? "spanned" : "present",
+			(unsigned long long)b);
 		return -EINVAL;
 	}
 	z->populated = z->present != 0;
 	/* start_pfn closes every populated stanza: its absence means a
 	 * truncated read. */
 	if (z->populated && !(seen & ZI_START_PFN)) {
-		zi_msg(msg, msg_len,
-		       "Node %d, zone %s: no start_pfn (truncated)", z->nid,
-		       z->name);
+		mh_msgf(msg, msg_len,
+			"Node %d, zone %s: no start_pfn (truncated)", z->nid,
+			z->name);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int zi_push(struct mh_zoneinfo *zi, size_t *cap,
-		   const struct mh_zoneinfo_zone *z)
+/* Closes the stanza z: checks it, then appends it to zi. */
+static int zi_close(struct mh_zoneinfo *zi, size_t *cap,
+		    struct mh_zoneinfo_zone *z, unsigned int seen, char *msg,
+		    size_t msg_len)
 {
+	if (zi_finish(z, seen, msg, msg_len) < 0)
+		return -EINVAL;
 	if (MH_GROW(zi->zones, *cap, zi->nr + 1) < 0)
 		return -ENOMEM;
 	zi->zones[zi->nr++] = *z;
@@ -550,12 +528,12 @@ int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
 			  char *msg, size_t msg_len)
 {
 	unsigned int lineno = 0;
-	struct mh_zoneinfo zi = {0};
+	_cleanup_(mh_zoneinfo_free) struct mh_zoneinfo zi = {0};
 	struct mh_zoneinfo_zone cur = {0};
 	unsigned int seen = 0;
 	bool in_zone = false;
 	size_t cap = 0, pos = 0;
-	int ret = -EINVAL, r;
+	int r;
 
 	if (msg && msg_len)
 		msg[0] = '\0';
@@ -568,66 +546,49 @@ int mh_parse_zoneinfo_msg(const char *text, size_t len, struct mh_zoneinfo *out,
 
 		lineno++;
 		if (!nl) {
-			zi_msg(msg, msg_len, "line %u: truncated", lineno);
-			goto fail;
+			mh_msgf(msg, msg_len, "line %u: truncated", lineno);
+			return -EINVAL;
 		}
 		llen = (size_t)(nl - line);
 		pos += llen + 1;
 		if (llen < 5 || memcmp(line, "Node ", 5) != 0) {
 			if (in_zone &&
 			    zi_field_line(line, llen, &cur, &seen) < 0) {
-				zi_msg(msg, msg_len,
-				       "line %u: malformed or repeated field",
-				       lineno);
-				goto fail;
+				mh_msgf(msg, msg_len,
+					"line %u: malformed or repeated field",
+					lineno);
+				return -EINVAL;
 			}
 			continue;
 		}
 		/* A new stanza: close the current zone. */
-		if (in_zone) {
-			if (zi_finish(&cur, seen, msg, msg_len) < 0)
-				goto fail;
-			if ((r = zi_push(&zi, &cap, &cur)) < 0) {
-				ret = r;
-				goto fail;
-			}
-		}
+		if (in_zone &&
+		    (r = zi_close(&zi, &cap, &cur, seen, msg, msg_len)) < 0)
+			return r;
 		r = zi_header(line, llen, &cur);
 		if (r < 0) {
-			zi_msg(msg, msg_len, "line %u: malformed Node line",
-			       lineno);
-			goto fail;
+			mh_msgf(msg, msg_len, "line %u: malformed Node line",
+				lineno);
+			return -EINVAL;
 		}
 		/* "Node N, per-node stats": ignored up to the next header */
 		in_zone = r > 0;
 		seen = 0;
 	}
-	if (in_zone) {
-		if (zi_finish(&cur, seen, msg, msg_len) < 0)
-			goto fail;
-		if ((r = zi_push(&zi, &cap, &cur)) < 0) {
-			ret = r;
-			goto fail;
-		}
-	}
+	if (in_zone && (r = zi_close(&zi, &cap, &cur, seen, msg, msg_len)) < 0)
+		return r;
 	if (zi.nr == 0) {
-		zi_msg(msg, msg_len, "no zone");
-		goto fail;
+		mh_msgf(msg, msg_len, "no zone");
+		return -EINVAL;
 	}
-	*out = zi;
+	*out = MH_TAKE_STRUCT(zi);
 	return 0;
-fail:
-	mh_zoneinfo_free(&zi);
-	return ret;
 }
 
 void mh_zoneinfo_free(struct mh_zoneinfo *zi)
 {
-	if (!zi)
-		return;
-	free(zi->zones);
-	zi->zones = NULL;
-	zi->nr = 0;
+	if (zi)
+		free_array(&zi->zones, &zi->nr);
 }
 
 /* Page counts from a hostile file must not wrap around to small values;

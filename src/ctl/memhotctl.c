@@ -12,15 +12,19 @@
 
 #include "memhotd/client.h"
 #include "memhotd/format.h"
-#include "memhotd/listing.h"
-#include "memhotd/plan.h"
+#include "memhotd/planadd.h"
 #include "memhotd/render.h"
-#include "memhotd/scan.h"
-#include "memhotd/sysfs.h"
 
 #ifndef MEMHOTD_VERSION
 #define MEMHOTD_VERSION ""
 #endif
+
+/* The memhotd that lists the blocks when none runs (the Makefile sets it
+ * from SBINDIR); MEMHOTD_ENV names another. */
+#ifndef MEMHOTD_PATH
+#define MEMHOTD_PATH "/usr/local/sbin/memhotd"
+#endif
+#define MEMHOTD_ENV "MEMHOTCTL_MEMHOTD"
 
 #define EXIT_USAGE 2
 #define EXIT_NOT_RUNNING 3
@@ -44,8 +48,8 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n"
 		"  status          per node, per device and daemon summary\n"
-		"  blocks          list memory blocks (lsmem-like); works "
-		"without memhotd\n"
+		"  blocks          list memory blocks (lsmem-like), memhotd "
+		"running or not\n"
 		"  explain BLOCK   the decision for BLOCK (memoryN or N) "
 		"with its numbers\n"
 		"  plan            what memhotd would do with each offline "
@@ -96,6 +100,17 @@ static bool not_running(int r)
 	return r == -ENOENT || r == -ECONNREFUSED || r == -ENOTDIR;
 }
 
+/* An error reply: its name and message; drops params. */
+static void reply_error(const char *err, json_object *params)
+{
+	json_object *m = NULL;
+
+	json_object_object_get_ex(params, "message", &m);
+	fprintf(stderr, "memhotctl: %s: %s\n", err,
+		m ? json_object_get_string(m) : "(no message)");
+	json_object_put(params);
+}
+
 /* One call; on failure prints why and returns the exit status (>0). */
 static int call(struct ctl *c, const char *method, json_object *params,
 		json_object **out)
@@ -107,12 +122,7 @@ static int call(struct ctl *c, const char *method, json_object *params,
 	if (r == 0)
 		return 0;
 	if (r == 1) {
-		json_object *m = NULL;
-
-		json_object_object_get_ex(*out, "message", &m);
-		fprintf(stderr, "memhotctl: %s: %s\n", err,
-			m ? json_object_get_string(m) : "(no message)");
-		json_object_put(*out);
+		reply_error(err, *out);
 		*out = NULL;
 		return 1;
 	}
@@ -168,36 +178,65 @@ static int cmd_status(struct ctl *c)
 	return show(c, "io.memhotd.GetStatus", NULL, false, mh_render_status);
 }
 
-/* blocks without the daemon: what sysfs shows, decisions unknown. */
-static int local_blocks(struct ctl *c, json_object **out)
+/*
+ * blocks without the daemon (why: "not running", ...): a one-shot
+ * `memhotd --list-blocks` reads sysfs and prints the reply the socket
+ * would (decisions unknown), so memhotctl holds no scanner.  The program:
+ * $MEMHOTCTL_MEMHOTD, else MEMHOTD_PATH, else memhotd in PATH.
+ */
+static int local_blocks(struct ctl *c, const char *why, json_object **out)
 {
-	struct mh_inventory inv;
-	struct mh_root root;
+	const char *env = getenv(MEMHOTD_ENV);
+	const char *prog[2] = {MEMHOTD_PATH, "memhotd"};
+	char err[128];
+	size_t i = 0;
 	int r;
 
-	r = mh_root_open(&root, c->root);
-	if (r < 0) {
-		fprintf(stderr, "memhotctl: %s: %s\n", c->root, strerror(-r));
-		return 1;
+	if (env && *env) {
+		prog[0] = env;
+		prog[1] = NULL;
 	}
-	memset(&inv, 0, sizeof(inv));
-	r = mh_scan_full_readonly(&root, &inv);
-	/* -ERANGE: calibration found inconsistent numbers; the listing is
-	 * still what sysfs shows. */
-	if (r < 0 && r != -ERANGE) {
-		fprintf(stderr, "memhotctl: cannot read %s%s: %s\n", root.path,
-			MH_SYSFS_MEMORY, strerror(-r));
-		mh_inv_free(&inv);
-		mh_root_close(&root);
-		return 1;
+	do {
+		char *argv[] = {(char *)prog[i], "--list-blocks", "--root",
+				(char *)c->root, NULL};
+
+		r = mh_control_exec(argv, c->timeout_ms, out, err, sizeof(err));
+	} while (r == -ENOENT && ++i < 2 && prog[i]);
+	if (r == 0) {
+		fprintf(stderr,
+			"memhotctl: memhotd is %s; listing what sysfs shows, "
+			"decisions unknown\n",
+			why);
+		return 0;
 	}
-	*out = mh_listing_blocks(&inv, NULL);
-	json_object_object_add(
-		*out, "version",
-		json_object_new_int(MH_CONTROL_PROTOCOL_VERSION));
-	mh_inv_free(&inv);
-	mh_root_close(&root);
-	return 0;
+	if (r == -ENOENT && prog[1]) {
+		fprintf(stderr,
+			"memhotctl: memhotd is %s, and there is no memhotd to "
+			"list the blocks without it (neither %s nor memhotd "
+			"in PATH; %s names another)\n",
+			why, MEMHOTD_PATH, MEMHOTD_ENV);
+		return EXIT_NOT_RUNNING;
+	}
+	if (r == -ENOENT) {
+		fprintf(stderr,
+			"memhotctl: memhotd is %s, and %s=%s, the memhotd to "
+			"list the blocks without it, does not exist\n",
+			why, MEMHOTD_ENV, env);
+		return EXIT_NOT_RUNNING;
+	}
+	if (r == 1)
+		reply_error(err, *out);
+	else if (r == MH_CONTROL_EXEC_FAILED) /* it said why, above */
+		fprintf(stderr,
+			"memhotctl: memhotd is %s, and %s --list-blocks "
+			"failed\n",
+			why, prog[i]);
+	else
+		fprintf(stderr,
+			"memhotctl: memhotd is %s, and %s --list-blocks: %s\n",
+			why, prog[i], strerror(-r));
+	*out = NULL;
+	return 1;
 }
 
 static int cmd_blocks(struct ctl *c)
@@ -213,12 +252,7 @@ static int cmd_blocks(struct ctl *c)
 		r = -EACCES;
 	}
 	if (r == 1) {
-		json_object *m = NULL;
-
-		json_object_object_get_ex(o, "message", &m);
-		fprintf(stderr, "memhotctl: %s: %s\n", err,
-			m ? json_object_get_string(m) : "(no message)");
-		json_object_put(o);
+		reply_error(err, o);
 		return 1;
 	}
 	if (r < 0) {
@@ -227,12 +261,11 @@ static int cmd_blocks(struct ctl *c)
 				strerror(-r));
 			return 1;
 		}
-		fprintf(stderr,
-			"memhotctl: memhotd is %s; listing what sysfs shows, "
-			"decisions unknown\n",
-			not_running(r) ? "not running"
-				       : "not accessible (permission denied)");
-		r = local_blocks(c, &o);
+		r = local_blocks(c,
+				 not_running(r)
+					 ? "not running"
+					 : "not accessible (permission denied)",
+				 &o);
 		if (r)
 			return r;
 	}
@@ -341,30 +374,32 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl c = {.root = "/", .timeout_ms = 10000};
+	/* The options that only switch something on. */
+	const struct {
+		int ch;
+		bool *on;
+	} flags[] = {
+		{'J', &c.json},		 {'b', &c.ro.bytes}, {'a', &c.ro.all},
+		{'n', &c.ro.noheadings}, {'r', &c.ro.raw},
+	};
 	struct mh_root r;
 	const char *cmd;
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "Jbo:anrt:hV", opts, NULL)) !=
 	       -1) {
+		bool *flag = NULL;
+
+		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+			if (flags[i].ch == ch)
+				flag = flags[i].on;
+		if (flag) {
+			*flag = true;
+			continue;
+		}
 		switch (ch) {
-		case 'J':
-			c.json = true;
-			break;
-		case 'b':
-			c.ro.bytes = true;
-			break;
 		case 'o':
 			c.ro.columns = optarg;
-			break;
-		case 'a':
-			c.ro.all = true;
-			break;
-		case 'n':
-			c.ro.noheadings = true;
-			break;
-		case 'r':
-			c.ro.raw = true;
 			break;
 		case OPT_ROOT:
 			c.root = optarg;

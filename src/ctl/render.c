@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "memhotd/format.h"
-#include "memhotd/inventory.h"
 #include "memhotd/render.h"
 
 /* ---- text tables -------------------------------------------------------- */
@@ -262,6 +262,41 @@ static void render_beyond(FILE *out, json_object *dm,
 				: "");
 }
 
+/* One row of the node table: a node's, or (all) the totals'. */
+static void node_row(struct table *t, const struct mh_render_opts *o,
+		     json_object *n, bool all)
+{
+	static const char *const sizes[] = {"kernel_early", "hotplugged_kernel",
+					    "movable", "cma", "ratio_limit"};
+	char **row = table_row(t);
+
+	if (!row)
+		return;
+	if (all)
+		cell(row, 0, "all");
+	else
+		cell(row, 0, "%" PRIu64, ju64(n, "node"));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		size_cell(row, 1 + i, o, n, sizes[i]);
+	if (jnull(n, "movable_percent"))
+		cell(row, 6, "-");
+	else
+		cell(row, 6, "%.0f%%",
+		     json_object_get_double(jget(n, "movable_percent")));
+	size_cell(row, 7, o, n, "movable_headroom");
+	cell(row, 8, "%" PRIu64, ju64(n, "total_memblocks"));
+	cell(row, 9, "%" PRIu64, ju64(n, "online_memblocks"));
+	cell(row, 10, "%" PRIu64, ju64(n, "offline_memblocks"));
+	if (t->ncols > 11) {
+		/* reserved per node only: the totals have no one value */
+		if (all)
+			cell(row, 11, "-");
+		else
+			size_cell(row, 11, o, n, "kernel_early_reserved");
+		size_cell(row, 12, o, n, "kernel_early_effective");
+	}
+}
+
 int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 {
 	/* RESERVE and EFFECTIVE only with [policy] kernel_reserve, RULE
@@ -333,61 +368,10 @@ int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
 	}
 
 	arr = jget(st, "nodes");
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *n = json_object_array_get_idx(arr, i);
-		char **row = table_row(&nt);
-
-		if (!row)
-			break;
-		cell(row, 0, "%" PRIu64, ju64(n, "node"));
-		size_cell(row, 1, o, n, "kernel_early");
-		size_cell(row, 2, o, n, "hotplugged_kernel");
-		size_cell(row, 3, o, n, "movable");
-		size_cell(row, 4, o, n, "cma");
-		size_cell(row, 5, o, n, "ratio_limit");
-		if (jnull(n, "movable_percent"))
-			cell(row, 6, "-");
-		else
-			cell(row, 6, "%.0f%%",
-			     json_object_get_double(
-				     jget(n, "movable_percent")));
-		size_cell(row, 7, o, n, "movable_headroom");
-		cell(row, 8, "%" PRIu64, ju64(n, "total_memblocks"));
-		cell(row, 9, "%" PRIu64, ju64(n, "online_memblocks"));
-		cell(row, 10, "%" PRIu64, ju64(n, "offline_memblocks"));
-		if (nt.ncols > 11) {
-			size_cell(row, 11, o, n, "kernel_early_reserved");
-			size_cell(row, 12, o, n, "kernel_early_effective");
-		}
-	}
-	if (tot && arr && json_object_array_length(arr) > 1) {
-		char **row = table_row(&nt);
-
-		if (row) {
-			cell(row, 0, "all");
-			size_cell(row, 1, o, tot, "kernel_early");
-			size_cell(row, 2, o, tot, "hotplugged_kernel");
-			size_cell(row, 3, o, tot, "movable");
-			size_cell(row, 4, o, tot, "cma");
-			size_cell(row, 5, o, tot, "ratio_limit");
-			if (jnull(tot, "movable_percent"))
-				cell(row, 6, "-");
-			else
-				cell(row, 6, "%.0f%%",
-				     json_object_get_double(
-					     jget(tot, "movable_percent")));
-			size_cell(row, 7, o, tot, "movable_headroom");
-			cell(row, 8, "%" PRIu64, ju64(tot, "total_memblocks"));
-			cell(row, 9, "%" PRIu64, ju64(tot, "online_memblocks"));
-			cell(row, 10, "%" PRIu64,
-			     ju64(tot, "offline_memblocks"));
-			if (nt.ncols > 11) {
-				cell(row, 11, "-");
-				size_cell(row, 12, o, tot,
-					  "kernel_early_effective");
-			}
-		}
-	}
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++)
+		node_row(&nt, o, json_object_array_get_idx(arr, i), false);
+	if (tot && arr && json_object_array_length(arr) > 1)
+		node_row(&nt, o, tot, true);
 	table_print(out, &nt, o);
 	table_free(&nt);
 	fputc('\n', out);
@@ -772,7 +756,19 @@ static void print_beyond(FILE *out, json_object *dec,
 			jstr(x, "driver"), jstr(x, "mode"));
 }
 
-static void print_decision(FILE *out, json_object *dec,
+/* The page size the numbers count in: the block's bytes over its pages
+ * (the reply names no page size), else this system's. */
+static unsigned long long page_size(json_object *dec, uint64_t block_bytes)
+{
+	json_object *g = jget(dec, "global") ?: jget(dec, "node");
+	uint64_t n = ju64(g, "nr_pages");
+
+	if (n && block_bytes && block_bytes % n == 0)
+		return block_bytes / n;
+	return (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+static void print_decision(FILE *out, json_object *dec, uint64_t block_bytes,
 			   const struct mh_render_opts *o)
 {
 	static const char *const h[] = {
@@ -794,7 +790,7 @@ static void print_decision(FILE *out, json_object *dec,
 		" pages; all numbers in pages of %llu bytes\n\n",
 		jstr(dec, "policy"), ju64(dec, "ratio"), ju64(dec, "max_pages"),
 		ju64(dec, "online_pages"), ju64(dec, "rest_pages"),
-		(unsigned long long)MH_PAGE_SIZE);
+		page_size(dec, block_bytes));
 	if (g)
 		check_row(&t, "global", g);
 	if (n) {
@@ -865,7 +861,7 @@ int mh_render_explain(FILE *out, json_object *ex,
 				: "a kernel zone",
 			jstr(dec, "reason"));
 		if (strcmp(src, "recorded-brief") != 0)
-			print_decision(out, dec, o);
+			print_decision(out, dec, ju64(b, "size"), o);
 	} else {
 		fprintf(out, "decision: none\n");
 	}

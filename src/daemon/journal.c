@@ -5,6 +5,7 @@
 
 #include "memhotd/journal.h"
 #include "memhotd/report.h"
+#include "memhotd/util.h"
 
 static void size_str(uint64_t pages, uint64_t ps, char *buf, size_t len)
 {
@@ -52,43 +53,40 @@ static int ratio_text(const struct mh_decision *d, enum mh_reason r,
 			d->ratio, a, where);
 }
 
+/* The reasons whose text has no numbers in it. */
+static const char *const reason_fixed[] = {
+	[MH_REASON_RATIO_ZERO] = "ratio: 0%",
+	[MH_REASON_GLOBAL_NO_EARLY] = "ratio: no boot kernel memory to count",
+	[MH_REASON_STATIC_HAS_KERNEL] = "device already has kernel memory",
+	[MH_REASON_UNIT_HAS_KERNEL] = "unit already has kernel memory",
+	[MH_REASON_POLICY_MOVABLE] = "online_policy movable",
+	[MH_REASON_POLICY_KERNEL] = "online_policy kernel",
+	[MH_REASON_CONTIG_IN_KERNEL] = "contig-zones: in a kernel zone",
+	[MH_REASON_CONTIG_IN_MOVABLE] = "contig-zones: in ZONE_MOVABLE",
+	[MH_REASON_CONTIG_DEFAULT] = "contig-zones: default",
+	[MH_REASON_CONTIG_MOVABLE_NODE] = "contig-zones: movable_node",
+};
+MH_STRING_TABLE_TO(static, reason_fixed_text, enum mh_reason, reason_fixed,
+		   NULL)
+
 static int reason_text(const struct mh_decision *d, enum mh_reason r,
 		       uint64_t ps, char *buf, size_t len)
 {
+	const char *fixed = reason_fixed_text(r);
 	char a[32], b[32];
 
+	if (fixed)
+		return snprintf(buf, len, "%s", fixed);
 	switch (r) {
 	case MH_REASON_FITS:
 	case MH_REASON_GLOBAL_RATIO:
 	case MH_REASON_NODE_RATIO:
 		return ratio_text(d, r, ps, buf, len);
-	case MH_REASON_RATIO_ZERO:
-		return snprintf(buf, len, "ratio: 0%%");
-	case MH_REASON_GLOBAL_NO_EARLY:
-		return snprintf(buf, len,
-				"ratio: no boot kernel memory to "
-				"count");
 	case MH_REASON_NODE_NO_EARLY:
 		return snprintf(buf, len,
 				"ratio: no boot kernel memory to count on "
 				"node%d",
 				d->node.nid);
-	case MH_REASON_STATIC_HAS_KERNEL:
-		return snprintf(buf, len, "device already has kernel memory");
-	case MH_REASON_UNIT_HAS_KERNEL:
-		return snprintf(buf, len, "unit already has kernel memory");
-	case MH_REASON_POLICY_MOVABLE:
-		return snprintf(buf, len, "online_policy movable");
-	case MH_REASON_POLICY_KERNEL:
-		return snprintf(buf, len, "online_policy kernel");
-	case MH_REASON_CONTIG_IN_KERNEL:
-		return snprintf(buf, len, "contig-zones: in a kernel zone");
-	case MH_REASON_CONTIG_IN_MOVABLE:
-		return snprintf(buf, len, "contig-zones: in ZONE_MOVABLE");
-	case MH_REASON_CONTIG_DEFAULT:
-		return snprintf(buf, len, "contig-zones: default");
-	case MH_REASON_CONTIG_MOVABLE_NODE:
-		return snprintf(buf, len, "contig-zones: movable_node");
 	case MH_REASON_RULE_MOVABLE:
 	case MH_REASON_RULE_KERNEL:
 		return snprintf(buf, len, "rule %s", d->rule_name);
@@ -100,6 +98,8 @@ static int reason_text(const struct mh_decision *d, enum mh_reason r,
 		return snprintf(buf, len, "balloon %s without compaction",
 				d->balloon_driver[0] ? d->balloon_driver
 						     : "driver");
+	default:
+		break;
 	}
 	return snprintf(buf, len, "%s", mh_reason_name(r));
 }
@@ -116,40 +116,26 @@ int mh_decision_summary(const struct mh_decision *d, uint64_t page_size,
 {
 	char part[128], a[32];
 	size_t n = 0;
-	int w;
 
 	if (!page_size)
 		page_size = MH_POLICY_DEFAULT_PAGE_SIZE;
 	reason_text(d, d->reason, page_size, part, sizeof(part));
-	w = snprintf(buf, len, "%s", part);
-	if (w > 0)
-		n = (size_t)w;
+	mh_appendf(buf, len, &n, "%s", part);
 	if (d->overridden) {
 		reason_text(d, d->base_reason, page_size, part, sizeof(part));
-		w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
-			     "; else %s: %s",
-			     d->base_target == MH_TARGET_MOVABLE ? "movable"
-								 : "kernel",
-			     part);
-		if (w > 0)
-			n += (size_t)w;
+		mh_appendf(buf, len, &n, "; else %s: %s",
+			   d->base_target == MH_TARGET_MOVABLE ? "movable"
+							       : "kernel",
+			   part);
 	}
 	if (d->reserve_pages && (is_ratio(d->reason) ||
 				 (d->overridden && is_ratio(d->base_reason)))) {
 		size_str(d->reserve_pages, page_size, a, sizeof(a));
-		w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
-			     ", kernel_reserve %s", a);
-		if (w > 0)
-			n += (size_t)w;
+		mh_appendf(buf, len, &n, ", kernel_reserve %s", a);
 	}
-	if (d->balloon_risk && d->target == MH_TARGET_MOVABLE) {
-		w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0,
-			     "; balloon %s without compaction",
-			     d->balloon_driver[0] ? d->balloon_driver
-						  : "driver");
-		if (w > 0)
-			n += (size_t)w;
-	}
+	if (d->balloon_risk && d->target == MH_TARGET_MOVABLE)
+		mh_appendf(buf, len, &n, "; balloon %s without compaction",
+			   d->balloon_driver[0] ? d->balloon_driver : "driver");
 	return (int)n;
 }
 

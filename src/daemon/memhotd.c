@@ -16,7 +16,10 @@
 #include "memhotd/config.h"
 #include "memhotd/daemon.h"
 #include "memhotd/instance.h"
+#include "memhotd/listing.h"
 #include "memhotd/log.h"
+#include "memhotd/protocol.h"
+#include "memhotd/scan.h"
 
 #ifndef MEMHOTD_VERSION
 #define MEMHOTD_VERSION "unknown"
@@ -35,6 +38,8 @@ static void usage(FILE *f)
 		"/)\n"
 		"      --check-config  validate and print the effective "
 		"configuration\n"
+		"      --list-blocks   print the block listing as JSON "
+		"(read-only, once)\n"
 		"  -n, --dry-run       decide and log, write nothing\n"
 		"  -v, --verbose       debug messages\n"
 		"  -h, --help          this help\n"
@@ -42,13 +47,79 @@ static void usage(FILE *f)
 		MH_DEFAULT_CONFIG);
 }
 
+/*
+ * --list-blocks: one read-only scan, printed as the ListBlocks reply a
+ * running memhotd sends over the control socket (decisions unknown).
+ * memhotctl runs this for `memhotctl blocks` when no memhotd answers, so
+ * that the client holds no scanner.  0, or 1 with the reason on stderr.
+ */
+static int list_blocks(const char *root)
+{
+	struct mh_inventory inv = {0};
+	json_object *msg = NULL, *p = NULL, *l = NULL;
+	struct mh_root r;
+	int ret;
+
+	ret = mh_root_open(&r, root);
+	if (ret < 0) {
+		fprintf(stderr, "memhotd: %s: %s\n", root, strerror(-ret));
+		return 1;
+	}
+	ret = mh_scan_full_readonly(&r, &inv);
+	/* -ERANGE: calibration found inconsistent numbers; the listing is
+	 * still what sysfs shows. */
+	if (ret < 0 && ret != -ERANGE) {
+		fprintf(stderr, "memhotd: cannot read %s%s%s: %s\n", r.path,
+			r.path[strlen(r.path) - 1] == '/' ? "" : "/",
+			MH_SYSFS_MEMORY, strerror(-ret));
+		goto out;
+	}
+	ret = -ENOMEM;
+	l = mh_listing_blocks(&inv, NULL);
+	p = json_object_new_object();
+	msg = json_object_new_object();
+	if (!l || !p || !msg ||
+	    json_object_object_add(
+		    p, "version",
+		    json_object_new_int(MH_CONTROL_PROTOCOL_VERSION)) < 0) {
+		fprintf(stderr, "memhotd: %s\n", strerror(ENOMEM));
+		goto out;
+	}
+	json_object_object_foreach(l, k, v)
+	{
+		if (json_object_object_add(p, k, json_object_get(v)) < 0) {
+			fprintf(stderr, "memhotd: %s\n", strerror(ENOMEM));
+			goto out;
+		}
+	}
+	json_object_object_add(msg, "parameters", json_object_get(p));
+	if (puts(json_object_to_json_string_ext(
+		    msg, JSON_C_TO_STRING_PLAIN |
+				 JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
+	    fflush(stdout) != 0) {
+		ret = errno ? -errno : -EIO;
+		fprintf(stderr, "memhotd: standard output: %s\n",
+			strerror(-ret));
+		goto out;
+	}
+	ret = 0;
+out:
+	json_object_put(msg);
+	json_object_put(p);
+	json_object_put(l);
+	mh_inv_free(&inv);
+	mh_root_close(&r);
+	return ret < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256 };
+	enum { OPT_CHECK = 256, OPT_LIST_BLOCKS };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"root", required_argument, NULL, 'r'},
 		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"list-blocks", no_argument, NULL, OPT_LIST_BLOCKS},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -57,7 +128,7 @@ int main(int argc, char **argv)
 	};
 	struct mh_daemon_options o = {0};
 	struct mh_daemon *d;
-	bool check = false;
+	bool check = false, list = false;
 	int c, status, lock_fd;
 	char lock_path[PATH_MAX] = "";
 	pid_t holder;
@@ -72,6 +143,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 			check = true;
+			break;
+		case OPT_LIST_BLOCKS:
+			list = true;
 			break;
 		case 'n':
 			o.dry_run = true;
@@ -97,6 +171,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (list)
+		return list_blocks(o.root ? o.root : "/");
 	if (check) {
 		struct mh_config cfg;
 		char err[1024] = "";

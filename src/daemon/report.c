@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,6 +22,7 @@
 #include "memhotd/facts.h"
 #include "memhotd/kernel.h"
 #include "memhotd/plan.h"
+#include "memhotd/util.h"
 
 #ifndef MEMHOTD_VERSION
 #define MEMHOTD_VERSION "unknown"
@@ -28,19 +30,113 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static json_object *j_u64(uint64_t v)
+/*
+ * Allocation failures: every json-c constructor goes through the j_*
+ * helpers below, which note a failure in j_oom; each public builder clears
+ * it first and ends with j_done(), which drops the reply and returns NULL
+ * when anything failed (the control server then answers "out of memory").
+ * A NULL value handed to add() is otherwise a JSON null.  The daemon is
+ * single-threaded; replies are built one at a time.
+ */
+static bool j_oom;
+
+static json_object *j_check_new(json_object *v)
 {
-	return json_object_new_uint64(v);
+	if (!v)
+		j_oom = true;
+	return v;
 }
 
-static void add(json_object *o, const char *k, json_object *v)
+static json_object *j_u64(uint64_t v)
 {
-	json_object_object_add(o, k, v);
+	return j_check_new(json_object_new_uint64(v));
+}
+
+static json_object *j_int(int64_t v)
+{
+	return j_check_new(json_object_new_int64(v));
+}
+
+static json_object *j_bool(bool v)
+{
+	return j_check_new(json_object_new_boolean(v));
+}
+
+static json_object *j_double(double v)
+{
+	return j_check_new(json_object_new_double(v));
+}
+
+static json_object *j_str(const char *s)
+{
+	return j_check_new(json_object_new_string(s));
 }
 
 static json_object *j_str_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return s ? j_str(s) : NULL;
+}
+
+static json_object *j_obj(void)
+{
+	return j_check_new(json_object_new_object());
+}
+
+static json_object *j_arr(void)
+{
+	return j_check_new(json_object_new_array());
+}
+
+/* o[k] = v (v NULL: null); v is o's (or freed) afterwards. */
+static void add(json_object *o, const char *k, json_object *v)
+{
+	if (!o || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		j_oom = true;
+	}
+}
+
+/* Appends v (never NULL but on a failure) to array a. */
+static void push(json_object *a, json_object *v)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		j_oom = true;
+	}
+}
+
+/* The end of a public builder: o, or NULL if anything failed. */
+static json_object *j_done(json_object *o)
+{
+	if (j_oom || !o) {
+		json_object_put(o);
+		o = NULL;
+	}
+	j_oom = false;
+	return o;
+}
+
+/* A table of uint64_t fields of a struct and their keys. */
+struct j_field {
+	const char *key;
+	size_t off;
+};
+
+#define J_FIELD(type, k, f)                                                    \
+	{                                                                      \
+		k, offsetof(type, f)                                           \
+	}
+
+/* o[key] = each field of base (times scale: pages -> bytes, or 1). */
+static void add_fields(json_object *o, const struct j_field *f, size_t n,
+		       const void *base, uint64_t scale)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)base + f[i].off, sizeof(v));
+		add(o, f[i].key, j_u64(v * scale));
+	}
 }
 
 static uint64_t pages_bytes(uint64_t pages)
@@ -50,24 +146,28 @@ static uint64_t pages_bytes(uint64_t pages)
 
 /* ---- decisions ---------------------------------------------------------- */
 
+static const struct j_field check_fields[] = {
+	J_FIELD(struct mh_ratio_check, "kernel_early_pages", kernel_early),
+	J_FIELD(struct mh_ratio_check, "movable_pages", movable),
+	J_FIELD(struct mh_ratio_check, "requirement_pages", requirement),
+	J_FIELD(struct mh_ratio_check, "group_movable_pages", group_movable),
+	J_FIELD(struct mh_ratio_check, "own_kernel_pages", own_kernel),
+	J_FIELD(struct mh_ratio_check, "nr_pages", nr_pages),
+	J_FIELD(struct mh_ratio_check, "kernel_after_pages", kernel_after),
+	J_FIELD(struct mh_ratio_check, "movable_after_pages", movable_after),
+	J_FIELD(struct mh_ratio_check, "limit_pages", limit),
+};
+
 static json_object *j_check(const struct mh_ratio_check *c)
 {
 	json_object *o;
 
 	if (!c->evaluated)
 		return NULL;
-	o = json_object_new_object();
-	add(o, "node", c->nid < 0 ? NULL : json_object_new_int(c->nid));
-	add(o, "pass", json_object_new_boolean(c->pass));
-	add(o, "kernel_early_pages", j_u64(c->kernel_early));
-	add(o, "movable_pages", j_u64(c->movable));
-	add(o, "requirement_pages", j_u64(c->requirement));
-	add(o, "group_movable_pages", j_u64(c->group_movable));
-	add(o, "own_kernel_pages", j_u64(c->own_kernel));
-	add(o, "nr_pages", j_u64(c->nr_pages));
-	add(o, "kernel_after_pages", j_u64(c->kernel_after));
-	add(o, "movable_after_pages", j_u64(c->movable_after));
-	add(o, "limit_pages", j_u64(c->limit));
+	o = j_obj();
+	add(o, "node", c->nid < 0 ? NULL : j_int(c->nid));
+	add(o, "pass", j_bool(c->pass));
+	add_fields(o, check_fields, MH_ELEMENTSOF(check_fields), c, 1);
 	/* [policy] kernel_reserve: kernel_early_pages is after it */
 	add(o, "boot_kernel_early_pages",
 	    c->reserve_on ? j_u64(c->boot_kernel_early) : NULL);
@@ -91,22 +191,17 @@ static void add_beyond_keys(json_object *o, const struct mh_decision *d)
 {
 	json_object *x;
 
-	add(o, "overridden", json_object_new_boolean(d->overridden));
+	add(o, "overridden", j_bool(d->overridden));
 	add(o, "base_target",
-	    d->overridden ? json_object_new_string(
-				    mh_listing_target_name(d->base_target))
+	    d->overridden ? j_str(mh_listing_target_name(d->base_target))
 			  : NULL);
 	add(o, "base_reason",
-	    d->overridden
-		    ? json_object_new_string(mh_reason_name(d->base_reason))
-		    : NULL);
-	add(o, "device_type",
-	    json_object_new_string(mh_dev_type_name(d->dev_type)));
+	    d->overridden ? j_str(mh_reason_name(d->base_reason)) : NULL);
+	add(o, "device_type", j_str(mh_dev_type_name(d->dev_type)));
 	if (d->rule_matched) {
-		x = json_object_new_object();
-		add(x, "name", json_object_new_string(d->rule_name));
-		add(x, "zone",
-		    json_object_new_string(mh_rule_zone_name(d->rule_zone)));
+		x = j_obj();
+		add(x, "name", j_str(d->rule_name));
+		add(x, "zone", j_str(mh_rule_zone_name(d->rule_zone)));
 		add(o, "rule", x);
 	} else {
 		add(o, "rule", NULL);
@@ -114,46 +209,50 @@ static void add_beyond_keys(json_object *o, const struct mh_decision *d)
 	add(o, "kernel_reserve_pages",
 	    d->reserve_pages ? j_u64(d->reserve_pages) : NULL);
 	if (d->guard_on) {
-		x = json_object_new_object();
-		add(x, "measured", json_object_new_boolean(d->guard_known));
+		x = j_obj();
+		add(x, "measured", j_bool(d->guard_known));
 		add(x, "kernel_free_bytes",
 		    d->guard_known ? j_u64(d->guard_free_bytes) : NULL);
 		add(x, "kernel_free_min_bytes", j_u64(d->guard_min_bytes));
-		add(x, "low", json_object_new_boolean(d->guard_low));
+		add(x, "low", j_bool(d->guard_low));
 		add(o, "guard", x);
 	} else {
 		add(o, "guard", NULL);
 	}
 	if (d->balloon_risk) {
-		x = json_object_new_object();
-		add(x, "driver", json_object_new_string(d->balloon_driver));
-		add(x, "mode",
-		    json_object_new_string(
-			    mh_balloon_mode_name(d->balloon_mode)));
+		x = j_obj();
+		add(x, "driver", j_str(d->balloon_driver));
+		add(x, "mode", j_str(mh_balloon_mode_name(d->balloon_mode)));
 		add(o, "balloon_without_compaction", x);
 	} else {
 		add(o, "balloon_without_compaction", NULL);
 	}
 }
 
+/* "target" and "reason" of a decision. */
+static json_object *j_target_reason(json_object *o, enum mh_target target,
+				    enum mh_reason reason)
+{
+	add(o, "target", j_str(mh_listing_target_name(target)));
+	add(o, "reason", j_str(mh_reason_name(reason)));
+	return o;
+}
+
 static json_object *j_decision(const struct mh_decision *d)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = j_target_reason(j_obj(), d->target, d->reason);
 	char text[2048];
 
 	mh_decision_explain(d, MH_PAGE_SIZE, text, sizeof(text));
-	add(o, "target",
-	    json_object_new_string(mh_listing_target_name(d->target)));
-	add(o, "reason", json_object_new_string(mh_reason_name(d->reason)));
-	add(o, "policy", json_object_new_string(mh_policy_name(d->policy)));
-	add(o, "ratio", json_object_new_int64(d->ratio));
+	add(o, "policy", j_str(mh_policy_name(d->policy)));
+	add(o, "ratio", j_int(d->ratio));
 	add(o, "max_pages", j_u64(d->max_pages));
 	add(o, "online_pages", j_u64(d->online_pages));
 	add(o, "rest_pages", j_u64(d->rest_pages));
 	add(o, "global", j_check(&d->global));
 	add(o, "node", j_check(&d->node));
 	add_beyond_keys(o, d);
-	add(o, "explanation", json_object_new_string(text));
+	add(o, "explanation", j_str(text));
 	return o;
 }
 
@@ -269,16 +368,20 @@ static void count_block(struct counts *c, const struct mh_block *b)
 	}
 }
 
+static const struct j_field count_fields[] = {
+	J_FIELD(struct counts, "total_memblocks", total),
+	J_FIELD(struct counts, "online_memblocks", online),
+	J_FIELD(struct counts, "offline_memblocks", offline),
+	J_FIELD(struct counts, "going_offline_memblocks", going),
+	J_FIELD(struct counts, "movable_memblocks", movable),
+	J_FIELD(struct counts, "kernel_memblocks", kernel),
+};
+
 static void add_counts(json_object *o, const struct counts *c)
 {
-	json_object *z = json_object_new_object();
+	json_object *z = j_obj();
 
-	add(o, "total_memblocks", j_u64(c->total));
-	add(o, "online_memblocks", j_u64(c->online));
-	add(o, "offline_memblocks", j_u64(c->offline));
-	add(o, "going_offline_memblocks", j_u64(c->going));
-	add(o, "movable_memblocks", j_u64(c->movable));
-	add(o, "kernel_memblocks", j_u64(c->kernel));
+	add_fields(o, count_fields, MH_ELEMENTSOF(count_fields), c, 1);
 	for (int i = MH_ZONE_UNKNOWN; i <= MH_ZONE_MOVABLE; i++)
 		if (c->zones[i])
 			add(z, mh_zone_name((enum mh_zone)i),
@@ -286,46 +389,84 @@ static void add_counts(json_object *o, const struct counts *c)
 	add(o, "zones", z);
 }
 
+/* A node's memory (or all nodes'), in pages, as status and plan show it. */
+struct mem {
+	uint64_t kernel_early, hot_kernel, movable, hot_movable, cma;
+};
+
+static const struct j_field mem_fields[] = {
+	J_FIELD(struct mem, "kernel_early", kernel_early),
+	J_FIELD(struct mem, "hotplugged_kernel", hot_kernel),
+	J_FIELD(struct mem, "movable", movable),
+	J_FIELD(struct mem, "hotplugged_movable", hot_movable),
+	J_FIELD(struct mem, "cma", cma),
+};
+/* plan's nodes_after shows the first three */
+#define MEM_FIELDS_PLAN 3
+
+static struct mem node_mem(const struct mh_inventory *inv, size_t nid)
+{
+	return (struct mem){
+		.kernel_early = inv->totals[nid].kernel_early,
+		.hot_kernel = inv->nodes[nid].hot_kernel,
+		.movable = inv->totals[nid].movable,
+		.hot_movable = inv->nodes[nid].hot_movable,
+		.cma = inv->nodes[nid].cma,
+	};
+}
+
+/* o's memory keys, in bytes: the first n of mem_fields. */
+static void add_mem(json_object *o, const struct mem *m, size_t n)
+{
+	add_fields(o, mem_fields, n, m, MH_PAGE_SIZE);
+}
+
+/* "ratio_limit" and "movable_percent" for eff pages of KERNEL_EARLY (after
+ * any reserve) and movable pages of MOVABLE. */
+static void add_ratio(json_object *o, const struct mh_policy_config *pc,
+		      uint64_t eff, uint64_t movable)
+{
+	add(o, "ratio_limit",
+	    pc->policy == MH_POLICY_AUTO_MOVABLE
+		    ? j_u64(pages_bytes((uint64_t)pc->ratio * eff / 100))
+		    : NULL);
+	add(o, "movable_percent",
+	    eff ? j_double((double)movable * 100.0 / (double)eff) : NULL);
+}
+
+/* "movable_headroom" (bytes) and "movable_headroom_memblocks", or nulls. */
+static void add_headroom(json_object *o, const struct mh_inventory *inv,
+			 const struct mh_policy_config *pc, int nid)
+{
+	uint64_t h;
+	const bool known = mh_report_movable_headroom(inv, pc, nid, &h);
+
+	add(o, "movable_headroom", known ? j_u64(pages_bytes(h)) : NULL);
+	add(o, "movable_headroom_memblocks",
+	    known ? j_u64(inv->block_pages ? h / inv->block_pages : 0) : NULL);
+}
+
 static json_object *j_node(const struct mh_inventory *inv,
 			   const struct mh_policy_config *pc, size_t nid,
 			   const struct counts *c)
 {
-	json_object *o = json_object_new_object();
-	const struct mh_zone_totals *t = &inv->totals[nid];
-	const struct mh_node_info *n = &inv->nodes[nid];
-	uint64_t h, reserved = 0;
-	bool auto_movable = pc->policy == MH_POLICY_AUTO_MOVABLE;
-	const uint64_t eff = mh_policy_effective_kernel_early(
-		pc, t->kernel_early, &reserved);
+	json_object *o = j_obj();
+	const struct mem m = node_mem(inv, nid);
+	uint64_t reserved = 0;
+	const uint64_t eff =
+		mh_policy_effective_kernel_early(pc, m.kernel_early, &reserved);
 
-	add(o, "node", json_object_new_int((int)nid));
-	add(o, "kernel_early", j_u64(pages_bytes(t->kernel_early)));
-	add(o, "hotplugged_kernel", j_u64(pages_bytes(n->hot_kernel)));
-	add(o, "movable", j_u64(pages_bytes(t->movable)));
-	add(o, "hotplugged_movable", j_u64(pages_bytes(n->hot_movable)));
-	add(o, "cma", j_u64(pages_bytes(n->cma)));
+	add(o, "node", j_int((int)nid));
+	add_mem(o, &m, MH_ELEMENTSOF(mem_fields));
 	/* [policy] kernel_reserve: what the ratio checks count */
 	add(o, "kernel_reserve",
 	    j_u64(pages_bytes(mh_policy_reserve_pages(pc))));
 	add(o, "kernel_early_reserved", j_u64(pages_bytes(reserved)));
 	add(o, "kernel_early_effective", j_u64(pages_bytes(eff)));
-	add(o, "ratio_limit",
-	    auto_movable ? j_u64(pages_bytes((uint64_t)pc->ratio * eff / 100))
-			 : NULL);
-	add(o, "movable_percent",
-	    eff ? json_object_new_double((double)t->movable * 100.0 /
-					 (double)eff)
-		: NULL);
-	if (mh_report_movable_headroom(inv, pc, (int)nid, &h)) {
-		add(o, "movable_headroom", j_u64(pages_bytes(h)));
-		add(o, "movable_headroom_memblocks",
-		    j_u64(inv->block_pages ? h / inv->block_pages : 0));
-	} else {
-		add(o, "movable_headroom", NULL);
-		add(o, "movable_headroom_memblocks", NULL);
-	}
+	add_ratio(o, pc, eff, m.movable);
+	add_headroom(o, inv, pc, (int)nid);
 	add(o, "needs_calibration",
-	    json_object_new_boolean(n->early_kernel_blocks_changed > 0));
+	    j_bool(inv->nodes[nid].early_kernel_blocks_changed > 0));
 	add_counts(o, c);
 	return o;
 }
@@ -350,131 +491,121 @@ static json_object *j_device(const struct mh_inventory *inv,
 			     const struct mh_policy_config *pc, ssize_t gi,
 			     const char *type, int nid, const struct counts *c)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = j_obj();
 	const uint64_t bs = inv->block_size_bytes;
+	const struct mh_group *g = gi >= 0 ? &inv->groups[gi] : NULL;
+	const struct mh_group_stats *s = gi >= 0 ? &inv->gstats[gi] : NULL;
+	const bool dynamic = s && s->dynamic;
 	const struct mh_rule *rule =
-		device_rule(pc, type, gi >= 0 ? inv->groups[gi].name : NULL,
-			    gi >= 0 ? inv->gstats[gi].nid : nid);
+		device_rule(pc, type, g ? g->name : NULL, s ? s->nid : nid);
 
-	if (gi >= 0) {
-		const struct mh_group *g = &inv->groups[gi];
-		const struct mh_group_stats *s = &inv->gstats[gi];
-
-		add(o, "name", json_object_new_string(g->name));
-		add(o, "type", json_object_new_string(type));
-		add(o, "target_node",
-		    s->nid >= 0 ? json_object_new_int(s->nid) : NULL);
-		add(o, "dynamic", json_object_new_boolean(s->dynamic));
-		add(o, "start", j_u64(pages_bytes(g->start_pfn)));
-		add(o, "end",
-		    g->end_pfn > g->start_pfn
-			    ? j_u64(pages_bytes(g->end_pfn) - 1)
-			    : NULL);
-		add(o, "unit_size",
-		    s->dynamic ? j_u64(pages_bytes(s->unit_pages)) : NULL);
-		add(o, "size",
-		    s->dynamic ? NULL : j_u64(pages_bytes(s->max_pages)));
-		add(o, "present_movable",
-		    j_u64(pages_bytes(s->present_movable)));
-		add(o, "present_kernel", j_u64(pages_bytes(s->present_kernel)));
-	} else {
-		add(o, "name", NULL);
-		add(o, "type", json_object_new_string(type));
-		add(o, "target_node",
-		    nid >= 0 ? json_object_new_int(nid) : NULL);
-		add(o, "dynamic", json_object_new_boolean(false));
-		add(o, "start", j_u64(c->first_block * bs));
-		add(o, "end", NULL);
-		add(o, "unit_size", NULL);
-		add(o, "size", NULL);
-		add(o, "present_movable", j_u64(c->movable * bs));
-		add(o, "present_kernel", j_u64(c->kernel * bs));
-	}
+	/* An ungrouped device: its blocks' span and zones, no size. */
+	if (s)
+		nid = s->nid;
+	add(o, "name", g ? j_str(g->name) : NULL);
+	add(o, "type", j_str(type));
+	add(o, "target_node", nid >= 0 ? j_int(nid) : NULL);
+	add(o, "dynamic", j_bool(dynamic));
+	add(o, "start",
+	    j_u64(g ? pages_bytes(g->start_pfn) : c->first_block * bs));
+	add(o, "end",
+	    g && g->end_pfn > g->start_pfn ? j_u64(pages_bytes(g->end_pfn) - 1)
+					   : NULL);
+	add(o, "unit_size", dynamic ? j_u64(pages_bytes(s->unit_pages)) : NULL);
+	add(o, "size", s && !dynamic ? j_u64(pages_bytes(s->max_pages)) : NULL);
+	add(o, "present_movable",
+	    j_u64(s ? pages_bytes(s->present_movable) : c->movable * bs));
+	add(o, "present_kernel",
+	    j_u64(s ? pages_bytes(s->present_kernel) : c->kernel * bs));
 	/* daxctl's "movable": all online blocks Movable (or none); mixed or
 	 * nothing online: absent. */
 	if (c->online && (c->movable == c->online || c->kernel == c->online))
-		add(o, "movable", json_object_new_boolean(c->movable > 0));
-	add(o, "rule", rule ? json_object_new_string(rule->name) : NULL);
+		add(o, "movable", j_bool(c->movable > 0));
+	add(o, "rule", rule ? j_str(rule->name) : NULL);
 	add(o, "rule_zone",
-	    rule ? json_object_new_string(mh_rule_zone_name(
-			   rule->has_zone ? rule->zone : MH_RULE_AUTO))
+	    rule ? j_str(mh_rule_zone_name(rule->has_zone ? rule->zone
+							  : MH_RULE_AUTO))
 		 : NULL);
 	add_counts(o, c);
 	return o;
 }
 
+/* "policy", "auto_movable_ratio", "auto_movable_numa_aware". */
+static void add_policy(json_object *o, const struct mh_config *cfg)
+{
+	add(o, "policy", j_str(mh_policy_name(cfg->policy.policy)));
+	add(o, "auto_movable_ratio", j_int(cfg->policy.ratio));
+	add(o, "auto_movable_numa_aware", j_bool(cfg->policy.numa_aware));
+}
+
+static const struct j_field counter_fields[] = {
+	J_FIELD(struct mh_counters, "blocks_onlined", onlined),
+	J_FIELD(struct mh_counters, "blocks_onlined_movable", onlined_movable),
+	J_FIELD(struct mh_counters, "blocks_onlined_kernel", onlined_kernel),
+	J_FIELD(struct mh_counters, "blocks_failed", failed),
+	/* "blocks_pending" (the scheduler's) comes here */
+	J_FIELD(struct mh_counters, "retries", retried),
+	J_FIELD(struct mh_counters, "lost_races", lost_races),
+	J_FIELD(struct mh_counters, "vanished", vanished),
+	J_FIELD(struct mh_counters, "zone_mismatches", zone_mismatch),
+	J_FIELD(struct mh_counters, "rescans", rescans),
+	J_FIELD(struct mh_counters, "uevents", uevents),
+};
+#define COUNTERS_BEFORE_PENDING 4
+
 static json_object *j_daemon(const struct mh_config *cfg,
 			     const struct mh_report_view *v, uint64_t now_usec)
 {
-	json_object *o = json_object_new_object(), *comp;
+	json_object *o = j_obj(), *comp;
 	const struct mh_counters *k = v->counters;
 
 	add(o, "version",
-	    json_object_new_string(MEMHOTD_VERSION[0] ? MEMHOTD_VERSION
-						      : "unknown"));
-	add(o, "pid", json_object_new_int((int)getpid()));
-	add(o, "policy",
-	    json_object_new_string(mh_policy_name(cfg->policy.policy)));
-	add(o, "auto_movable_ratio", json_object_new_int64(cfg->policy.ratio));
-	add(o, "auto_movable_numa_aware",
-	    json_object_new_boolean(cfg->policy.numa_aware));
-	add(o, "config_file", json_object_new_string(v->config_path));
+	    j_str(MEMHOTD_VERSION[0] ? MEMHOTD_VERSION : "unknown"));
+	add(o, "pid", j_int((int)getpid()));
+	add_policy(o, cfg);
+	add(o, "config_file", j_str(v->config_path));
 	add(o, "control_group",
-	    cfg->control_group_set ? json_object_new_string(cfg->control_group)
-				   : NULL);
-	add(o, "dry_run", json_object_new_boolean(v->dry_run));
+	    cfg->control_group_set ? j_str(cfg->control_group) : NULL);
+	add(o, "dry_run", j_bool(v->dry_run));
 	add(o, "uptime_sec",
 	    j_u64(now_usec > v->start_usec
 			  ? (now_usec - v->start_usec) / 1000000
 			  : 0));
-	add(o, "blocks_onlined", j_u64(k->onlined));
-	add(o, "blocks_onlined_movable", j_u64(k->onlined_movable));
-	add(o, "blocks_onlined_kernel", j_u64(k->onlined_kernel));
-	add(o, "blocks_failed", j_u64(k->failed));
+	add_fields(o, counter_fields, COUNTERS_BEFORE_PENDING, k, 1);
 	add(o, "blocks_pending", j_u64(v->sched->nr_queued));
-	add(o, "retries", j_u64(k->retried));
-	add(o, "lost_races", j_u64(k->lost_races));
-	add(o, "vanished", j_u64(k->vanished));
-	add(o, "zone_mismatches", j_u64(k->zone_mismatch));
-	add(o, "rescans", j_u64(k->rescans));
-	add(o, "uevents", j_u64(k->uevents));
+	add_fields(o, counter_fields + COUNTERS_BEFORE_PENDING,
+		   MH_ELEMENTSOF(counter_fields) - COUNTERS_BEFORE_PENDING, k,
+		   1);
 	if (k->has_last) {
-		json_object *l = json_object_new_object();
+		json_object *l = j_obj();
 
 		add(l, "block", j_u64(k->last_block));
-		add(l, "zone",
-		    json_object_new_string(mh_zone_name(k->last_zone)));
+		add(l, "zone", j_str(mh_zone_name(k->last_zone)));
 		add(o, "last_onlined", l);
 	} else {
 		add(o, "last_onlined", NULL);
 	}
 	add(o, "competitors_detected", j_u64(v->nr_competitors));
-	comp = json_object_new_array();
+	comp = j_arr();
 	for (size_t i = 0; i < v->nr_competitors && i < MH_MAX_COMPETITORS; i++)
-		json_object_array_add(
-			comp, json_object_new_string(v->competitors[i]));
+		push(comp, j_str(v->competitors[i]));
 	add(o, "competitors", comp);
 	{
 		const struct mh_balloon_state *bs = v->balloon;
-		json_object *bo = json_object_new_object();
+		json_object *bo = j_obj();
 
-		add(bo, "active", json_object_new_boolean(bs->facts.active));
+		add(bo, "active", j_bool(bs->facts.active));
 		add(bo, "driver", j_str_or_null(bs->facts.driver));
 		add(bo, "kernel_compaction",
-		    bs->vmstat_read
-			    ? json_object_new_boolean(bs->kernel_compaction)
-			    : NULL);
-		add(bo, "compaction",
-		    json_object_new_boolean(bs->facts.compaction));
-		add(bo, "movable_risk",
-		    json_object_new_boolean(mh_balloon_risky(bs)));
+		    bs->vmstat_read ? j_bool(bs->kernel_compaction) : NULL);
+		add(bo, "compaction", j_bool(bs->facts.compaction));
+		add(bo, "movable_risk", j_bool(mh_balloon_risky(bs)));
 		add(bo, "mode",
-		    json_object_new_string(
-			    mh_balloon_mode_name(cfg->policy.balloon)));
+		    j_str(mh_balloon_mode_name(cfg->policy.balloon)));
 		add(o, "balloon", bo);
 	}
 	add(o, "kernel_free_min", j_u64(cfg->policy.kernel_free_min));
-	add(o, "guard_episode", json_object_new_boolean(v->guard_episode));
+	add(o, "guard_episode", j_bool(v->guard_episode));
 	return o;
 }
 
@@ -490,8 +621,7 @@ static void add_kernel_keys(json_object *o, const struct mh_inventory *inv,
 	json_object *k, *cc, *arr, *p;
 
 	add(o, "mode",
-	    json_object_new_string(cfg->mode == MH_MODE_DELEGATE ? "delegate"
-								 : "online"));
+	    j_str(cfg->mode == MH_MODE_DELEGATE ? "delegate" : "online"));
 	if (!v) {
 		add(o, "kernel", NULL);
 		add(o, "cross_check", NULL);
@@ -499,44 +629,40 @@ static void add_kernel_keys(json_object *o, const struct mh_inventory *inv,
 		add(o, "poisoned", NULL);
 		return;
 	}
-	k = json_object_new_object();
-	add(k, "release", json_object_new_string(v->kernel->release));
-	add(k, "has_policy", json_object_new_boolean(v->kernel->has_policy));
-	add(k, "auto_online_blocks_at_start",
-	    json_object_new_string(v->kernel->aob_at_start));
-	add(k, "auto_online_blocks", json_object_new_string(v->kernel->aob));
-	add(k, "mirrored", json_object_new_boolean(v->kernel->mirrored));
+	k = j_obj();
+	add(k, "release", j_str(v->kernel->release));
+	add(k, "has_policy", j_bool(v->kernel->has_policy));
+	add(k, "auto_online_blocks_at_start", j_str(v->kernel->aob_at_start));
+	add(k, "auto_online_blocks", j_str(v->kernel->aob));
+	add(k, "mirrored", j_bool(v->kernel->mirrored));
 	add(o, "kernel", k);
-	cc = json_object_new_object();
-	add(cc, "active", json_object_new_boolean(v->kernel->cross_check));
+	cc = j_obj();
+	add(cc, "active", j_bool(v->kernel->cross_check));
 	add(cc, "agreements", j_u64(v->kernel->agreements));
 	add(cc, "disagreements", j_u64(v->kernel->disagreements));
 	add(o, "cross_check", cc);
-	arr = json_object_new_array();
+	arr = j_arr();
 	for (size_t i = 0; i < v->kernel->nr_onlined; i++) {
 		const struct mh_kernel_onlined *e = &v->kernel->onlined[i];
 		json_object *eo;
 
 		if (!mh_inv_block(inv, e->block))
 			continue; /* removed since */
-		eo = json_object_new_object();
+		eo = j_obj();
 		add(eo, "block", j_u64(e->block));
-		add(eo, "zone", json_object_new_string(mh_zone_name(e->zone)));
+		add(eo, "zone", j_str(mh_zone_name(e->zone)));
 		add(eo, "memhotd_zone",
-		    e->verified
-			    ? json_object_new_string(mh_zone_name(e->expected))
-			    : NULL);
-		add(eo, "agrees",
-		    e->verified ? json_object_new_boolean(e->agrees) : NULL);
-		json_object_array_add(arr, eo);
+		    e->verified ? j_str(mh_zone_name(e->expected)) : NULL);
+		add(eo, "agrees", e->verified ? j_bool(e->agrees) : NULL);
+		push(arr, eo);
 	}
 	add(o, "kernel_onlined", arr);
-	p = json_object_new_array();
+	p = j_arr();
 	for (const struct mh_block *b = mh_inv_next_block(inv, 0); b;
 	     b = mh_inv_next_block(inv, b->id + 1))
 		if (mh_sched_state_of(v->sched, b->id, NULL) ==
 		    MH_SCHED_POISONED)
-			json_object_array_add(p, j_u64(b->id));
+			push(p, j_u64(b->id));
 	add(o, "poisoned", p);
 }
 
@@ -544,16 +670,18 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 			      const struct mh_config *cfg,
 			      const struct mh_report_view *v, uint64_t now_usec)
 {
-	json_object *o = json_object_new_object(), *nodes, *devs, *t;
+	json_object *o, *nodes, *devs, *t;
 	const size_t nn = inv->nr_nodes;
 	struct counts *group_c = NULL, *boot_c = NULL, *none_c = NULL,
 		      *node_c = NULL, all = {0};
 	struct mh_block_list l = {0};
-	uint64_t ke = 0, eke = 0, hk = 0, mv = 0, hm = 0, cma = 0, h;
+	struct mem sum = {0};
+	uint64_t eke = 0;
 	struct mh_policy_config pc;
 
+	j_oom = false;
+	o = j_obj();
 	policy_copy(cfg, &pc);
-
 	add(o, "daemon", v ? j_daemon(cfg, v, now_usec) : NULL);
 	add(o, "block_size", j_u64(inv->block_size_bytes));
 	add(o, "page_size", j_u64(MH_PAGE_SIZE));
@@ -565,8 +693,10 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 	none_c = calloc(nn + 1, sizeof(*none_c));
 	node_c = calloc(nn + 1, sizeof(*node_c));
 	if (!group_c || !boot_c || !none_c || !node_c ||
-	    mh_listing_collect(inv, &l) < 0)
+	    mh_listing_collect(inv, &l) < 0) {
+		j_oom = true;
 		goto out;
+	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct mh_block *b = l.v[i];
 		size_t slot = b->nid >= 0 && (size_t)b->nid < nn
@@ -583,66 +713,45 @@ json_object *mh_report_status(const struct mh_inventory *inv,
 			count_block(&boot_c[slot], b);
 	}
 
-	nodes = json_object_new_array();
+	nodes = j_arr();
 	for (size_t n = 0; n < nn; n++) {
 		if (!inv->totals[n].present)
 			continue;
-		json_object_array_add(nodes,
-				      j_node(inv, &pc, n, &node_c[n + 1]));
-		ke += inv->totals[n].kernel_early;
-		eke += mh_policy_effective_kernel_early(
-			&pc, inv->totals[n].kernel_early, NULL);
-		mv += inv->totals[n].movable;
-		hk += inv->nodes[n].hot_kernel;
-		hm += inv->nodes[n].hot_movable;
-		cma += inv->nodes[n].cma;
+		push(nodes, j_node(inv, &pc, n, &node_c[n + 1]));
+		const struct mem m = node_mem(inv, n);
+
+		sum.kernel_early += m.kernel_early;
+		sum.hot_kernel += m.hot_kernel;
+		sum.movable += m.movable;
+		sum.hot_movable += m.hot_movable;
+		sum.cma += m.cma;
+		eke += mh_policy_effective_kernel_early(&pc, m.kernel_early,
+							NULL);
 	}
 	add(o, "nodes", nodes);
 
-	devs = json_object_new_array();
+	devs = j_arr();
 	for (size_t s = 0; s <= nn; s++)
 		if (boot_c[s].total)
-			json_object_array_add(devs,
-					      j_device(inv, &pc, -1, "boot",
-						       (int)s - 1, &boot_c[s]));
+			push(devs, j_device(inv, &pc, -1, "boot", (int)s - 1,
+					    &boot_c[s]));
 	for (size_t g = 0; g < inv->nr_groups; g++)
 		if (inv->gstats[g].alive)
-			json_object_array_add(
-				devs,
-				j_device(
-					inv, &pc, (ssize_t)g,
-					mh_group_kind_name(inv->groups[g].kind),
-					inv->gstats[g].nid, &group_c[g]));
+			push(devs,
+			     j_device(inv, &pc, (ssize_t)g,
+				      mh_group_kind_name(inv->groups[g].kind),
+				      inv->gstats[g].nid, &group_c[g]));
 	for (size_t s = 0; s <= nn; s++)
 		if (none_c[s].total)
-			json_object_array_add(devs,
-					      j_device(inv, &pc, -1, "none",
-						       (int)s - 1, &none_c[s]));
+			push(devs, j_device(inv, &pc, -1, "none", (int)s - 1,
+					    &none_c[s]));
 	add(o, "devices", devs);
 
-	t = json_object_new_object();
-	add(t, "kernel_early", j_u64(pages_bytes(ke)));
-	add(t, "hotplugged_kernel", j_u64(pages_bytes(hk)));
-	add(t, "movable", j_u64(pages_bytes(mv)));
-	add(t, "hotplugged_movable", j_u64(pages_bytes(hm)));
-	add(t, "cma", j_u64(pages_bytes(cma)));
-	add(t, "ratio_limit",
-	    cfg->policy.policy == MH_POLICY_AUTO_MOVABLE
-		    ? j_u64(pages_bytes((uint64_t)cfg->policy.ratio * eke /
-					100))
-		    : NULL);
-	add(t, "movable_percent",
-	    eke ? json_object_new_double((double)mv * 100.0 / (double)eke)
-		: NULL);
+	t = j_obj();
+	add_mem(t, &sum, MH_ELEMENTSOF(mem_fields));
+	add_ratio(t, &pc, eke, sum.movable);
 	add(t, "kernel_early_effective", j_u64(pages_bytes(eke)));
-	if (mh_report_movable_headroom(inv, &pc, -1, &h)) {
-		add(t, "movable_headroom", j_u64(pages_bytes(h)));
-		add(t, "movable_headroom_memblocks",
-		    j_u64(inv->block_pages ? h / inv->block_pages : 0));
-	} else {
-		add(t, "movable_headroom", NULL);
-		add(t, "movable_headroom_memblocks", NULL);
-	}
+	add_headroom(t, inv, &pc, -1);
 	add_counts(t, &all);
 	add(t, "without_node_memblocks", j_u64(node_c[0].total));
 	add(o, "totals", t);
@@ -652,7 +761,7 @@ out:
 	free(boot_c);
 	free(none_c);
 	free(node_c);
-	return o;
+	return j_done(o);
 }
 
 /* ---- explain ------------------------------------------------------------ */
@@ -670,8 +779,10 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 
 	if (!b)
 		return NULL;
-	o = json_object_new_object();
-	add(o, "block", mh_listing_block(inv, listing_daemon(v, &ld), b));
+	j_oom = false;
+	o = j_obj();
+	add(o, "block",
+	    j_check_new(mh_listing_block(inv, listing_daemon(v, &ld), b)));
 	wait = b->state == MH_BLOCK_OFFLINE ? waiting_for(b) : NULL;
 	const struct mh_kernel_onlined *ko =
 		v ? mh_kernel_find_onlined(v->kernel, block) : NULL;
@@ -734,23 +845,18 @@ json_object *mh_report_explain(const struct mh_inventory *inv,
 	} else {
 		snprintf(note, sizeof(note), "the block is going offline");
 	}
-	add(o, "decision_source", json_object_new_string(source));
+	add(o, "decision_source", j_str(source));
 	if (strcmp(source, "recorded-brief") == 0) {
-		json_object *brief = json_object_new_object();
-
-		add(brief, "target",
-		    json_object_new_string(
-			    mh_listing_target_name(b->decision.target)));
-		add(brief, "reason",
-		    json_object_new_string(mh_reason_name(b->decision.reason)));
-		add(o, "decision", brief);
+		add(o, "decision",
+		    j_target_reason(j_obj(), b->decision.target,
+				    b->decision.reason));
 	} else {
 		add(o, "decision",
 		    strcmp(source, "none") ? j_decision(&dec) : NULL);
 	}
 	add(o, "waiting", j_str_or_null(wait));
-	add(o, "note", json_object_new_string(note));
-	return o;
+	add(o, "note", j_str(note));
+	return j_done(o);
 }
 
 /* ---- plan --------------------------------------------------------------- */
@@ -765,7 +871,7 @@ static bool offlined_by_other(void *sched, uint64_t id)
 /* One device's blocks after the plan as ranges of equal state/zone. */
 static json_object *j_device_layout(const struct mh_inventory *after, ssize_t g)
 {
-	json_object *ranges = json_object_new_array(), *cur = NULL;
+	json_object *ranges = j_arr(), *cur = NULL;
 	const char *cur_zone = NULL;
 	uint64_t last = 0, n = 0;
 
@@ -780,16 +886,16 @@ static json_object *j_device_layout(const struct mh_inventory *after, ssize_t g)
 		    : b->zone == MH_ZONE_MOVABLE ? "Movable"
 						 : "kernel";
 		if (cur && cur_zone == z && b->id == last + 1) {
-			json_object_object_add(cur, "last", j_u64(b->id));
-			json_object_object_add(cur, "memblocks", j_u64(++n));
+			add(cur, "last", j_u64(b->id));
+			add(cur, "memblocks", j_u64(++n));
 		} else {
 			n = 1;
-			cur = json_object_new_object();
+			cur = j_obj();
 			add(cur, "first", j_u64(b->id));
 			add(cur, "last", j_u64(b->id));
 			add(cur, "memblocks", j_u64(1));
-			add(cur, "zone", json_object_new_string(z));
-			json_object_array_add(ranges, cur);
+			add(cur, "zone", j_str(z));
+			push(ranges, cur);
 			cur_zone = z;
 		}
 		last = b->id;
@@ -831,14 +937,11 @@ json_object *mh_report_plan_adds(const struct mh_inventory *inv,
 			*bad_errno = p.bad_add_errno;
 		return NULL;
 	}
-	o = json_object_new_object();
-	arr = json_object_new_array();
-	add(o, "policy",
-	    json_object_new_string(mh_policy_name(cfg->policy.policy)));
-	add(o, "auto_movable_ratio", json_object_new_int64(cfg->policy.ratio));
-	add(o, "auto_movable_numa_aware",
-	    json_object_new_boolean(cfg->policy.numa_aware));
-	add(o, "dry_run", json_object_new_boolean(true));
+	j_oom = r == -ENOMEM;
+	o = j_obj();
+	arr = j_arr();
+	add_policy(o, cfg);
+	add(o, "dry_run", j_bool(true));
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < p.nr_steps; i++) {
@@ -846,78 +949,63 @@ json_object *mh_report_plan_adds(const struct mh_inventory *inv,
 		json_object *e;
 
 		if (s->hypothetical) {
-			e = mh_listing_block(&p.after, NULL,
-					     mh_inv_block(&p.after, s->id));
-			json_object_object_add(
-				e, "state", json_object_new_string("absent"));
-			json_object_object_add(e, "zone", NULL);
-			json_object_object_add(e, "onlined_by", NULL);
-			json_object_object_del(e, "decision");
+			e = j_check_new(mh_listing_block(
+				&p.after, NULL, mh_inv_block(&p.after, s->id)));
+			add(e, "state", j_str("absent"));
+			add(e, "zone", NULL);
+			add(e, "onlined_by", NULL);
+			if (e)
+				json_object_object_del(e, "decision");
 		} else {
-			e = mh_listing_block(inv, listing_daemon(v, &ld),
-					     mh_inv_block(inv, s->id));
+			e = j_check_new(
+				mh_listing_block(inv, listing_daemon(v, &ld),
+						 mh_inv_block(inv, s->id)));
 		}
-		add(e, "hypothetical",
-		    json_object_new_boolean(s->hypothetical));
+		add(e, "hypothetical", j_bool(s->hypothetical));
 		add(e, "add", s->hypothetical ? j_u64(s->add) : NULL);
 		add(e, "skip", j_str_or_null(mh_plan_skip_name(s->skip)));
 		add(e, "plan",
 		    s->skip == MH_PLAN_DECIDED ? j_decision(&s->dec) : NULL);
-		json_object_array_add(arr, e);
+		push(arr, e);
 	}
-	nodes_after = json_object_new_array();
+	nodes_after = j_arr();
 	for (size_t n = 0; n < p.after.nr_nodes; n++) {
-		const struct mh_zone_totals *zt = &p.after.totals[n];
+		const struct mem m = node_mem(&p.after, n);
 		json_object *x;
-		uint64_t h;
 
-		if (!zt->present)
+		if (!p.after.totals[n].present)
 			continue;
-		x = json_object_new_object();
-		add(x, "node", json_object_new_int((int)n));
-		add(x, "kernel_early", j_u64(pages_bytes(zt->kernel_early)));
-		add(x, "hotplugged_kernel",
-		    j_u64(pages_bytes(p.after.nodes[n].hot_kernel)));
-		add(x, "movable", j_u64(pages_bytes(zt->movable)));
-		if (mh_report_movable_headroom(&p.after, &p.policy, (int)n,
-					       &h)) {
-			add(x, "movable_headroom", j_u64(pages_bytes(h)));
-			add(x, "movable_headroom_memblocks",
-			    j_u64(p.after.block_pages ? h / p.after.block_pages
-						      : 0));
-		} else {
-			add(x, "movable_headroom", NULL);
-			add(x, "movable_headroom_memblocks", NULL);
-		}
-		json_object_array_add(nodes_after, x);
+		x = j_obj();
+		add(x, "node", j_int((int)n));
+		add_mem(x, &m, MEM_FIELDS_PLAN);
+		add_headroom(x, &p.after, &p.policy, (int)n);
+		push(nodes_after, x);
 	}
 	add(o, "nodes_after", nodes_after);
-	devs = json_object_new_array();
+	devs = j_arr();
 	for (size_t g = 0; g < p.after.nr_groups; g++) {
 		const struct mh_group *gr = &p.after.groups[g];
 		json_object *x;
 
 		if (!p.after.gstats[g].alive || !gr->nr_blocks)
 			continue;
-		x = json_object_new_object();
-		add(x, "name", json_object_new_string(gr->name));
-		add(x, "type",
-		    json_object_new_string(mh_group_kind_name(gr->kind)));
-		add(x, "node", json_object_new_int(p.after.gstats[g].nid));
+		x = j_obj();
+		add(x, "name", j_str(gr->name));
+		add(x, "type", j_str(mh_group_kind_name(gr->kind)));
+		add(x, "node", j_int(p.after.gstats[g].nid));
 		add(x, "hypothetical",
-		    json_object_new_boolean(mh_inv_group_find(inv, gr->name) <
-					    0));
+		    j_bool(mh_inv_group_find(inv, gr->name) < 0));
 		add(x, "ranges", j_device_layout(&p.after, (ssize_t)g));
-		json_object_array_add(devs, x);
+		push(devs, x);
 	}
 	add(o, "devices_after", devs);
 out:
 	add(o, "memory", arr);
-	t = json_object_new_object();
+	t = j_obj();
 	add(t, "movable_memblocks", j_u64(p.nr_movable));
 	add(t, "kernel_memblocks", j_u64(p.nr_kernel));
 	add(t, "skipped_memblocks", j_u64(p.nr_skipped));
 	add(o, "totals", t);
 	mh_plan_free(&p);
-	return o;
+	return j_done(o);
 }

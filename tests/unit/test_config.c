@@ -1109,6 +1109,46 @@ static void test_beyond_print_roundtrip(void **state)
 	free(text);
 }
 
+/* Every key is one row of config.c's table: a key of one of the kernel's
+ * sections given in another is named as misplaced, whichever section it
+ * belongs in; every bad value names what is allowed. */
+static void test_key_table_messages(void **state)
+{
+	(void)state;
+	expect_error("[kernel]\nkernel_reserve = 1G\n",
+		     "t.conf:2: [kernel] key 'kernel_reserve': unknown key in "
+		     "this section; it belongs in [policy]");
+	expect_error("[control]\nkernel_free_min = 1G\n",
+		     "t.conf:2: [control] key 'kernel_free_min': unknown key "
+		     "in this section; it belongs in [guard]");
+	expect_error("[policy]\nmatch_type = dimm\n",
+		     "t.conf:2: [policy] key 'match_type': unknown key in "
+		     "this section; it belongs in [rule NAME]");
+	expect_error("[rule a]\nmode = online\n",
+		     "t.conf:2: [rule a] key 'mode': unknown key; allowed: "
+		     "match_type, match_device, match_node, zone");
+	expect_error("[kernel]\nauto_online_blocks = online\n",
+		     "t.conf:2: [kernel] key 'auto_online_blocks': 'online': "
+		     "unknown setting; allowed: offline (default), leave");
+	expect_error("[kernel]\ncross_check = 2\n",
+		     "t.conf:2: [kernel] key 'cross_check': '2' is not a "
+		     "boolean; allowed: true/false");
+	expect_error("[rule a]\nmatch_node = 1024\nzone = auto\n",
+		     "t.conf:2: [rule a] key 'match_node': '1024' is out of "
+		     "range; allowed: a node number 0..1023");
+	expect_error("[rule a]\nmatch_device = a b\nzone = auto\n",
+		     "t.conf:2: [rule a] key 'match_device': 'a b' contains a "
+		     "blank or control character; allowed: a device name as "
+		     "memhotctl status shows it, shell-style globs allowed, at "
+		     "most 63 characters");
+	expect_error("[metrics]\ntextfile = /var/lib/\n",
+		     "t.conf:2: [metrics] key 'textfile': '/var/lib/' names a "
+		     "directory, not a file; allowed: an absolute file path");
+	expect_error("[policy]\nkernel_reserve = 1X\n",
+		     "t.conf:2: [policy] key 'kernel_reserve': '1X' has junk "
+		     "after the number; allowed: a size in bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1143,6 +1183,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rules_dropins, tree_setup,
 						tree_teardown),
 		cmocka_unit_test(test_beyond_print_roundtrip),
+		cmocka_unit_test(test_key_table_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * (tests/data/captures/d-1node-vmem-offline: 8 offline virtio-mem blocks).
  * The daemon's state and control socket live in this process, driven by
  * sd_event_run(); clients are forked children (mh_control_call, or the
- * memhotctl binary next to this test's build directory).
+ * memhotctl binary next to this test's build directory).  Without the
+ * socket, memhotctl blocks runs the memhotd binary there (--list-blocks).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -411,13 +412,14 @@ static void test_permissions(void **state)
 
 /* ---- the memhotctl binary ----------------------------------------------- */
 
-static char memhotctl[PATH_MAX];
+static char memhotctl[PATH_MAX], memhotd[PATH_MAX];
 
-static bool find_memhotctl(void)
+/* Program name of this test's build directory into path. */
+static bool find_prog(const char *name, char path[PATH_MAX])
 {
 	char exe[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	static const char *const rel[] = {"../memhotctl", "../../memhotctl"};
+	static const char *const rel[] = {"..", "../.."};
 
 	if (n <= 0)
 		return false;
@@ -427,9 +429,8 @@ static bool find_memhotctl(void)
 		return false;
 	*slash = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		snprintf(memhotctl, sizeof(memhotctl), "%.3000s/%s", exe,
-			 rel[i]);
-		if (access(memhotctl, X_OK) == 0)
+		snprintf(path, PATH_MAX, "%.3000s/%s/%s", exe, rel[i], name);
+		if (access(path, X_OK) == 0)
 			return true;
 	}
 	return false;
@@ -491,7 +492,7 @@ static void test_memhotctl_binary(void **state)
 	char *out, *err;
 	json_object *j;
 
-	if (!find_memhotctl()) {
+	if (!find_prog("memhotctl", memhotctl)) {
 		fprintf(stderr, "test_memhotctl_binary: skipped, no memhotctl "
 				"binary next to the test (run `make` first)\n");
 		skip();
@@ -572,7 +573,8 @@ static void test_memhotctl_binary(void **state)
 	assert_non_null(strstr(out, "HOTPLUGGED"));
 	free(out);
 
-	/* Without the daemon: status says so (3), blocks reads sysfs. */
+	/* Without the daemon: status says so (3); blocks is the offline
+	 * path's test below. */
 	mh_daemon_control_stop(f->d);
 	assert_int_equal(run_ctl(f, &out, &err, "status", NULL), 3);
 	assert_non_null(strstr(err, "not running"));
@@ -581,12 +583,123 @@ static void test_memhotctl_binary(void **state)
 	assert_int_equal(run_ctl(f, &out, &err, "plan", NULL), 3);
 	free(out);
 	free(err);
-	assert_int_equal(run_ctl(f, &out, &err, "blocks", NULL), 0);
+}
+
+/* The block columns that do not depend on a running daemon. */
+#define SYSFS_COLUMNS                                                          \
+	"RANGE,SIZE,STATE,ZONE,NODE,DEVICE,TYPE,BLOCK,BY,HOTPLUGGED"
+
+/* A listing without what only a running daemon knows. */
+static json_object *sysfs_part(const char *text)
+{
+	json_object *j = json_tokener_parse(text), *mem;
+
+	assert_non_null(j);
+	json_object_object_del(j, "decisions_known");
+	mem = jget(j, "memory");
+	assert_non_null(mem);
+	for (size_t i = 0; i < json_object_array_length(mem); i++) {
+		json_object *b = json_object_array_get_idx(mem, i);
+
+		json_object_object_del(b, "decision");
+		json_object_object_del(b, "pending");
+		json_object_object_del(b, "failed_errno");
+	}
+	return j;
+}
+
+/*
+ * memhotctl blocks without a daemon: memhotctl runs memhotd --list-blocks
+ * (MEMHOTCTL_MEMHOTD here) and renders its reply; everything sysfs shows
+ * is the same as from the running daemon, decisions are unknown.
+ */
+static void test_memhotctl_offline(void **state)
+{
+	struct fx *f = *state;
+	char *on_text, *on_json, *out, *err, bad_root[128];
+	json_object *a, *b;
+
+	if (!find_prog("memhotctl", memhotctl) ||
+	    !find_prog("memhotd", memhotd)) {
+		fprintf(stderr, "test_memhotctl_offline: skipped, no memhotctl "
+				"and memhotd next to the test (run `make` "
+				"first)\n");
+		skip();
+	}
+	assert_int_equal(setenv("MEMHOTCTL_MEMHOTD", memhotd, 1), 0);
+
+	/* Online: the daemon answers. */
+	assert_int_equal(
+		run_ctl(f, &on_text, NULL, "blocks", "-o", SYSFS_COLUMNS, NULL),
+		0);
+	assert_non_null(strstr(on_text, "virtio0"));
+	assert_int_equal(run_ctl(f, &on_json, NULL, "-J", "blocks", NULL), 0);
+
+	/* Offline: the same table and listing, decisions unknown. */
+	mh_daemon_control_stop(f->d);
+	assert_int_equal(
+		run_ctl(f, &out, &err, "blocks", "-o", SYSFS_COLUMNS, NULL), 0);
+	assert_string_equal(out, on_text);
+	assert_non_null(strstr(err, "not running"));
 	assert_non_null(strstr(err, "decisions unknown"));
+	free(out);
+	free(err);
+	assert_int_equal(run_ctl(f, &out, &err, "-J", "blocks", NULL), 0);
+	a = sysfs_part(on_json);
+	b = sysfs_part(out);
+	assert_true(json_object_equal(a, b));
+	json_object_put(a);
+	json_object_put(b);
+	b = json_tokener_parse(out);
+	assert_false(json_object_get_boolean(jget(b, "decisions_known")));
+	assert_int_equal(json_object_get_int(jget(b, "version")), 1);
+	json_object_put(b);
+	free(out);
+	free(err);
+	free(on_text);
+	free(on_json);
+	assert_int_equal(run_ctl(f, &out, &err, "blocks", NULL), 0);
 	assert_non_null(strstr(out, "48-55 ?"));
 	assert_non_null(strstr(out, "Total offline memory: 1G"));
 	free(out);
 	free(err);
+
+	/* memhotd cannot read the tree: it says why, memhotctl fails. */
+	snprintf(bad_root, sizeof(bad_root), "--root=%s/nosuch", f->root);
+	assert_int_equal(run_ctl(f, &out, &err, bad_root, "blocks", NULL), 1);
+	assert_non_null(strstr(err, "memhotd: "));
+	assert_non_null(strstr(err, "nosuch"));
+	free(out);
+	free(err);
+
+	/* No daemon and no memhotd: one clear message, exit 3. */
+	assert_int_equal(setenv("MEMHOTCTL_MEMHOTD", "/nonexistent/memhotd", 1),
+			 0);
+	assert_int_equal(run_ctl(f, &out, &err, "blocks", NULL), 3);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "memhotd is not running"));
+	assert_non_null(strstr(err, "/nonexistent/memhotd"));
+	assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+	free(out);
+	free(err);
+	assert_int_equal(unsetenv("MEMHOTCTL_MEMHOTD"), 0);
+	if (access("/usr/local/sbin/memhotd", F_OK) != 0 &&
+	    access("/usr/sbin/memhotd", F_OK) != 0) {
+		/* The compiled-in path, then PATH (empty here). */
+		char *path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
+		assert_int_equal(setenv("PATH", f->root, 1), 0);
+		assert_int_equal(run_ctl(f, &out, &err, "blocks", NULL), 3);
+		if (path)
+			setenv("PATH", path, 1);
+		else
+			unsetenv("PATH");
+		free(path);
+		assert_non_null(strstr(err, "no memhotd"));
+		assert_non_null(strstr(err, "MEMHOTCTL_MEMHOTD"));
+		free(out);
+		free(err);
+	}
 }
 
 int main(void)
@@ -597,6 +710,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_permissions, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_memhotctl_binary, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_memhotctl_offline, setup,
 						teardown),
 	};
 

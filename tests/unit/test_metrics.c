@@ -4,7 +4,7 @@
  * against a golden file (tests/data/metrics/golden.prom, also checked
  * with promtool by the integration suite), the snapshot of a hand-built
  * inventory, counting, the atomic writer, the journal field builder and
- * the short decision line.  MEMHOTD_UPDATE_GOLDEN=1 rewrites the golden
+ * the short decision line.  UPDATE_GOLDEN=1 rewrites the golden
  * file (review the diff).
  */
 #include <errno.h>
@@ -28,6 +28,8 @@
 #include "memhotd/metrics.h"
 #include "memhotd/report.h"
 #include "memhotd/sysfs.h"
+
+#include "golden.h"
 
 #define BS (128ULL << 20)
 #define BP (BS / 4096)
@@ -168,7 +170,7 @@ static void test_render_golden(void **state)
 	assert_int_equal(mh_metrics_render(&s, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
 	snprintf(path, sizeof(path), "%s/metrics/golden.prom", data_dir());
-	if (getenv("MEMHOTD_UPDATE_GOLDEN")) {
+	if (golden_update()) {
 		FILE *f = fopen(path, "w");
 
 		assert_non_null(f);

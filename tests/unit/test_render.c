@@ -12,10 +12,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
-#include "memhotd/inventory.h"
 #include "memhotd/render.h"
 
 #include "golden.h"
@@ -125,8 +125,6 @@ static void test_golden(void **state)
 	unsigned int bad = 0;
 
 	(void)state;
-	/* The explain renderer prints the page size of this system. */
-	mh_set_page_size(4096);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *text = render_case(&cases[i]);
 
@@ -135,6 +133,32 @@ static void test_golden(void **state)
 		free(text);
 	}
 	assert_int_equal(bad, 0);
+}
+
+/* explain counts in the daemon's pages: a block's bytes over its pages,
+ * whatever this system's page size (64 KiB pages here). */
+static void test_explain_page_size(void **state)
+{
+	char *in = golden_read("explain-computed.json"), *out = NULL;
+	json_object *o, *dec;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(f);
+	o = json_tokener_parse(in);
+	free(in);
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "decision", &dec));
+	assert_true(json_object_object_get_ex(dec, "global", &dec));
+	json_object_object_add(dec, "nr_pages", json_object_new_int(2048));
+	assert_int_equal(mh_render_explain(f, o, &(struct mh_render_opts){0}),
+			 0);
+	fclose(f);
+	assert_non_null(strstr(out, "all numbers in pages of 65536 bytes"));
+	free(out);
+	json_object_put(o);
 }
 
 static void test_columns_help(void **state)
@@ -155,6 +179,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_explain_page_size),
 		cmocka_unit_test(test_columns_help),
 	};
 
