@@ -492,34 +492,36 @@ static bool span_intersects(const struct mh_zone_span *s, uint64_t start,
 	       start + nr > s->start_pfn;
 }
 
-void mh_inv_set_online(struct mh_inventory *inv, struct mh_block *b,
-		       enum mh_zone zone, enum mh_onliner by)
+/* Every state change: the block's contribution out, the change, back in;
+ * zone spans and the early-memory calibration follow. */
+static void transition(struct mh_inventory *inv, struct mh_block *b,
+		       enum mh_block_state state, enum mh_zone zone,
+		       enum mh_onliner by)
 {
 	bool ek = early_kernel(b);
 
-	if (b->state == MH_BLOCK_ONLINE && b->zone != zone)
+	if (b->state == MH_BLOCK_ONLINE &&
+	    (state != MH_BLOCK_ONLINE || b->zone != zone))
 		span_shrink(inv, b);
 	account(inv, b, -1);
-	b->state = MH_BLOCK_ONLINE;
+	b->state = state;
 	b->zone = zone;
 	b->onlined_by = by;
 	account(inv, b, +1);
-	span_grow(inv, b);
+	if (state == MH_BLOCK_ONLINE)
+		span_grow(inv, b);
 	early_check(inv, ek, b->nid, b);
+}
+
+void mh_inv_set_online(struct mh_inventory *inv, struct mh_block *b,
+		       enum mh_zone zone, enum mh_onliner by)
+{
+	transition(inv, b, MH_BLOCK_ONLINE, zone, by);
 }
 
 void mh_inv_set_offline(struct mh_inventory *inv, struct mh_block *b)
 {
-	bool ek = early_kernel(b);
-
-	if (b->state == MH_BLOCK_ONLINE)
-		span_shrink(inv, b);
-	account(inv, b, -1);
-	b->state = MH_BLOCK_OFFLINE;
-	b->zone = MH_ZONE_UNKNOWN;
-	b->onlined_by = MH_BY_UNKNOWN;
-	account(inv, b, +1);
-	early_check(inv, ek, b->nid, b);
+	transition(inv, b, MH_BLOCK_OFFLINE, MH_ZONE_UNKNOWN, MH_BY_UNKNOWN);
 }
 
 int mh_inv_set_node(struct mh_inventory *inv, struct mh_block *b, int nid)
