@@ -249,11 +249,11 @@ static void hput(struct mh_sched *s, uint32_t r)
 static int hreserve(struct mh_sched *s)
 {
 	uint32_t *old = s->hash;
-	size_t oc = s->hash_cap, i, need = s->hash_used + 1;
-	size_t hint = offline_blocks(s->inv);
+	size_t oc = s->hash_cap, i, need = s->hash_used + 1, hint;
 
 	if (hash_fits(need, oc))
 		return 0;
+	hint = offline_blocks(s->inv);
 	if (need <= hint)
 		need = hint;
 	s->hash_cap = oc + oc / 2 > 64 ? oc + oc / 2 : 64;
@@ -562,12 +562,19 @@ static uint32_t rec_new(struct mh_sched *s, uint64_t id)
 		r = s->free_rec;
 		s->free_rec = s->recs[r].next;
 	} else {
-		size_t cap = s->cap_recs;
+		size_t cap = s->cap_recs, hint;
 
-		if (s->nr_recs >= NIL - 1 ||
-		    grow((void **)&s->recs, &cap, (size_t)s->nr_recs + 1,
-			 offline_blocks(s->inv), sizeof(*s->recs)) < 0)
+		if (s->nr_recs >= NIL - 1)
 			return NIL;
+		if (s->nr_recs >= cap) {
+			hint = offline_blocks(s->inv);
+			if (hint > NIL - 1)
+				hint = NIL - 1;
+			if (grow((void **)&s->recs, &cap,
+				 (size_t)s->nr_recs + 1, hint,
+				 sizeof(*s->recs)) < 0)
+				return NIL;
+		}
 		s->cap_recs = (uint32_t)cap;
 		r = s->nr_recs++;
 	}
