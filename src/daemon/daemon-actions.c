@@ -119,9 +119,13 @@ static void onlined(struct mh_daemon *d, uint64_t id, struct mh_block *b)
 
 static void offlined(struct mh_daemon *d, uint64_t id, struct mh_block *b)
 {
+	int r;
+
 	mh_inv_set_offline(&d->inv, b);
-	if (mh_sched_offlined(&d->sched, id, mh_now_usec()) < 0)
-		mh_err("memory%" PRIu64 ": out of memory", id);
+	r = mh_sched_offlined(&d->sched, id, mh_now_usec());
+	if (r < 0)
+		mh_err("memory%" PRIu64 ": cannot record the offline: %s", id,
+		       strerror(-r));
 	mh_info("memory%" PRIu64 ": offlined by someone else; left offline",
 		id);
 }
@@ -442,6 +446,7 @@ static int carry_cb(struct mh_block *nb, void *ctx)
 	struct carry_ctx *c = ctx;
 	struct mh_block *ob = mh_inv_block(c->old, nb->id);
 	struct mh_carry_facts f;
+	int r;
 
 	if (!ob)
 		return 0;
@@ -479,8 +484,11 @@ static int carry_cb(struct mh_block *nb, void *ctx)
 		nb->onlined_by = MH_BY_OTHER;
 		break;
 	case MH_CARRY_MISSED_OFFLINE:
-		if (mh_sched_offlined(&c->d->sched, nb->id, mh_now_usec()) < 0)
-			mh_err("memory%" PRIu64 ": out of memory", nb->id);
+		r = mh_sched_offlined(&c->d->sched, nb->id, mh_now_usec());
+		if (r < 0)
+			mh_err("memory%" PRIu64
+			       ": cannot record the offline: %s",
+			       nb->id, strerror(-r));
 		break;
 	case MH_CARRY_NOTHING:
 		break;
