@@ -138,38 +138,34 @@ void mh_log_learned(const struct mh_daemon *d, uint64_t id,
 		  id, mh_zone_name(b->zone));
 }
 
+/* One row per verdict: which event, at which level, and who onlined. */
+static const struct {
+	int ev;
+	int prio;
+	const char *who;
+} onlined_log[] = {
+	[MH_ONLINE_LOST_RACE] = {MH_EV_LOST_RACE, LOG_WARNING,
+				 "by someone else before memhotd"},
+	[MH_ONLINE_AWAITED] = {MH_EV_ONLINED, LOG_DEBUG,
+			       "by the kernel inside its add, as awaited"},
+	[MH_ONLINE_FOREIGN] = {MH_EV_ONLINED, LOG_INFO,
+			       "by someone else (e.g. the kernel undoing a "
+			       "failed offline)"},
+};
+
 void mh_log_onlined(const struct mh_daemon *d, uint64_t id,
 		    const struct mh_block *b, enum mh_online_verdict v,
 		    enum mh_zone z)
 {
+	bool race = v == MH_ONLINE_LOST_RACE;
 	struct mh_log_fields f;
 
-	switch (v) {
-	case MH_ONLINE_LOST_RACE:
-		mh_block_fields(&d->inv, id, b, MH_EV_LOST_RACE,
-				mh_zone_name(z), NULL, &f);
-		mh_log_ev(LOG_WARNING, &f,
-			  "memory%" PRIu64 ": onlined to %s by someone else "
-			  "before memhotd (%s)",
-			  id, mh_zone_name(z), mh_daemon_competitor_hint(d));
-		return;
-	case MH_ONLINE_AWAITED:
-		mh_block_fields(&d->inv, id, b, MH_EV_ONLINED, mh_zone_name(z),
-				NULL, &f);
-		mh_log_ev(LOG_DEBUG, &f,
-			  "memory%" PRIu64 ": onlined to %s by the kernel "
-			  "inside its add, as awaited",
-			  id, mh_zone_name(z));
-		return;
-	case MH_ONLINE_FOREIGN:
-		mh_block_fields(&d->inv, id, b, MH_EV_ONLINED, mh_zone_name(z),
-				NULL, &f);
-		mh_log_ev(LOG_INFO, &f,
-			  "memory%" PRIu64 ": onlined to %s by someone else "
-			  "(e.g. the kernel undoing a failed offline)",
-			  id, mh_zone_name(z));
-		return;
-	}
+	mh_block_fields(&d->inv, id, b, onlined_log[v].ev, mh_zone_name(z),
+			NULL, &f);
+	mh_log_ev(onlined_log[v].prio, &f,
+		  "memory%" PRIu64 ": onlined to %s %s%s%s%s", id,
+		  mh_zone_name(z), onlined_log[v].who, race ? " (" : "",
+		  race ? mh_daemon_competitor_hint(d) : "", race ? ")" : "");
 }
 
 void mh_log_verified(uint64_t id, enum mh_verify_verdict v, int r,
