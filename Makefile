@@ -123,6 +123,7 @@ TEST_MODS_test_memhotctl   := daemon/daemon-control ctl/client
 TEST_MODS_test_metrics     := daemon/metrics daemon/journal shared/log
 TEST_BINS_test_memhotctl   := memhotctl memhotd
 TEST_MODS_test_onliner     := core/onliner sys/onliner-write
+TEST_MODS_test_outcome     := core/outcome core/onliner
 TEST_MODS_test_parse       := core/parse sys/sysfs sys/scan daemon/config
 TEST_MODS_test_plan        := core/plan
 TEST_MODS_test_policy      := core/policy

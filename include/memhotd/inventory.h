@@ -33,6 +33,8 @@ void mh_set_page_size(uint64_t bytes);
 #define MH_PAGE_SIZE mh_page_size()
 #define MH_MAX_NODES 1024
 #define MH_GROUP_NAME_MAX 64
+/* Groups a block can name (struct mh_block.group is 16 bits). */
+#define MH_INV_MAX_GROUPS INT16_MAX
 
 enum mh_block_state {
 	MH_BLOCK_OFFLINE = 0,
@@ -58,24 +60,24 @@ enum mh_onliner {
 };
 const char *mh_onliner_name(enum mh_onliner o);
 
-/* What every block keeps of memhotd's last decision for it. */
+/* What every block keeps of memhotd's last decision for it (4 bytes). */
 struct mh_decision_brief {
-	enum mh_target target;
-	enum mh_reason reason;
+	enum mh_target target : 8;
+	enum mh_reason reason : 8;
 };
 
 /* Whole decisions kept: the last ones of this many block numbers. */
 #define MH_INV_DECISIONS_KEPT 1024
 
+/*
+ * One per present block: 32 bytes (a 64 Ki-block guest keeps 2 MiB of
+ * them, locked in RAM with the rest of memhotd).  The narrow fields hold
+ * what they must: nodes < MH_MAX_NODES, groups < MH_INV_MAX_GROUPS
+ * (mh_inv_group_add refuses more), errno values < 4096.
+ */
 struct mh_block {
-	uint64_t id; /* memoryN, == phys_index */
-	enum mh_block_state state;
-	enum mh_zone zone;   /* valid for online blocks */
-	int nid;	     /* -1 until the nodeN link exists */
-	ssize_t group;	     /* index into inv->groups, -1 none */
-	bool hotplugged;     /* false: early boot memory */
-	bool group_resolved; /* owner looked up (DIMM links come late) */
-	enum mh_onliner onlined_by;
+	uint64_t id;		  /* memoryN, == phys_index */
+	uint64_t first_seen_usec; /* CLOCK_MONOTONIC of add / first scan */
 	/*
 	 * The last decision memhotd made for this block, if any: its target
 	 * and reason for every block; the whole struct mh_decision (numbers,
@@ -83,12 +85,18 @@ struct mh_block {
 	 * (mh_inv_decision(); a 64 Ki-block coldplug would otherwise keep
 	 * 23 MiB of them).  Set both with mh_inv_set_decision().
 	 */
-	bool has_decision;
 	struct mh_decision_brief decision;
-	/* Onliner bookkeeping (daemon-owned). */
-	unsigned int attempts;
-	int last_errno;
-	uint64_t first_seen_usec; /* CLOCK_MONOTONIC of add / first scan */
+	int16_t group; /* index into inv->groups, -1 none */
+	int16_t nid;   /* -1 until the nodeN link exists */
+	/* Onliner bookkeeping (daemon-owned): failed writes, their errno. */
+	int16_t last_errno;
+	uint8_t attempts; /* saturates at 255 (the scheduler's count) */
+	enum mh_block_state state : 8;
+	enum mh_zone zone : 8; /* valid for online blocks */
+	enum mh_onliner onlined_by : 8;
+	bool has_decision : 1;
+	bool hotplugged : 1;	 /* false: early boot memory */
+	bool group_resolved : 1; /* owner looked up (DIMM links come late) */
 };
 
 struct mh_group {

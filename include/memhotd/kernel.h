@@ -137,8 +137,8 @@ void mh_kernel_free(struct mh_kernel *k);
 /*
  * Start-up, right after the root is opened and before the first scan:
  * facts, page size, auto_online_blocks per [kernel], mirroring, delegate
- * mode.  0, or an exit status (MH_EXIT_CONFIG when delegate mode is not
- * possible here, 1 for other fatal errors).
+ * mode.  0, -EOPNOTSUPP when delegate mode is not possible here (a
+ * configuration error), or another -errno (fatal).
  */
 int mh_kernel_start(struct mh_daemon *d);
 /* After the first scan: hotplugged blocks found online while the kernel

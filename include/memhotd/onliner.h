@@ -43,6 +43,23 @@ bool mh_onliner_zone_matches(enum mh_target t, enum mh_zone z);
 /* One open+write of the state string to memoryN/state; 0 or -errno. */
 int mh_onliner_write(const struct mh_root *r, uint64_t id, enum mh_target t);
 
+/* What a block's state write found (mh_onliner_write_block). */
+struct mh_write_io {
+	int err; /* the write's 0/-errno (-ENOENT if gone) */
+	enum mh_block_state state_after; /* re-read after EINVAL */
+	enum mh_write_outcome out;	 /* mh_onliner_classify */
+	bool zone_known;		 /* lost race: the winner's zone read */
+	enum mh_zone zone;
+	uint64_t usec; /* how long the write itself took */
+};
+/*
+ * The I/O sequence of one write: the state write; after EINVAL the state
+ * re-read (a vanished state file is -ENOENT); the outcome classified; after
+ * a lost race the zone someone else chose.  The result is in io.
+ */
+void mh_onliner_write_block(const struct mh_root *r, uint64_t id,
+			    enum mh_target t, struct mh_write_io *io);
+
 /* Retries of EPERM/EBUSY/ENOMEM: 10 ms doubling to 2 s, 10 attempts. */
 #define MH_RETRY_FIRST_USEC 10000ULL
 #define MH_RETRY_MAX_USEC 2000000ULL

@@ -20,7 +20,7 @@
 #include "memhotd/listing.h"
 #include "memhotd/plan.h"
 
-struct mh_counters;	 /* daemon.h */
+struct mh_counters;	 /* outcome.h */
 struct mh_kernel;	 /* kernel.h */
 struct mh_balloon_state; /* facts.h */
 

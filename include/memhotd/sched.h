@@ -27,6 +27,10 @@
  *     poisoned ones (EHWPOISON) never; a block offlined by someone else is
  *     never onlined again until it is removed and added anew.
  *
+ * Memory: a 28-byte record per known block (64 Ki queued blocks: 1.75 MiB)
+ * and an id hash at most 3/4 full, both sized for the inventory's offline
+ * blocks when they must grow and freed when the last record goes.
+ *
  * Cost: enqueue, pick and completion are O(1) (a hash from block id to
  * record, intrusive per-device lists kept sorted by inserting from the
  * tail, which is O(1) for the ascending arrivals the kernel and the scans
@@ -137,7 +141,9 @@ struct mh_sched {
 	/* Records: a pool with a free list, and id -> index hash. */
 	struct mh_sched_rec *recs;
 	uint32_t nr_recs, cap_recs, free_rec;
-	uint32_t *hash; /* index + 1; 0 empty; power-of-two size */
+	uint32_t nr_live; /* records in use; 0: the pool is freed */
+	uint64_t epoch;	  /* records' times are usec after this */
+	uint32_t *hash;	  /* index + 1; 0 empty; power-of-two size */
 	size_t hash_cap, hash_used;
 	/* Devices: slot 0 ungrouped, slot g + 1 group g. */
 	struct mh_sched_dev *devs;
@@ -180,12 +186,14 @@ void mh_sched_set_kernel_onlines(struct mh_sched *s, bool on);
  * Queues offline hotplugged block id if the scheduler wants it: not queued
  * already, not offlined by someone else, not poisoned, not failed less than
  * MH_SCHED_FAILED_RETRY_USEC ago.  1 queued, 0 not, -ENOENT unknown block,
+ * -ERANGE id > UINT32_MAX (the kernel's memory block ids are 32-bit: it
+ * names memoryN after a u32 device id; the scheduler keeps 32 bits),
  * -ENOMEM.
  */
 int mh_sched_enqueue(struct mh_sched *s, uint64_t id, uint64_t now);
 /* An add uevent for id (already in the inventory): forgets an old record
  * (failed, offlined), notes the add for the virtio-mem hold, queues it
- * (awaiting the kernel first if it onlines by itself). */
+ * (awaiting the kernel first if it onlines by itself).  As enqueue. */
 int mh_sched_added(struct mh_sched *s, uint64_t id, uint64_t now);
 /* Someone else onlined id at now.  True if it was queued (a lost race);
  * false for a block that awaited the kernel, which did just that. */
@@ -193,7 +201,8 @@ bool mh_sched_onlined(struct mh_sched *s, uint64_t id, uint64_t now);
 /* The answer to a CHECK: the kernel left id offline, so memhotd decides
  * it (queued).  0 or -ENOMEM. */
 int mh_sched_still_offline(struct mh_sched *s, uint64_t id, uint64_t now);
-/* Someone else offlined id: it is left offline.  0 or -ENOMEM. */
+/* Someone else offlined id: it is left offline.  0, -ERANGE (as enqueue)
+ * or -ENOMEM. */
 int mh_sched_offlined(struct mh_sched *s, uint64_t id, uint64_t now);
 /* Block id is gone (remove uevent, vanished under a write): no record. */
 void mh_sched_forget(struct mh_sched *s, uint64_t id);

@@ -18,15 +18,10 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "memhotd/outcome.h" /* enum mh_uevent_action */
+
 #define MH_UEVENT_RCVBUF (128 * 1024 * 1024)
 
-enum mh_uevent_action {
-	MH_UEVENT_OTHER = 0,
-	MH_UEVENT_ADD,
-	MH_UEVENT_REMOVE,
-	MH_UEVENT_ONLINE,
-	MH_UEVENT_OFFLINE,
-};
 /* "add", "remove", "online", "offline"; anything else: MH_UEVENT_OTHER. */
 enum mh_uevent_action mh_uevent_action_from_name(const char *s);
 const char *mh_uevent_action_name(enum mh_uevent_action a);

@@ -195,6 +195,17 @@ static bool blk_kernel(const struct mh_block *b)
 	return blk_online(b) && b->zone != MH_ZONE_MOVABLE;
 }
 
+/* The counts a node and a group both keep of their blocks. */
+static void count_block(const struct mh_block *b, int sign, size_t *nr_blocks,
+			size_t *nr_online, size_t *nr_movable)
+{
+	add_sz(nr_blocks, sign);
+	if (blk_online(b))
+		add_sz(nr_online, sign);
+	if (blk_movable(b))
+		add_sz(nr_movable, sign);
+}
+
 static void account(struct mh_inventory *inv, const struct mh_block *b,
 		    int sign)
 {
@@ -204,13 +215,11 @@ static void account(struct mh_inventory *inv, const struct mh_block *b,
 		struct mh_node_info *n = &inv->nodes[b->nid];
 		struct mh_zone_totals *t = &inv->totals[b->nid];
 
-		add_sz(&n->nr_blocks, sign);
-		if (blk_online(b))
-			add_sz(&n->nr_online, sign);
-		else
+		count_block(b, sign, &n->nr_blocks, &n->nr_online,
+			    &n->nr_movable);
+		if (!blk_online(b))
 			add_sz(&n->nr_offline, sign);
 		if (blk_movable(b)) {
-			add_sz(&n->nr_movable, sign);
 			/* saturating: a stale calibration must not wrap */
 			if (sign < 0 && t->movable < bp) {
 				t->movable = 0;
@@ -228,13 +237,10 @@ static void account(struct mh_inventory *inv, const struct mh_block *b,
 		struct mh_group *g = &inv->groups[b->group];
 		struct mh_group_stats *gs = &inv->gstats[b->group];
 
-		add_sz(&g->nr_blocks, sign);
-		if (blk_online(b))
-			add_sz(&g->nr_online, sign);
-		if (blk_movable(b)) {
-			add_sz(&g->nr_movable, sign);
+		count_block(b, sign, &g->nr_blocks, &g->nr_online,
+			    &g->nr_movable);
+		if (blk_movable(b))
 			add_u64(&gs->present_movable, sign, bp);
-		}
 		if (blk_kernel(b))
 			add_u64(&gs->present_kernel, sign, bp);
 	}
@@ -486,34 +492,36 @@ static bool span_intersects(const struct mh_zone_span *s, uint64_t start,
 	       start + nr > s->start_pfn;
 }
 
-void mh_inv_set_online(struct mh_inventory *inv, struct mh_block *b,
-		       enum mh_zone zone, enum mh_onliner by)
+/* Every state change: the block's contribution out, the change, back in;
+ * zone spans and the early-memory calibration follow. */
+static void transition(struct mh_inventory *inv, struct mh_block *b,
+		       enum mh_block_state state, enum mh_zone zone,
+		       enum mh_onliner by)
 {
 	bool ek = early_kernel(b);
 
-	if (b->state == MH_BLOCK_ONLINE && b->zone != zone)
+	if (b->state == MH_BLOCK_ONLINE &&
+	    (state != MH_BLOCK_ONLINE || b->zone != zone))
 		span_shrink(inv, b);
 	account(inv, b, -1);
-	b->state = MH_BLOCK_ONLINE;
+	b->state = state;
 	b->zone = zone;
 	b->onlined_by = by;
 	account(inv, b, +1);
-	span_grow(inv, b);
+	if (state == MH_BLOCK_ONLINE)
+		span_grow(inv, b);
 	early_check(inv, ek, b->nid, b);
+}
+
+void mh_inv_set_online(struct mh_inventory *inv, struct mh_block *b,
+		       enum mh_zone zone, enum mh_onliner by)
+{
+	transition(inv, b, MH_BLOCK_ONLINE, zone, by);
 }
 
 void mh_inv_set_offline(struct mh_inventory *inv, struct mh_block *b)
 {
-	bool ek = early_kernel(b);
-
-	if (b->state == MH_BLOCK_ONLINE)
-		span_shrink(inv, b);
-	account(inv, b, -1);
-	b->state = MH_BLOCK_OFFLINE;
-	b->zone = MH_ZONE_UNKNOWN;
-	b->onlined_by = MH_BY_UNKNOWN;
-	account(inv, b, +1);
-	early_check(inv, ek, b->nid, b);
+	transition(inv, b, MH_BLOCK_OFFLINE, MH_ZONE_UNKNOWN, MH_BY_UNKNOWN);
 }
 
 int mh_inv_set_node(struct mh_inventory *inv, struct mh_block *b, int nid)
@@ -529,7 +537,7 @@ int mh_inv_set_node(struct mh_inventory *inv, struct mh_block *b, int nid)
 	if (nid >= 0 && (r = mh_inv_ensure_node(inv, nid)) < 0)
 		return r;
 	account(inv, b, -1);
-	b->nid = nid;
+	b->nid = (int16_t)nid;
 	account(inv, b, +1);
 	if (nid >= 0 && b->group >= 0 && (size_t)b->group < inv->nr_groups)
 		inv->gstats[b->group].nid = nid;
@@ -544,7 +552,7 @@ void mh_inv_set_group(struct mh_inventory *inv, struct mh_block *b,
 	    ((size_t)group >= inv->nr_groups || !inv->gstats[group].alive))
 		group = -1;
 	account(inv, b, -1);
-	b->group = group;
+	b->group = (int16_t)group;
 	b->group_resolved = true;
 	account(inv, b, +1);
 	if (group >= 0 && b->nid >= 0)
@@ -599,8 +607,11 @@ ssize_t mh_inv_group_add(struct mh_inventory *inv, const char *name,
 		if (!inv->gstats[i].alive)
 			break;
 	if (i == inv->nr_groups) {
-		void *g = realloc(inv->groups, (i + 1) * sizeof(*inv->groups));
+		void *g;
 
+		if (inv->nr_groups >= MH_INV_MAX_GROUPS)
+			return -ENOSPC; /* struct mh_block.group: 16 bits */
+		g = realloc(inv->groups, (i + 1) * sizeof(*inv->groups));
 		if (!g)
 			return -ENOMEM;
 		inv->groups = g;

@@ -9,15 +9,61 @@
 #include <string.h>
 
 #include "memhotd/listing.h"
+#include "memhotd/util.h"
+
+/*
+ * Allocation failures: every json-c constructor goes through chk(), which
+ * notes a failure in oom; the two public builders clear it first and end
+ * with done(), which drops the object and returns NULL when anything
+ * failed (the same discipline as report.c's builders, which embed these
+ * objects).  A NULL value handed to add() on purpose is a JSON null.
+ */
+static bool oom;
+
+static json_object *chk(json_object *v)
+{
+	if (!v)
+		oom = true;
+	return v;
+}
 
 static json_object *j_u64(uint64_t v)
 {
-	return json_object_new_uint64(v);
+	return chk(json_object_new_uint64(v));
 }
 
+static json_object *j_int(int64_t v)
+{
+	return chk(json_object_new_int64(v));
+}
+
+static json_object *j_str(const char *s)
+{
+	return chk(json_object_new_string(s));
+}
+
+static json_object *j_bool(bool v)
+{
+	return chk(json_object_new_boolean(v));
+}
+
+/* o[k] = v (v NULL: null); v is o's (or freed) afterwards. */
 static void add(json_object *o, const char *k, json_object *v)
 {
-	json_object_object_add(o, k, v);
+	if (!o || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		oom = true;
+	}
+}
+
+static json_object *done(json_object *o)
+{
+	if (oom || !o) {
+		json_object_put(o);
+		o = NULL;
+	}
+	oom = false;
+	return o;
 }
 
 const char *mh_listing_target_name(enum mh_target t)
@@ -50,15 +96,8 @@ static int collect_cb(struct mh_block *b, void *ctx)
 {
 	struct mh_block_list *l = ctx;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 256;
-		void *p = realloc(l->v, ncap * sizeof(*l->v));
-
-		if (!p)
-			return -ENOMEM;
-		l->v = p;
-		l->cap = ncap;
-	}
+	if (MH_GROW(l->v, l->cap, l->n + 1) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = b;
 	return 0;
 }
@@ -69,11 +108,11 @@ int mh_listing_collect(const struct mh_inventory *inv, struct mh_block_list *l)
 	return mh_inv_for_each_block(inv, collect_cb, l);
 }
 
-json_object *mh_listing_block(const struct mh_inventory *inv,
-			      const struct mh_listing_daemon *dm,
-			      const struct mh_block *b)
+static json_object *block(const struct mh_inventory *inv,
+			  const struct mh_listing_daemon *dm,
+			  const struct mh_block *b)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = chk(json_object_new_object());
 	const struct mh_group *g = mh_listing_group_of(inv, b);
 	const char *pending = NULL;
 	int ferr = 0;
@@ -82,32 +121,28 @@ json_object *mh_listing_block(const struct mh_inventory *inv,
 
 	snprintf(name, sizeof(name), "memory%" PRIu64, b->id);
 	add(o, "block", j_u64(b->id));
-	add(o, "name", json_object_new_string(name));
+	add(o, "name", j_str(name));
 	add(o, "start", j_u64(b->id * inv->block_size_bytes));
 	add(o, "end", j_u64((b->id + 1) * inv->block_size_bytes - 1));
 	add(o, "size", j_u64(inv->block_size_bytes));
-	add(o, "state", json_object_new_string(mh_block_state_name(b->state)));
-	add(o, "zone",
-	    online ? json_object_new_string(mh_zone_name(b->zone)) : NULL);
-	add(o, "node", b->nid >= 0 ? json_object_new_int(b->nid) : NULL);
-	add(o, "device", g ? json_object_new_string(g->name) : NULL);
-	add(o, "device_type", json_object_new_string(device_type(inv, b)));
-	add(o, "hotplugged", json_object_new_boolean(b->hotplugged));
+	add(o, "state", j_str(mh_block_state_name(b->state)));
+	add(o, "zone", online ? j_str(mh_zone_name(b->zone)) : NULL);
+	add(o, "node", b->nid >= 0 ? j_int(b->nid) : NULL);
+	add(o, "device", g ? j_str(g->name) : NULL);
+	add(o, "device_type", j_str(device_type(inv, b)));
+	add(o, "hotplugged", j_bool(b->hotplugged));
 	add(o, "onlined_by",
-	    online ? json_object_new_string(mh_onliner_name(b->onlined_by))
-		   : NULL);
+	    online ? j_str(mh_onliner_name(b->onlined_by)) : NULL);
 	if (dm)
 		dm->block_state(dm->ctx, b->id, &pending, &ferr);
-	add(o, "pending", pending ? json_object_new_string(pending) : NULL);
-	add(o, "failed_errno", ferr ? json_object_new_int(-ferr) : NULL);
+	add(o, "pending", pending ? j_str(pending) : NULL);
+	add(o, "failed_errno", ferr ? j_int(-ferr) : NULL);
 	if (dm && b->has_decision) {
-		json_object *dec = json_object_new_object();
+		json_object *dec = chk(json_object_new_object());
 
 		add(dec, "target",
-		    json_object_new_string(
-			    mh_listing_target_name(b->decision.target)));
-		add(dec, "reason",
-		    json_object_new_string(mh_reason_name(b->decision.reason)));
+		    j_str(mh_listing_target_name(b->decision.target)));
+		add(dec, "reason", j_str(mh_reason_name(b->decision.reason)));
 		add(o, "decision", dec);
 	} else {
 		add(o, "decision", NULL);
@@ -115,20 +150,35 @@ json_object *mh_listing_block(const struct mh_inventory *inv,
 	return o;
 }
 
+json_object *mh_listing_block(const struct mh_inventory *inv,
+			      const struct mh_listing_daemon *dm,
+			      const struct mh_block *b)
+{
+	oom = false;
+	return done(block(inv, dm, b));
+}
+
 json_object *mh_listing_blocks(const struct mh_inventory *inv,
 			       const struct mh_listing_daemon *dm)
 {
-	json_object *o = json_object_new_object(), *arr, *t;
+	json_object *o, *arr, *t, *e;
 	struct mh_block_list l;
 	uint64_t online = 0, offline = 0, movable = 0, kernel = 0, going = 0;
 
-	arr = json_object_new_array();
-	if (mh_listing_collect(inv, &l) == 0) {
-		for (size_t i = 0; i < l.n; i++) {
+	oom = false;
+	o = chk(json_object_new_object());
+	arr = chk(json_object_new_array());
+	if (mh_listing_collect(inv, &l) < 0)
+		oom = true;
+	else {
+		for (size_t i = 0; i < l.n && !oom; i++) {
 			const struct mh_block *b = l.v[i];
 
-			json_object_array_add(arr,
-					      mh_listing_block(inv, dm, b));
+			e = block(inv, dm, b);
+			if (!arr || !e || json_object_array_add(arr, e) < 0) {
+				json_object_put(e);
+				oom = true;
+			}
 			if (b->state == MH_BLOCK_ONLINE) {
 				online++;
 				if (b->zone == MH_ZONE_MOVABLE)
@@ -144,9 +194,9 @@ json_object *mh_listing_blocks(const struct mh_inventory *inv,
 	}
 	free(l.v);
 	add(o, "block_size", j_u64(inv->block_size_bytes));
-	add(o, "decisions_known", json_object_new_boolean(dm != NULL));
+	add(o, "decisions_known", j_bool(dm != NULL));
 	add(o, "memory", arr);
-	t = json_object_new_object();
+	t = chk(json_object_new_object());
 	add(t, "total_memblocks", j_u64(online + offline + going));
 	add(t, "online_memblocks", j_u64(online));
 	add(t, "offline_memblocks", j_u64(offline));
@@ -156,5 +206,5 @@ json_object *mh_listing_blocks(const struct mh_inventory *inv,
 	add(t, "online_size", j_u64(online * inv->block_size_bytes));
 	add(t, "offline_size", j_u64(offline * inv->block_size_bytes));
 	add(o, "totals", t);
-	return o;
+	return done(o);
 }

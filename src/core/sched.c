@@ -19,19 +19,34 @@
 
 enum rec_list { IN_NONE = 0, IN_DEV, IN_PROBE, IN_CHECK };
 
+/*
+ * One per block the scheduler knows: 28 bytes (a 64 Ki-block coldplug
+ * queues 64 Ki of them at once, locked in RAM).  Block ids are 32-bit: the
+ * kernel's memory block device ids are (struct device.id is a u32, and
+ * memoryN is named after it), so every real memoryN fits; a larger id is
+ * refused with -ERANGE, never truncated.  Times are microseconds after
+ * s->epoch in 32 bits (see stamp()).  Timers (waits, retries) keep their
+ * full 64-bit time in the heap; a record keeps only when it was queued.
+ */
 struct mh_sched_rec {
-	uint64_t id;
-	uint64_t queued_usec; /* first queued (the device wait's grace) */
-	uint64_t next_usec;   /* not before (waits, retries); failed: when */
-	uint32_t prev, next;  /* device list or probe list; free list */
-	uint32_t heap;	      /* timer heap position, NIL none */
-	uint32_t dev;	      /* device slot, NIL: unknown device */
-	int err;	      /* failed/poisoned: -errno */
-	uint16_t waits;	      /* node/device re-checks so far */
-	uint8_t attempts;     /* failed writes so far */
-	uint8_t state;	      /* enum mh_sched_state; HELD is derived */
-	uint8_t list;	      /* enum rec_list */
+	uint32_t id;
+	/* Pending: when first queued (the device and kernel graces);
+	 * failed/poisoned/offlined: when that happened (the sweep). */
+	uint32_t t;
+	union {
+		uint32_t prev; /* on a list: device, probe or check */
+		int32_t err;   /* failed/poisoned (on no list): -errno */
+	};
+	uint32_t next;	   /* on a list; free list */
+	uint32_t heap;	   /* timer heap position, NIL none */
+	uint32_t dev;	   /* device slot, NIL: unknown device */
+	uint16_t waits;	   /* node/device re-checks so far (saturating) */
+	uint8_t attempts;  /* failed writes so far (saturating) */
+	uint8_t state : 4; /* enum mh_sched_state; HELD is derived */
+	uint8_t list : 2;  /* enum rec_list */
 };
+_Static_assert(MH_SCHED_OFFLINED < 16, "mh_sched_rec.state is 4 bits");
+_Static_assert(sizeof(struct mh_sched_rec) == 28, "the coldplug budget");
 
 struct mh_sched_dev {
 	uint32_t head, tail; /* queued records, ascending id */
@@ -91,7 +106,24 @@ void mh_sched_vmem_thresholds(enum mh_vmem_throttle t,
 
 /* ---- growth ---- */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+/*
+ * How many records a coldplug needs: the offline blocks the inventory
+ * knows (on a node).  The record pool and the hash are sized for them at
+ * once rather than doubled up to them: doubling leaves every smaller
+ * array freed behind it in the heap, resident (and locked), and a hash
+ * doubled past a power of two is twice what it needs.
+ */
+static size_t offline_blocks(const struct mh_inventory *inv)
+{
+	size_t n = 0, i;
+
+	for (i = 0; inv && i < inv->nr_nodes; i++)
+		n += inv->nodes[i].nr_offline;
+	return n;
+}
+
+/* *cap grows to hold need (at least hint, if need <= hint), else doubles. */
+static int grow(void **arr, size_t *cap, size_t need, size_t hint, size_t elem)
 {
 	size_t n = *cap ? *cap : 16;
 	void *p;
@@ -100,6 +132,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 		return 0;
 	while (n < need)
 		n *= 2;
+	if (need <= hint && *cap < hint)
+		n = hint;
 	p = realloc(*arr, n * elem);
 	if (!p)
 		return -ENOMEM;
@@ -108,20 +142,88 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-/* ---- id -> record hash (open addressing, linear probing) ---- */
+/* ---- record times ---- */
+
+/*
+ * Record times are usec after s->epoch, in 32 bits (71 minutes).  When now
+ * leaves that range the epoch moves to now - 2^31 (O(records), at most
+ * once every 35 minutes of use) and older times are clamped to the new
+ * epoch: they are then more than 35 minutes old, longer than any wait the
+ * scheduler measures (MH_SCHED_FAILED_RETRY_USEC is the longest), so every
+ * comparison gives what the full time would.
+ */
+#define T_HALF (1ULL << 31)
+
+static void rebase(struct mh_sched *s, uint64_t now)
+{
+	uint64_t ne = now > T_HALF ? now - T_HALF : 0;
+	uint32_t r;
+
+	for (r = 0; r < s->nr_recs; r++) {
+		struct mh_sched_rec *e = &s->recs[r];
+		uint64_t abs = s->epoch + e->t;
+
+		if (e->state == MH_SCHED_NONE)
+			continue;
+		if (abs <= ne)
+			e->t = 0;
+		else if (abs - ne > UINT32_MAX)
+			e->t = UINT32_MAX;
+		else
+			e->t = (uint32_t)(abs - ne);
+	}
+	s->epoch = ne;
+}
+
+static uint32_t stamp(struct mh_sched *s, uint64_t now)
+{
+	if (now < s->epoch || now - s->epoch > UINT32_MAX)
+		rebase(s, now);
+	return (uint32_t)(now - s->epoch);
+}
+
+static uint64_t t_abs(const struct mh_sched *s, uint32_t t)
+{
+	return s->epoch + t;
+}
+
+/* The kernel's memory block ids are 32-bit; see struct mh_sched_rec. */
+static bool id_fits(uint64_t id)
+{
+	return id <= UINT32_MAX;
+}
+
+/*
+ * ---- id -> record hash (open addressing, linear probing) ----
+ * At most 3/4 full; any size (not a power of two): the slot is the hash
+ * scaled to the size.  Sized for the inventory's offline blocks when it
+ * must grow (a coldplug's 64 Ki: 349 KiB), else by half again.
+ */
 
 static size_t hslot(const struct mh_sched *s, uint64_t id)
 {
-	return (size_t)((id * 0x9E3779B97F4A7C15ULL) >> 17) & (s->hash_cap - 1);
+	uint64_t h = (id * 0x9E3779B97F4A7C15ULL) >> 32;
+
+	return (size_t)((h * s->hash_cap) >> 32);
+}
+
+static size_t hnext(const struct mh_sched *s, size_t i)
+{
+	return i + 1 == s->hash_cap ? 0 : i + 1;
+}
+
+static bool hash_fits(size_t used, size_t cap)
+{
+	return used * 4 <= cap * 3;
 }
 
 static uint32_t hfind(const struct mh_sched *s, uint64_t id, size_t *slot)
 {
 	size_t i;
 
-	if (!s->hash_cap)
+	if (!s->hash_cap || !id_fits(id))
 		return NIL;
-	for (i = hslot(s, id);; i = (i + 1) & (s->hash_cap - 1)) {
+	for (i = hslot(s, id);; i = hnext(s, i)) {
 		uint32_t v = s->hash[i];
 
 		if (!v)
@@ -139,7 +241,7 @@ static void hput(struct mh_sched *s, uint32_t r)
 	size_t i = hslot(s, s->recs[r].id);
 
 	while (s->hash[i])
-		i = (i + 1) & (s->hash_cap - 1);
+		i = hnext(s, i);
 	s->hash[i] = r + 1;
 	s->hash_used++;
 }
@@ -147,11 +249,16 @@ static void hput(struct mh_sched *s, uint32_t r)
 static int hreserve(struct mh_sched *s)
 {
 	uint32_t *old = s->hash;
-	size_t oc = s->hash_cap, i;
+	size_t oc = s->hash_cap, i, need = s->hash_used + 1, hint;
 
-	if ((s->hash_used + 1) * 2 <= s->hash_cap)
+	if (hash_fits(need, oc))
 		return 0;
-	s->hash_cap = oc ? oc * 2 : 64;
+	hint = offline_blocks(s->inv);
+	if (need <= hint)
+		need = hint;
+	s->hash_cap = oc + oc / 2 > 64 ? oc + oc / 2 : 64;
+	if (!hash_fits(need, s->hash_cap))
+		s->hash_cap = need + need / 3 + 1;
 	s->hash = calloc(s->hash_cap, sizeof(*s->hash));
 	if (!s->hash) {
 		s->hash = old;
@@ -169,12 +276,12 @@ static int hreserve(struct mh_sched *s)
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void hdel(struct mh_sched *s, size_t i)
 {
-	size_t j = i, mask = s->hash_cap - 1;
+	size_t j = i;
 
 	for (;;) {
 		size_t k;
 
-		j = (j + 1) & mask;
+		j = hnext(s, j);
 		if (!s->hash[j])
 			break;
 		k = hslot(s, s->recs[s->hash[j] - 1].id);
@@ -257,7 +364,7 @@ static void heap_remove(struct mh_sched *s, uint32_t ref)
 static int heap_push(struct mh_sched *s, uint32_t ref, uint64_t when)
 {
 	heap_remove(s, ref);
-	if (grow((void **)&s->heap, &s->cap_heap, s->nr_heap + 1,
+	if (grow((void **)&s->heap, &s->cap_heap, s->nr_heap + 1, 0,
 		 sizeof(*s->heap)) < 0)
 		return -ENOMEM;
 	s->heap[s->nr_heap] = (struct mh_sched_timer){.when = when, .ref = ref};
@@ -292,8 +399,8 @@ static int dev_ensure(struct mh_sched *s, uint32_t slot)
 
 	if (slot < s->nr_devs)
 		return 0;
-	if (grow((void **)&s->devs, &cap, (size_t)slot + 1, sizeof(*s->devs)) <
-	    0)
+	if (grow((void **)&s->devs, &cap, (size_t)slot + 1, 0,
+		 sizeof(*s->devs)) < 0)
 		return -ENOMEM;
 	for (i = s->nr_devs; i < cap; i++) {
 		memset(&s->devs[i], 0, sizeof(s->devs[i]));
@@ -455,26 +562,50 @@ static uint32_t rec_new(struct mh_sched *s, uint64_t id)
 		r = s->free_rec;
 		s->free_rec = s->recs[r].next;
 	} else {
-		size_t cap = s->cap_recs;
+		size_t cap = s->cap_recs, hint;
 
-		if (s->nr_recs >= NIL - 1 ||
-		    grow((void **)&s->recs, &cap, (size_t)s->nr_recs + 1,
-			 sizeof(*s->recs)) < 0)
+		if (s->nr_recs >= NIL - 1)
 			return NIL;
+		if (s->nr_recs >= cap) {
+			hint = offline_blocks(s->inv);
+			if (hint > NIL - 1)
+				hint = NIL - 1;
+			if (grow((void **)&s->recs, &cap,
+				 (size_t)s->nr_recs + 1, hint,
+				 sizeof(*s->recs)) < 0)
+				return NIL;
+		}
 		s->cap_recs = (uint32_t)cap;
 		r = s->nr_recs++;
 	}
 	e = &s->recs[r];
 	memset(e, 0, sizeof(*e));
-	e->id = id;
+	e->id = (uint32_t)id;
 	e->prev = e->next = e->heap = e->dev = NIL;
 	hput(s, r);
+	s->nr_live++;
 	return r;
 }
 
 static bool is_queued_state(uint8_t st)
 {
 	return mh_sched_is_pending((enum mh_sched_state)st);
+}
+
+/*
+ * No record left (a coldplug is done): the pool and the hash go, so what
+ * 64 Ki queued blocks needed is not kept (and locked) for the daemon's
+ * life.  Nothing points into the pool then: no list, no timer of a record.
+ */
+static void release_pool(struct mh_sched *s)
+{
+	free(s->recs);
+	free(s->hash);
+	s->recs = NULL;
+	s->hash = NULL;
+	s->nr_recs = s->cap_recs = 0;
+	s->free_rec = NIL;
+	s->hash_cap = s->hash_used = 0;
 }
 
 static void rec_free(struct mh_sched *s, uint32_t r)
@@ -493,6 +624,8 @@ static void rec_free(struct mh_sched *s, uint32_t r)
 	e->state = MH_SCHED_NONE;
 	e->next = s->free_rec;
 	s->free_rec = r;
+	if (--s->nr_live == 0)
+		release_pool(s);
 }
 
 /* Leaves the queue: out of every list and timer, counters moved. */
@@ -553,11 +686,10 @@ static int queue_rec(struct mh_sched *s, uint32_t r, uint64_t now)
 	struct mh_sched_rec *e = &s->recs[r];
 
 	e->state = MH_SCHED_QUEUED;
-	e->queued_usec = now;
-	e->next_usec = now;
+	e->t = stamp(s, now);
 	e->waits = 0;
 	e->attempts = 0;
-	e->err = 0;
+	e->prev = NIL; /* was err; file_rec links it */
 	s->nr_queued++;
 	if (file_rec(s, r) < 0) {
 		rec_free(s, r);
@@ -573,13 +705,15 @@ int mh_sched_enqueue(struct mh_sched *s, uint64_t id, uint64_t now)
 
 	if (!b)
 		return -ENOENT;
+	if (!id_fits(id))
+		return -ERANGE;
 	if (!b->hotplugged || b->state != MH_BLOCK_OFFLINE)
 		return 0;
 	if (r != NIL) {
 		struct mh_sched_rec *e = &s->recs[r];
 
 		if (e->state != MH_SCHED_FAILED ||
-		    now - e->next_usec < MH_SCHED_FAILED_RETRY_USEC)
+		    now - t_abs(s, e->t) < MH_SCHED_FAILED_RETRY_USEC)
 			return 0; /* queued, offlined, poisoned, recent */
 		rec_unqueue(s, r);
 	} else {
@@ -603,18 +737,18 @@ static uint32_t known_dev(struct mh_sched *s, uint64_t id)
 /*
  * When an awaiting record is to be checked: once its device has been quiet
  * (no add, no online by others) for MH_SCHED_KERNEL_QUIET_USEC, at the
- * latest MH_SCHED_KERNEL_GRACE_USEC after its own add (queued_usec).
+ * latest MH_SCHED_KERNEL_GRACE_USEC after its own add (e->t).
  */
 static uint64_t await_due(struct mh_sched *s, const struct mh_sched_rec *e)
 {
 	uint32_t slot = known_dev(s, e->id);
-	uint64_t t = e->queued_usec;
+	uint64_t added = t_abs(s, e->t), t = added;
 
 	if (slot != NIL && s->devs[slot].kernel_usec > t)
 		t = s->devs[slot].kernel_usec;
 	t += MH_SCHED_KERNEL_QUIET_USEC;
-	if (t > e->queued_usec + MH_SCHED_KERNEL_GRACE_USEC)
-		t = e->queued_usec + MH_SCHED_KERNEL_GRACE_USEC;
+	if (t > added + MH_SCHED_KERNEL_GRACE_USEC)
+		t = added + MH_SCHED_KERNEL_GRACE_USEC;
 	return t;
 }
 
@@ -626,6 +760,8 @@ static int await_kernel(struct mh_sched *s, uint64_t id, uint64_t now)
 	struct mh_sched_rec *e;
 	uint32_t r;
 
+	if (!id_fits(id))
+		return -ERANGE;
 	if (!b->hotplugged || b->state != MH_BLOCK_OFFLINE)
 		return 0;
 	if (hfind(s, id, NULL) != NIL)
@@ -635,10 +771,9 @@ static int await_kernel(struct mh_sched *s, uint64_t id, uint64_t now)
 		return -ENOMEM;
 	e = &s->recs[r];
 	e->state = MH_SCHED_AWAIT_KERNEL;
-	e->queued_usec = now;
-	e->next_usec = await_due(s, e);
+	e->t = stamp(s, now);
 	s->nr_queued++;
-	if (heap_push(s, r, e->next_usec) < 0) {
+	if (heap_push(s, r, await_due(s, e)) < 0) {
 		/* No memory for the timer: decide it now. */
 		s->nr_queued--;
 		return queue_rec(s, r, now);
@@ -702,12 +837,14 @@ int mh_sched_offlined(struct mh_sched *s, uint64_t id, uint64_t now)
 {
 	uint32_t r = hfind(s, id, NULL);
 
+	if (!id_fits(id))
+		return -ERANGE;
 	if (r != NIL)
 		rec_unqueue(s, r);
 	else if ((r = rec_new(s, id)) == NIL)
 		return -ENOMEM;
 	s->recs[r].state = MH_SCHED_OFFLINED;
-	s->recs[r].next_usec = now;
+	s->recs[r].t = stamp(s, now);
 	return 0;
 }
 
@@ -803,10 +940,8 @@ static void fire_timers(struct mh_sched *s, uint64_t now)
 
 			/* Its device is still busy: later (the heap's top
 			 * is now > now, so this loop ends). */
-			if (due > now && heap_push(s, ref, due) == 0) {
-				e->next_usec = due;
+			if (due > now && heap_push(s, ref, due) == 0)
 				continue;
-			}
 			list_append(s, ref, IN_CHECK);
 		} else if (s->recs[ref].dev != NIL) {
 			dev_update(s, s->recs[ref].dev);
@@ -875,7 +1010,7 @@ static void give_up(struct mh_sched *s, uint32_t r, int err, uint64_t now)
 	s->recs[r].state =
 		err == -EHWPOISON ? MH_SCHED_POISONED : MH_SCHED_FAILED;
 	s->recs[r].err = err;
-	s->recs[r].next_usec = now;
+	s->recs[r].t = stamp(s, now);
 	s->nr_failed++;
 }
 
@@ -986,7 +1121,7 @@ bool mh_sched_group_grace_over(const struct mh_sched *s, uint64_t id,
 {
 	uint32_t r = hfind(s, id, NULL);
 
-	return r != NIL && now - s->recs[r].queued_usec >= MH_GROUP_GRACE_USEC;
+	return r != NIL && now - t_abs(s, s->recs[r].t) >= MH_GROUP_GRACE_USEC;
 }
 
 void mh_sched_probed(struct mh_sched *s, uint64_t id, enum mh_probe_result pr,
@@ -1015,8 +1150,7 @@ void mh_sched_probed(struct mh_sched *s, uint64_t id, enum mh_probe_result pr,
 					  : MH_SCHED_WAIT_GROUP;
 	if (e->waits < UINT16_MAX)
 		e->waits++;
-	e->next_usec = now + mh_onliner_wait_delay_usec(e->waits);
-	if (heap_push(s, r, e->next_usec) < 0) {
+	if (heap_push(s, r, now + mh_onliner_wait_delay_usec(e->waits)) < 0) {
 		give_up(s, r, -ENOMEM, now);
 		return;
 	}
@@ -1053,8 +1187,7 @@ enum mh_sched_state mh_sched_written(struct mh_sched *s, uint64_t id,
 			break;
 		*delay = mh_onliner_retry_delay_usec(e->attempts);
 		e->state = MH_SCHED_RETRY;
-		e->next_usec = now + *delay;
-		if (heap_push(s, r, e->next_usec) < 0)
+		if (heap_push(s, r, now + *delay) < 0)
 			break;
 		if (e->dev != NIL)
 			dev_update(s, e->dev);
@@ -1079,7 +1212,8 @@ enum mh_sched_state mh_sched_state_of(const struct mh_sched *s, uint64_t id,
 	if (r == NIL)
 		return MH_SCHED_NONE;
 	e = &s->recs[r];
-	if (err)
+	if (err &&
+	    (e->state == MH_SCHED_FAILED || e->state == MH_SCHED_POISONED))
 		*err = e->err;
 	if (e->state == MH_SCHED_QUEUED && e->dev != NIL &&
 	    s->devs[e->dev].heap != NIL)

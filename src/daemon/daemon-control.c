@@ -44,6 +44,31 @@ static void reply_json(struct mh_control_reply *reply, json_object *o)
 	reply->parameters = o;
 }
 
+/* o[key] = val; -ENOMEM (val dropped) if either is missing or the add
+ * failed. */
+static int add_member(json_object *o, const char *key, json_object *val)
+{
+	if (!o || !val || json_object_object_add(o, key, val) < 0) {
+		json_object_put(val);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* An error reply's parameters {key: val}; out of memory: internal error. */
+static void error_param(struct mh_control_reply *reply, const char *key,
+			json_object *val)
+{
+	json_object *o = json_object_new_object();
+
+	if (add_member(o, key, val) < 0) {
+		json_object_put(o);
+		reply_json(reply, NULL);
+		return;
+	}
+	reply->parameters = o;
+}
+
 static void m_status(void *ud, const struct mh_control_peer *peer,
 		     json_object *params, struct mh_control_reply *reply)
 {
@@ -76,11 +101,9 @@ static void bad_add_param(struct mh_control_reply *reply, const char *msg,
 			  const char *spec)
 {
 	reply->error = MH_CONTROL_ERR_INVALID_PARAMETER;
-	reply->parameters = json_object_new_object();
-	json_object_object_add(reply->parameters, "parameter",
-			       json_object_new_string("add"));
 	snprintf(reply->message, sizeof(reply->message), "%s%s%s", msg,
 		 spec ? ": " : "", spec ? spec : "");
+	error_param(reply, "parameter", json_object_new_string("add"));
 }
 
 /* "add": ["virtio0:8G", "dimm:4G@1", ...] (plan.h, mh_plan_parse_add). */
@@ -175,23 +198,20 @@ static void m_explain(void *ud, const struct mh_control_peer *peer,
 	r = block_param(params, &id);
 	if (r < 0) {
 		reply->error = MH_CONTROL_ERR_INVALID_PARAMETER;
-		reply->parameters = json_object_new_object();
-		json_object_object_add(reply->parameters, "parameter",
-				       json_object_new_string("block"));
 		snprintf(reply->message, sizeof(reply->message),
 			 r == -ENOENT ? "Explain needs \"block\""
 				      : "\"block\" must be a block number or "
 					"\"memoryN\"");
+		error_param(reply, "parameter",
+			    json_object_new_string("block"));
 		return;
 	}
 	o = mh_report_explain(&d->inv, &d->config, &v, id);
 	if (!o) {
 		reply->error = MH_CONTROL_ERR_NO_SUCH_BLOCK;
-		reply->parameters = json_object_new_object();
-		json_object_object_add(reply->parameters, "block",
-				       json_object_new_uint64(id));
 		snprintf(reply->message, sizeof(reply->message),
 			 "memory%" PRIu64 " does not exist", id);
+		error_param(reply, "block", json_object_new_uint64(id));
 		return;
 	}
 	reply->parameters = o;
@@ -212,19 +232,22 @@ static void m_reload(void *ud, const struct mh_control_peer *peer,
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "config_file",
-			       json_object_new_string(d->config_path));
-	json_object_object_add(o, "policy",
-			       json_object_new_string(mh_policy_name(
-				       d->config.policy.policy)));
-	json_object_object_add(o, "auto_movable_ratio",
-			       json_object_new_int64(d->config.policy.ratio));
-	json_object_object_add(
-		o, "auto_movable_numa_aware",
-		json_object_new_boolean(d->config.policy.numa_aware));
-	json_object_object_add(o, "requested_by_uid",
-			       json_object_new_int64(peer->uid));
-	reply->parameters = o;
+	if (add_member(o, "config_file",
+		       json_object_new_string(d->config_path)) < 0 ||
+	    add_member(o, "policy",
+		       json_object_new_string(
+			       mh_policy_name(d->config.policy.policy))) < 0 ||
+	    add_member(o, "auto_movable_ratio",
+		       json_object_new_int64(d->config.policy.ratio)) < 0 ||
+	    add_member(o, "auto_movable_numa_aware",
+		       json_object_new_boolean(d->config.policy.numa_aware)) <
+		    0 ||
+	    add_member(o, "requested_by_uid",
+		       json_object_new_int64(peer->uid)) < 0) {
+		json_object_put(o);
+		o = NULL;
+	}
+	reply_json(reply, o);
 }
 
 static const char *const explain_params[] = {"block", NULL};

@@ -360,7 +360,7 @@ int mh_kernel_start(struct mh_daemon *d)
 	err = mh_kernel_page_size(&d->root, &ps);
 	if (err < 0) {
 		mh_err("page size: %s", strerror(-err));
-		return 1;
+		return err;
 	}
 	mh_set_page_size(ps);
 	k->page_size = ps;
@@ -380,16 +380,19 @@ int mh_kernel_start(struct mh_daemon *d)
 	if (c->mode == MH_MODE_DELEGATE) {
 		if (mh_kernel_check_delegate(k, &c->policy, why, sizeof(why))) {
 			mh_err("%s", why);
-			return MH_EXIT_CONFIG;
+			return -EOPNOTSUPP;
 		}
 		if (!d->dry_run) {
-			if (mh_kernel_mirror(&d->root, &c->policy) < 0)
-				return 1;
+			err = mh_kernel_mirror(&d->root, &c->policy);
+			if (err < 0)
+				return err;
 			k->mirrored = true;
 		}
-		if (strcmp(k->aob, "online") != 0 &&
-		    set_auto_online(d, "online", "delegate mode") < 0)
-			return 1;
+		if (strcmp(k->aob, "online") != 0) {
+			err = set_auto_online(d, "online", "delegate mode");
+			if (err < 0)
+				return err;
+		}
 		k->cross_check = k->mirrored && c->cross_check;
 		mh_notice("delegate mode: the kernel onlines new blocks with "
 			  "its %s policy; memhotd onlines what it leaves "

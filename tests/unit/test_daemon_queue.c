@@ -551,7 +551,7 @@ static void test_reload(void **state)
 	assert_int_equal(mh_daemon_reload(f->d, err, sizeof(err)), 0);
 	assert_int_equal(f->d->config.policy.ratio, 200);
 	st_put(&f->t, "memhotd.conf", "[policy]\nbogus_key = 1\n");
-	assert_int_equal(mh_daemon_reload(f->d, err, sizeof(err)), -1);
+	assert_int_equal(mh_daemon_reload(f->d, err, sizeof(err)), -EINVAL);
 	assert_true(strlen(err) > 0);
 	assert_int_equal(f->d->config.policy.ratio, 200);
 }

@@ -664,6 +664,58 @@ static void test_zone_spans(void **state)
 	mh_inv_free(&inv);
 }
 
+/* The narrow block fields: every value the inventory accepts fits, and
+ * what would not fit is refused (an error, never a truncated index). */
+static void test_narrow_fields(void **state)
+{
+	struct mh_inventory inv;
+	struct mh_block *b;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sizeof(struct mh_block), 32);
+	assert_int_equal(mh_inv_init(&inv, BS), 0);
+	/* Block ids are 64 bits in the inventory (memoryN of any size). */
+	b = mh_inv_add_block(&inv, UINT64_MAX - 1, true);
+	assert_non_null(b);
+	assert_true(b->id == UINT64_MAX - 1);
+	assert_int_equal(b->nid, -1);
+	assert_int_equal(b->group, -1);
+	/* The highest node. */
+	assert_int_equal(mh_inv_set_node(&inv, b, MH_MAX_NODES - 1), 0);
+	assert_int_equal(b->nid, MH_MAX_NODES - 1);
+	assert_int_equal(mh_inv_set_node(&inv, b, MH_MAX_NODES), -EINVAL);
+	assert_int_equal(b->nid, MH_MAX_NODES - 1);
+	/* The highest group index, then one too many: -ENOSPC. */
+	inv.groups = calloc(MH_INV_MAX_GROUPS, sizeof(*inv.groups));
+	inv.gstats = calloc(MH_INV_MAX_GROUPS, sizeof(*inv.gstats));
+	assert_non_null(inv.groups);
+	assert_non_null(inv.gstats);
+	inv.nr_groups = MH_INV_MAX_GROUPS;
+	for (i = 0; i < MH_INV_MAX_GROUPS - 1; i++)
+		inv.gstats[i].alive = true;
+	assert_int_equal(mh_inv_group_add(&inv, "virtio9", MH_GROUP_VIRTIO_MEM,
+					  0, 0, BP, BP),
+			 MH_INV_MAX_GROUPS - 1);
+	mh_inv_set_group(&inv, b, MH_INV_MAX_GROUPS - 1);
+	assert_int_equal(b->group, MH_INV_MAX_GROUPS - 1);
+	assert_int_equal(inv.groups[MH_INV_MAX_GROUPS - 1].nr_blocks, 1);
+	assert_int_equal(mh_inv_group_add(&inv, "virtio10", MH_GROUP_VIRTIO_MEM,
+					  0, 0, BP, BP),
+			 -ENOSPC);
+	assert_int_equal(inv.nr_groups, MH_INV_MAX_GROUPS);
+	/* Enums and flags keep their values. */
+	mh_inv_set_online(&inv, b, MH_ZONE_MOVABLE, MH_BY_OTHER);
+	assert_int_equal(b->state, MH_BLOCK_ONLINE);
+	assert_int_equal(b->zone, MH_ZONE_MOVABLE);
+	assert_int_equal(b->onlined_by, MH_BY_OTHER);
+	assert_true(b->hotplugged);
+	assert_true(b->group_resolved);
+	b->last_errno = 4095; /* MAX_ERRNO */
+	assert_int_equal(b->last_errno, 4095);
+	mh_inv_free(&inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_block_request),
 		cmocka_unit_test(test_zone_spans),
+		cmocka_unit_test(test_narrow_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* onliner.c: errno classification (doc/errno.md), back-off schedules, the
- * state strings and the write itself on a simulated tree. */
+ * state strings and the write itself (mh_onliner_write_block too) on a
+ * simulated tree. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -190,6 +191,7 @@ static void test_write(void **state)
 	char root[] = "/tmp/memhotd-onliner-XXXXXX";
 	char path[512], buf[64] = "";
 	struct mh_root r;
+	struct mh_write_io io;
 	const char *dirs[] = {"sys", "sys/devices", "sys/devices/system",
 			      "sys/devices/system/memory",
 			      "sys/devices/system/memory/memory40"};
@@ -222,6 +224,24 @@ static void test_write(void **state)
 	assert_int_equal(err, -ENOENT);
 	assert_int_equal(mh_onliner_classify(err, MH_BLOCK_OFFLINE),
 			 MH_WRITE_GONE);
+
+	/* The whole sequence: written and classified, nothing re-read. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("offline\n", f);
+	fclose(f);
+	mh_onliner_write_block(&r, 40, MH_TARGET_KERNEL, &io);
+	assert_int_equal(io.err, 0);
+	assert_int_equal(io.out, MH_WRITE_SUCCESS);
+	assert_false(io.zone_known);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "online_kernel");
+	mh_onliner_write_block(&r, 41, MH_TARGET_MOVABLE, &io);
+	assert_int_equal(io.err, -ENOENT);
+	assert_int_equal(io.out, MH_WRITE_GONE);
 	mh_root_close(&r);
 
 	unlink(path);

@@ -959,14 +959,21 @@ static void test_structure(void **state)
 	size_t i, peak_recs;
 
 	f->cfg.policy = MH_POLICY_MOVABLE;
-	for (i = 0; i < n; i++) {
+	/* As a coldplug: the scan fills the inventory, then every offline
+	 * block is queued. */
+	for (i = 0; i < n; i++)
 		blk(f, 1000 + i, 0, -1);
+	for (i = 0; i < n; i++) {
 		enqueue(f, 1000 + i);
 		assert_int_equal(mh_sched_enqueue(&f->s, 1000 + i, f->now), 0);
 	}
 	assert_int_equal(f->s.nr_queued, n);
 	assert_int_equal(f->s.hash_used, n);
-	assert_true(f->s.hash_cap >= 2 * n && f->s.hash_cap <= 4 * n);
+	/* At most 3/4 full; sized for the offline blocks at once: no
+	 * power-of-two doubling, no pool grown by copies. */
+	assert_true(f->s.hash_cap * 3 >= 4 * n && f->s.hash_cap <= 2 * n);
+	assert_true(f->s.hash_cap <= 4 * n / 3 + 64);
+	assert_int_equal(f->s.cap_recs, n);
 	assert_int_equal(f->s.nr_heap, 0); /* nothing waits: no timers */
 	peak_recs = f->s.nr_recs;
 	for (i = 0; i < n; i++) {
@@ -981,16 +988,162 @@ static void test_structure(void **state)
 	assert_int_equal(a.kind, MH_SCHED_IDLE);
 	assert_int_equal(f->s.nr_queued, 0);
 	assert_int_equal(f->s.hash_used, 0);
+	/* The last record gone, the pool and the hash are freed: what the
+	 * coldplug needed is not kept. */
+	assert_true(peak_recs == n);
+	assert_int_equal(f->s.nr_live, 0);
+	assert_int_equal(f->s.nr_recs, 0);
+	assert_int_equal(f->s.cap_recs, 0);
+	assert_null(f->s.recs);
+	assert_int_equal(f->s.hash_cap, 0);
+	assert_true(mh_sched_footprint(&f->s) < 4096);
 	/* Records are reused, not grown. */
 	for (i = 0; i < 100; i++)
 		assert_int_equal(mh_sched_offlined(&f->s, 1000 + i, f->now), 0);
-	assert_int_equal(f->s.nr_recs, peak_recs);
+	assert_int_equal(f->s.nr_recs, 100);
 	for (i = 0; i < 100; i += 2)
 		mh_sched_forget(&f->s, 1000 + i);
 	for (i = 1; i < 100; i += 2)
 		assert_int_equal(mh_sched_state_of(&f->s, 1000 + i, NULL),
 				 MH_SCHED_OFFLINED);
 	assert_int_equal(f->s.hash_used, 50);
+	for (i = 0; i < 100; i += 2)
+		assert_int_equal(mh_sched_offlined(&f->s, 5000 + i, f->now), 0);
+	assert_int_equal(f->s.nr_recs, 100);
+	assert_int_equal(f->s.nr_live, 100);
+}
+
+/*
+ * Records keep 32-bit block ids and 32-bit times after an epoch: the
+ * largest id the kernel can name works, a larger one is refused (never
+ * truncated onto another block), and waits measured across hours of
+ * uptime, epoch moves and a clock that restarts lower stay exact.
+ */
+static void test_id_and_time_edges(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t big = UINT32_MAX + 1ULL;
+	struct mh_sched_action a;
+	uint64_t delay, t;
+	unsigned int att;
+	int err;
+
+	/* memory4294967295: the largest u32 device id. */
+	blk(f, UINT32_MAX, 0, -1);
+	assert_int_equal(mh_sched_enqueue(&f->s, UINT32_MAX, f->now), 1);
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_WRITE);
+	assert_true(a.id == UINT32_MAX);
+	do_write(f, &a);
+	/* One more does not fit: -ERANGE from every entry, no record, and
+	 * block 0 (its low 32 bits) is untouched. */
+	blk(f, big, 0, -1);
+	blk(f, 0, 0, -1);
+	assert_int_equal(mh_sched_enqueue(&f->s, big, f->now), -ERANGE);
+	assert_int_equal(mh_sched_added(&f->s, big, f->now), -ERANGE);
+	assert_int_equal(mh_sched_offlined(&f->s, big, f->now), -ERANGE);
+	mh_sched_set_kernel_onlines(&f->s, true);
+	assert_int_equal(mh_sched_added(&f->s, big, f->now), -ERANGE);
+	mh_sched_set_kernel_onlines(&f->s, false);
+	assert_int_equal(mh_sched_state_of(&f->s, big, NULL), MH_SCHED_NONE);
+	assert_int_equal(mh_sched_state_of(&f->s, 0, NULL), MH_SCHED_NONE);
+	assert_int_equal(f->s.nr_live, 0);
+	assert_int_equal(f->s.nr_queued, 0);
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_IDLE);
+
+	/* Hours of uptime (past 2^32 usec): a failure, then the sweep's
+	 * 60 s, exact to the microsecond. */
+	f->now = (5ULL << 32) + 777;
+	blk(f, 60, 0, UNRESOLVED);
+	assert_int_equal(mh_sched_enqueue(&f->s, 60, f->now), 1);
+	do_probe(f, 60);
+	mh_sched_next(&f->s, f->now, &a);
+	assert_int_equal(a.kind, MH_SCHED_WRITE);
+	assert_int_equal(mh_sched_written(&f->s, 60, MH_WRITE_FAILED, -EIO,
+					  f->now, &delay, &att),
+			 MH_SCHED_FAILED);
+	assert_int_equal(mh_sched_state_of(&f->s, 60, &err), MH_SCHED_FAILED);
+	assert_int_equal(err, -EIO);
+	t = f->now;
+	assert_int_equal(
+		mh_sched_enqueue(&f->s, 60, t + MH_SCHED_FAILED_RETRY_USEC - 1),
+		0);
+	/* A device wait's grace, also exact, for a block queued now. */
+	blk(f, 320, 0, UNRESOLVED);
+	assert_int_equal(mh_sched_enqueue(&f->s, 320, t), 1);
+	assert_false(mh_sched_group_grace_over(&f->s, 320,
+					       t + MH_GROUP_GRACE_USEC - 1));
+	assert_true(
+		mh_sched_group_grace_over(&f->s, 320, t + MH_GROUP_GRACE_USEC));
+	/* Three hours later the epoch has moved (a block queued then):
+	 * the old times are clamped, still far enough in the past. */
+	f->now = t + 3ULL * 3600 * 1000000;
+	blk(f, 321, 0, UNRESOLVED);
+	assert_int_equal(mh_sched_enqueue(&f->s, 321, f->now), 1);
+	assert_true(f->s.epoch > t);
+	assert_true(mh_sched_group_grace_over(&f->s, 320, f->now));
+	assert_false(mh_sched_group_grace_over(&f->s, 321, f->now));
+	assert_true(mh_sched_group_grace_over(&f->s, 321,
+					      f->now + MH_GROUP_GRACE_USEC));
+	assert_int_equal(mh_sched_state_of(&f->s, 60, &err), MH_SCHED_FAILED);
+	assert_int_equal(err, -EIO);
+	assert_int_equal(mh_sched_enqueue(&f->s, 60, f->now), 1);
+	/* A clock that starts lower again (a test harness, a new clock):
+	 * new records measure from it. */
+	f->now = T0;
+	blk(f, 322, 0, UNRESOLVED);
+	assert_int_equal(mh_sched_enqueue(&f->s, 322, f->now), 1);
+	assert_false(mh_sched_group_grace_over(&f->s, 322,
+					       T0 + MH_GROUP_GRACE_USEC - 1));
+	assert_true(mh_sched_group_grace_over(&f->s, 322,
+					      T0 + MH_GROUP_GRACE_USEC));
+}
+
+/* The id hash (any size, backward-shift deletion) against a model under
+ * random inserts and deletions: grown by half (blocks on no node do not
+ * count for sizing) and sized at once (blocks on node 0). */
+static void test_hash_random(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 3000 };
+	static bool live[2 * N];
+	unsigned int seed = 12345, k;
+	size_t i;
+
+	memset(live, 0, sizeof(live));
+	for (i = 0; i < 2 * N; i++)
+		blk(f, 10000 + i, i < N ? -1 : 0, -1);
+	for (k = 0; k < 200000; k++) {
+		uint64_t id;
+
+		seed = seed * 1103515245 + 12345;
+		i = (seed >> 8) % N + (k < 100000 ? 0 : N);
+		id = 10000 + i;
+		if ((seed >> 4) & 1) {
+			assert_int_equal(mh_sched_offlined(&f->s, id, f->now),
+					 0);
+			live[i] = true;
+		} else {
+			mh_sched_forget(&f->s, id);
+			live[i] = false;
+		}
+		if (k % 10000 == 9999) {
+			size_t n = 0;
+
+			for (i = 0; i < 2 * N; i++) {
+				assert_int_equal(mh_sched_state_of(&f->s,
+								   10000 + i,
+								   NULL),
+						 live[i] ? MH_SCHED_OFFLINED
+							 : MH_SCHED_NONE);
+				n += live[i];
+			}
+			assert_int_equal(f->s.hash_used, n);
+			assert_int_equal(f->s.nr_live, n);
+			assert_true(f->s.hash_used * 4 <= f->s.hash_cap * 3);
+		}
+	}
 }
 
 static void test_names(void **state)
@@ -1040,6 +1193,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_decisions_see_earlier_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_random, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_id_and_time_edges, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_structure, setup,
 						teardown),
 	};
