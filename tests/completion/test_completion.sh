@@ -38,6 +38,7 @@ expect "plan" pl
 expect "--json" --j
 expect "blocks explain plan reload status" --json ""
 expect "blocks explain plan reload status" -t 5 ""
+expect "blocks explain plan reload status" --add virtio0:1G ""
 expect "blocks" -b bl
 expect "RANGE REASON" -o R
 expect "REASON" -o re
