@@ -1,6 +1,6 @@
 #!/bin/bash
-# Drives completion/memhotctl and completion/memhotd through bash-completion as an interactive
-# shell would: COMP_WORDS/COMP_CWORD in, COMPREPLY out.
+# Drives completion/memhotctl and completion/memhotd through bash-completion
+# as an interactive shell would: COMP_WORDS/COMP_CWORD in, COMPREPLY out.
 # usage: test_completion.sh MEMHOTCTL
 set -u
 ctl=$(realpath "$1")
