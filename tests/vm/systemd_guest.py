@@ -789,7 +789,7 @@ UDEV_RULE = ('SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", '
 def bench_cmdline(kind):
     if kind == "kernel":
         return kernel_cmdline(301, True)
-    if kind == "memhotd":
+    if kind in ("memhotd", "memhotd-quiet"):
         return MEMHOTD_CMDLINE
     return kernel_cmdline(301, True).replace("memhp_default_state=online",
                                              "memhp_default_state=offline")
@@ -825,6 +825,15 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
             act = vm.sh("systemctl is-active memhotd; true").strip()
             if act != "active":
                 raise V.VMError("%s: memhotd.service is %s" % (name, act))
+            if kind == "memhotd-quiet":
+                # memhotd without the journal: stderr to /dev/null, so no JOURNAL_STREAM
+                # and every log line is one write() to /dev/null (what a per-decision
+                # line at debug would save, less that write); restarted before the plug
+                vm.sh("mkdir -p /run/systemd/system/memhotd.service.d && printf "
+                      "'[Service]\\nStandardError=null\\nStandardOutput=null\\n' > "
+                      "/run/systemd/system/memhotd.service.d/quiet.conf && "
+                      "systemctl daemon-reload && systemctl restart memhotd && "
+                      "systemctl is-active memhotd")
         t0 = time.monotonic()
         vm.set_vmem("vmem0", size)
         # timed until QEMU reports the size plugged and no block is offline
@@ -918,7 +927,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--modes", default="kernel,memhotd",
                     help="--plug-bench: which of kernel, memhotd, udev (the classic "
-                         "ATTR{state}=\"online\" rule), floor (bench/floor-writer) to time; "
+                         "ATTR{state}=\"online\" rule), floor (bench/floor-writer) to time, or memhotd-quiet (memhotd with stderr to /dev/null, no journal); "
                          "the first is the reference of the ratios")
     ap.add_argument("--floor-writer", default=os.path.join(V.REPO, "build", "bench", "floor-writer"))
     ap.add_argument("--size", default="16",
