@@ -1162,6 +1162,33 @@ static void test_out_of_memory(void **state)
 	}
 }
 
+/* The client's request: each of its three constructors failing is
+ * -ENOMEM, nothing sent; the fourth call on is past the request. */
+static void test_request_out_of_memory(void **state)
+{
+	struct fixture *f = *state;
+
+	for (unsigned int k = 1; k <= 3; k++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			json_object *out = NULL;
+			char err[128];
+			int r;
+
+			oom_calls = 0;
+			oom_fail_at = k;
+			r = mh_control_call(f->path, "io.memhotd.Echo", NULL,
+					    3000, &out, err, sizeof(err));
+			oom_fail_at = 0;
+			CHECK(r == -ENOMEM && out == NULL);
+			echo_ok(f->path);
+			_exit(0);
+		}
+		assert_int_equal(serve_until(f, pid), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1202,6 +1229,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_request_out_of_memory,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
