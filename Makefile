@@ -243,6 +243,7 @@ install: all
 	install -D -m 0644 udev/80-memhotd.rules $(DESTDIR)$(UDEVRULESDIR)/80-memhotd.rules
 	install -D -m 0644 conf/sysusers.d/memhotd.conf $(DESTDIR)$(SYSUSERSDIR)/memhotd.conf
 	install -D -m 0644 completion/memhotctl $(DESTDIR)$(BASHCOMPDIR)/memhotctl
+	install -D -m 0644 completion/memhotd $(DESTDIR)$(BASHCOMPDIR)/memhotd
 	for m in man/*.[0-9]; do sec=$${m##*.}; \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); done
 	for f in $(DOC_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DOCDIR)/$$(basename $$f); done
@@ -266,7 +267,7 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/memhotd.service \
 		$(DESTDIR)$(UDEVRULESDIR)/80-memhotd.rules \
 		$(DESTDIR)$(SYSUSERSDIR)/memhotd.conf \
-		$(DESTDIR)$(BASHCOMPDIR)/memhotctl
+		$(DESTDIR)$(BASHCOMPDIR)/memhotctl $(DESTDIR)$(BASHCOMPDIR)/memhotd
 	for m in man/*.[0-9]; do sec=$${m##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$sec/$$(basename $$m); done
 	rm -rf $(DESTDIR)$(DOCDIR)
@@ -292,7 +293,7 @@ systemd-check: all
 	systemd-analyze security --offline=yes --root=$$d --threshold=20 \
 		memhotd.service | tail -n 1
 
-# bash completion of memhotctl, driven as an interactive shell would.
+# bash completion of memhotctl and memhotd, driven as an interactive shell would.
 completion-check: $(B)/memhotctl
 	bash tests/completion/test_completion.sh $(B)/memhotctl
 
@@ -311,6 +312,7 @@ install-check: all
 		$(SYSTEMDUNITDIR)/memhotd.service $(UDEVRULESDIR)/80-memhotd.rules \
 		$(SYSUSERSDIR)/memhotd.conf $(SYSCONFDIR)/default/grub.d/memhotd.cfg \
 		/opt/mh/share/bash-completion/completions/memhotctl \
+		/opt/mh/share/bash-completion/completions/memhotd \
 		/opt/mh/share/doc/memhotd/README.md /opt/mh/share/doc/memhotd/LICENSE \
 		/opt/mh/share/doc/memhotd/control-protocol.md \
 		/opt/mh/share/man/man8/memhotd.8 /opt/mh/share/man/man8/memhotctl.8 \

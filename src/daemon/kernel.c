@@ -17,7 +17,7 @@
 #include "memhotd/parse.h"
 #include "memhotd/scan.h"
 
-#define KERNEL_UNIT_MAX (1U << 20) /* as daemon.c's request buffer */
+#define KERNEL_UNIT_MAX (1U << 20) /* as sched.c's MH_UNIT_MAX */
 
 /*
  * Writes "s\n" as echo(1) does: O_TRUNC, one write.  Real sysfs ignores

@@ -92,7 +92,11 @@ static int list_blocks(const char *root)
 			goto out;
 		}
 	}
-	json_object_object_add(msg, "parameters", json_object_get(p));
+	if (json_object_object_add(msg, "parameters", json_object_get(p)) < 0) {
+		json_object_put(p); /* the reference the add did not take */
+		fprintf(stderr, "memhotd: %s\n", strerror(ENOMEM));
+		goto out;
+	}
 	if (puts(json_object_to_json_string_ext(
 		    msg, JSON_C_TO_STRING_PLAIN |
 				 JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||

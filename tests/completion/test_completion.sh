@@ -1,12 +1,13 @@
 #!/bin/bash
-# Drives completion/memhotctl through bash-completion as an interactive
-# shell would: COMP_WORDS/COMP_CWORD in, COMPREPLY out.
+# Drives completion/memhotctl and completion/memhotd through bash-completion
+# as an interactive shell would: COMP_WORDS/COMP_CWORD in, COMPREPLY out.
 # usage: test_completion.sh MEMHOTCTL
 set -u
 ctl=$(realpath "$1")
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . /usr/share/bash-completion/bash_completion
 . "$here/completion/memhotctl"
+. "$here/completion/memhotd"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 for n in 0 1 32; do mkdir -p "$root/sys/devices/system/memory/memory$n"; done
@@ -38,6 +39,7 @@ expect "plan" pl
 expect "--json" --j
 expect "blocks explain plan reload status" --json ""
 expect "blocks explain plan reload status" -t 5 ""
+expect "blocks explain plan reload status" --add virtio0:1G ""
 expect "blocks" -b bl
 expect "RANGE REASON" -o R
 expect "REASON" -o re
@@ -48,5 +50,29 @@ expect "0 1 32" --root "$root" explain ""
 expect "32" --root "$root" explain 3
 expect "memory0 memory1 memory32" --root "$root" explain m
 expect "" --root "$root" status ""
+
+# memhotd: its options, directories after --root.
+expectd()
+{
+    local want=$1
+    shift
+    COMP_WORDS=(memhotd "$@")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE="${COMP_WORDS[*]}"
+    COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    _memhotd memhotd "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    local got
+    got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
+    got=${got% }
+    if [[ $got != "$want" ]]; then
+        echo "completion: FAIL memhotd $*: want '$want' got '$got'"
+        fails=$((fails + 1))
+    fi
+}
+expectd "--list-blocks" --li
+expectd "--check-config --config" --c
+expectd "$root/sys" --root "$root/s"
+
 echo "completion: $fails failures"
 [[ $fails -eq 0 ]]
