@@ -180,6 +180,10 @@ bench-coldplug: $(B)/bench/coldplug
 	$(B)/bench/coldplug $(COLDPLUG_ARGS)
 	$(B)/bench/coldplug -l virtio $(COLDPLUG_ARGS)
 bench: bench-coldplug
+# The plug benchmark's floor (`make bench` passes it to bench/bench.py): the
+# smallest uevent-to-write onliner, static so the guest needs no libraries.
+$(B)/bench/floor-writer: bench/floor-writer.c | $(B)/bench
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $(DEPFLAGS) -MF $@.d $(CFLAGS) $(LDFLAGS) -static -o $@ $<
 
 $(B)/bench $(B)/obj $(A)/obj $(B)/tests $(A)/tests:
 	mkdir -p $@

@@ -11,7 +11,8 @@ summary (and keeps the raw trace):
           device_hotplug_lock (lock_device_hotplug_sysfs: msleep(5), restart_syscall)
   online  online_pages()
 
-    bench/trace.py [--mode kernel|memhotd] [--size 16] [--memhotd build/memhotd]
+    bench/trace.py [--mode kernel|memhotd|delegate|floor|floor-hold] [--size 16]
+                   [--memhotd build/memhotd] [--floor-writer build/bench/floor-writer]
                    [--args '-q'] [--out tests/vm/out/trace-MODE.txt]
 """
 
@@ -31,7 +32,7 @@ import bench as B  # noqa: E402
 FUNCS = ["add_memory_driver_managed", "online_pages", "state_store",
          "lock_device_hotplug_sysfs", "msleep", "virtio_mem_run_wq"]
 SYSCALLS = ["write", "read", "recvmsg", "epoll_wait", "epoll_pwait", "openat",
-            "newfstatat", "timerfd_settime", "getdents64"]
+            "newfstatat", "timerfd_settime", "getdents64", "recvfrom", "ppoll", "close"]
 
 SETUP = r"""
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
@@ -88,7 +89,7 @@ def overlap(a, b, ivs):
     return sum(max(0.0, min(b, y) - max(a, x)) for x, y in ivs)
 
 
-def summarize(parsed, mode):
+def summarize(parsed, mode, who="memhotd"):
     """Prints the figures BENCHMARKS.md quotes; returns them as a dict."""
     iv, sc = parsed
     by = {}
@@ -127,44 +128,53 @@ def summarize(parsed, mode):
           "lock_device_hotplug_sysfs; %(collisions)d stores lost the trylock (msleep median "
           "%(msleep_ms_median).1f ms)" % out)
     if sc:
-        mine = [e for e in sc if "memhotd" in e[1] and "->" not in e[2]]
+        # funcgraph-proc prints comm-pid, the comm cut to 7 characters
+        mine = [e for e in sc if who[:7] in e[1] and "->" not in e[2]]
         counts = {}
         for e in mine:
             n = e[2].split("(")[0]
             counts[n] = counts.get(n, 0) + 1
         out["memhotd_syscalls"] = counts
-        print("  memhotd system calls: %d (%s)" % (len(mine), ", ".join(
+        print("  %s system calls: %d (%s)" % (who, len(mine), ", ".join(
             "%s %d" % kv for kv in sorted(counts.items(), key=lambda kv: -kv[1]))))
     return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mode", default="memhotd", choices=["kernel", "memhotd", "delegate"])
+    ap.add_argument("--mode", default="memhotd",
+                    choices=["kernel", "memhotd", "delegate"] + list(B.FLOOR_ARGS))
     ap.add_argument("--size", type=int, default=16)
     ap.add_argument("--memhotd", default=os.path.join(V.REPO, "build", "memhotd"))
     ap.add_argument("--memhotctl", default=os.path.join(V.REPO, "build", "memhotctl"))
+    ap.add_argument("--floor-writer", default=os.path.join(V.REPO, "build", "bench", "floor-writer"))
     ap.add_argument("--args", default="", help="extra memhotd arguments (e.g. -q)")
     ap.add_argument("--no-syscalls", action="store_true")
     ap.add_argument("--funcs", default="", help="more kernel functions to trace (comma-separated)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--parse", default=None, help="only summarize an existing trace file")
     a = ap.parse_args()
+    who = "floor-writer" if a.mode in B.FLOOR_ARGS else "memhotd"
     if a.parse:
-        summarize(parse(open(a.parse).read()), a.mode)
+        summarize(parse(open(a.parse).read()), a.mode, who)
         return 0
     V.preflight()
     kernel = V.get_kernel()
-    initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-bench.cpio"),
-                               {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl})
+    files = {"/usr/sbin/memhotd": a.memhotd, "/usr/bin/memhotctl": a.memhotctl}
+    if os.access(a.floor_writer, os.X_OK):
+        files["/usr/sbin/floor-writer"] = open(a.floor_writer, "rb").read()
+    initrd = V.build_initramfs(kernel, os.path.join(V.CACHE, "initrd-trace.cpio"), files)
     size = a.size * V.GIB
     vm = V.VM("trace-%s-%dg" % (a.mode, a.size), kernel, initrd,
               vmems=[dict(id="vmem0", node=0, size=max(size, 32 * V.GIB))],
-              cmdline=B.KCMD if a.mode == "kernel" else B.MCMD, timeout=600,
+              cmdline=B.cmdline_of(a.mode), timeout=600,
               maxmem=max(64 * V.GIB, 12 * V.GIB + size))
     with vm:
         pid = None
-        if a.mode != "kernel":
+        if a.mode in B.FLOOR_ARGS:
+            B.start_floor(vm, a.mode)
+            pid = vm.sh("cat /run/memhotd.pid").strip()
+        elif a.mode != "kernel":
             B.start_daemon(vm, a.mode, a.args)
             pid = vm.sh("cat /run/memhotd.pid").strip()
         events = ""
@@ -181,7 +191,7 @@ def main():
     out = a.out or os.path.join(V.OUT, "trace-%s-%dg.txt" % (a.mode, a.size))
     open(out, "w").write(text)
     print("%s %d GiB: %.2f s plug-to-online (traced); raw trace %s" % (a.mode, a.size, secs, out))
-    summarize(parse(text), a.mode)
+    summarize(parse(text), a.mode, who)
     return 0
 
 

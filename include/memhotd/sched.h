@@ -51,8 +51,12 @@
 
 /* A failed block is queued again by the sweep after this long. */
 #define MH_SCHED_FAILED_RETRY_USEC (60ULL * 1000 * 1000)
-/* The virtio-mem hold ends this long after the device's last add. */
+/* The virtio-mem hold ends this long after the device's last add, when it
+ * is on (struct mh_sched.hold_quiet_usec).  Off by default: with a minimal
+ * writer and with memhotd, holding was slower than writing at once
+ * (BENCHMARKS.md, "The userspace floor"). */
 #define MH_SCHED_HOLD_QUIET_USEC 5000ULL
+#define MH_SCHED_HOLD_QUIET_DEFAULT_USEC 0ULL
 /*
  * While the kernel auto-onlines: an added block awaits the kernel until
  * its device has been quiet (no add, no online by someone else) this long,
@@ -148,6 +152,7 @@ struct mh_sched {
 	uint32_t probe_head, probe_tail; /* blocks of an unknown device */
 	uint32_t check_head, check_tail; /* awaiting the kernel, grace over */
 	bool kernel_onlines;		 /* the kernel onlines inside the add */
+	uint64_t hold_quiet_usec;	 /* virtio-mem write hold; 0: off */
 	struct mh_sched_timer *heap;
 	size_t nr_heap, cap_heap;
 	struct mh_unit_block *unit_buf; /* for mh_inv_block_request */

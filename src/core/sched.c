@@ -657,6 +657,7 @@ void mh_sched_init(struct mh_sched *s, struct mh_inventory *inv,
 	s->inv = inv;
 	s->cfg = cfg;
 	s->throttle = throttle;
+	s->hold_quiet_usec = MH_SCHED_HOLD_QUIET_DEFAULT_USEC;
 	s->free_rec = NIL;
 	s->ready_head = s->ready_tail = NIL;
 	s->probe_head = s->probe_tail = NIL;
@@ -960,6 +961,8 @@ static bool vmem_holding(struct mh_sched *s, uint32_t slot, uint64_t now)
 	size_t off = g->nr_blocks - g->nr_online, stop, resume;
 	uint64_t t;
 
+	if (!s->hold_quiet_usec)
+		return false; /* off: write at once */
 	if (dv->count > off)
 		off = dv->count;
 	mh_sched_vmem_thresholds(s->throttle, s->inv->block_size_bytes, &stop,
@@ -977,9 +980,9 @@ static bool vmem_holding(struct mh_sched *s, uint32_t slot, uint64_t now)
 	}
 	t = dv->last_add_usec > dv->restart_usec ? dv->last_add_usec
 						 : dv->restart_usec;
-	if (now >= t + MH_SCHED_HOLD_QUIET_USEC)
+	if (now >= t + s->hold_quiet_usec)
 		return false;
-	dv->hold_until = t + MH_SCHED_HOLD_QUIET_USEC;
+	dv->hold_until = t + s->hold_quiet_usec;
 	return true;
 }
 

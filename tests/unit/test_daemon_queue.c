@@ -323,9 +323,8 @@ static void test_coldplug(void **state)
 
 	st_blocks(&f->t, 48, 55, "offline", "Movable Normal", 0);
 	start(f);
-	/* The dry run simulates the onlines, so the virtio-mem hold applies
-	 * as in a real run: half the device's threshold offline holds the
-	 * last blocks for MH_SCHED_HOLD_QUIET_USEC. */
+	/* The dry run simulates the onlines, as in a real run (the
+	 * virtio-mem hold, off by default, would apply too). */
 	for (id = 48; id <= 55; id++) {
 		assert_true(run_until(f, is_decided, id));
 		assert_int_equal(mh_inv_block(&f->d->inv, id)->decision.target,

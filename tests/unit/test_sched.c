@@ -67,6 +67,8 @@ static void fx_init(struct fx *f, enum mh_vmem_throttle thr)
 				   0, 8 * BP);
 	assert_true(f->vmem0 >= 0 && f->vmem1 >= 0 && f->dimm >= 0);
 	mh_sched_init(&f->s, &f->inv, &f->cfg, thr);
+	/* The hold is off by default; its tests turn it on. */
+	f->s.hold_quiet_usec = MH_SCHED_HOLD_QUIET_USEC;
 	f->now = T0;
 }
 

@@ -18,6 +18,7 @@ debian/ directory or an image that cannot be built are errors, never skips.
 
     tests/vm/systemd_guest.py [--deb PATH] [--quiesce-timeout S] [--no-hold]
     tests/vm/systemd_guest.py --plug-bench [--runs N] [--size GiB[,GiB...]]
+                              [--modes kernel,memhotd,udev,floor] [--floor-writer PATH]
 """
 
 import argparse
@@ -173,8 +174,9 @@ def get_image(deb):
     return img, took
 
 
-def build_overlay(kernel, dest):
-    """Second cpio: modules for this kernel (depmod'ed at boot), the agent and memdump."""
+def build_overlay(kernel, dest, floor_writer=None):
+    """Second cpio: modules for this kernel (depmod'ed at boot), the agent and memdump
+    (and for the plug benchmark's floor mode bench/floor-writer, static)."""
     stage = dest + ".d"
     shutil.rmtree(stage, ignore_errors=True)
     ver = kernel["version"]
@@ -195,6 +197,9 @@ def build_overlay(kernel, dest):
     put("usr/local/sbin/e2e-agent", AGENT, 0o755)
     put("usr/local/bin/memdump", V.MEMDUMP, 0o755)
     put("etc/systemd/system/e2e-agent.service", AGENT_UNIT)
+    if floor_writer:
+        shutil.copyfile(floor_writer, os.path.join(stage, "usr/local/sbin/floor-writer"))
+        os.chmod(os.path.join(stage, "usr/local/sbin/floor-writer"), 0o755)
     os.makedirs(os.path.join(stage, "etc/systemd/system/sysinit.target.wants"), exist_ok=True)
     for u in ("e2e-agent.service", "e2e-depmod.service"):
         os.symlink("../" + u, os.path.join(stage, "etc/systemd/system/sysinit.target.wants", u))
@@ -206,11 +211,11 @@ def build_overlay(kernel, dest):
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def make_initrd(image, kernel):
+def make_initrd(image, kernel, floor_writer=None):
     """image + overlay, concatenated (the kernel unpacks both, in order)."""
     os.makedirs(V.OUT, exist_ok=True)
     ov = os.path.join(V.OUT, "systemd-overlay.cpio")
-    build_overlay(kernel, ov)
+    build_overlay(kernel, ov, floor_writer)
     dest = os.path.join(V.OUT, "systemd-initrd.cpio")
     with open(dest + ".tmp", "wb") as out:
         for part in (image, ov):
@@ -773,12 +778,50 @@ def run_checks(args):
 # Plug benchmark (issue 11; not part of make check)
 # --------------------------------------------------------------------------
 
-def plug_once(kernel, initrd, cmdline, size, name):
+# The userspace writers compared with memhotd (memhotd.service masked, the kernel's
+# auto-movable policy picks the zone of a plain `online` write, as in bench/bench.py):
+#   udev   the classic rule distributions ship (RHEL 40-redhat.rules and the like)
+#   floor  bench/floor-writer: raw uevent socket filtered to memory adds, write at once
+UDEV_RULE = ('SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", '
+             'ATTR{state}="online"')
+
+
+def bench_cmdline(kind):
+    if kind == "kernel":
+        return kernel_cmdline(301, True)
+    if kind == "memhotd":
+        return MEMHOTD_CMDLINE
+    return kernel_cmdline(301, True).replace("memhp_default_state=online",
+                                             "memhp_default_state=offline")
+
+
+def start_writer(vm, kind, name):
+    """The writer of a udev or floor run, started after boot (before the plug)."""
+    st = vm.sh("cat /sys/module/memory_hotplug/parameters/online_policy "
+               "/sys/devices/system/memory/auto_online_blocks").split()
+    if st != ["auto-movable", "offline"]:
+        raise V.VMError("%s: online_policy/auto_online_blocks are %s" % (name, st))
+    if kind == "udev":
+        vm.sh("printf '%%s\\n' '%s' > /etc/udev/rules.d/40-bench-memory-online.rules && "
+              "udevadm control --reload" % UDEV_RULE)
+    elif kind == "floor":
+        # at memhotd.service's Nice=-10, so both compete alike with udev and PID 1
+        vm.sh("setsid nice -n -10 /usr/local/sbin/floor-writer --pidfile /run/floor-writer.pid "
+              ">/run/floor-writer.log 2>&1 </dev/null &")
+        for _ in range(100):
+            if "ready" in vm.sh("cat /run/floor-writer.log", check=False):
+                break
+            time.sleep(0.1)
+
+
+def plug_once(kernel, initrd, cmdline, size, name, kind=None):
     """(seconds, layout) of one virtio-mem plug in a fresh guest; 4 GiB boot memory
     like bench/bench.py."""
     vm, st = boot(name, kernel, initrd, cmdline, boot_mem=4 * G, vmem_size=max(32 * G, size))
     try:
-        if "memhotd.service" not in cmdline:
+        if kind in ("udev", "floor"):
+            start_writer(vm, kind, name)
+        elif "memhotd.service" not in cmdline:
             act = vm.sh("systemctl is-active memhotd; true").strip()
             if act != "active":
                 raise V.VMError("%s: memhotd.service is %s" % (name, act))
@@ -793,6 +836,10 @@ def plug_once(kernel, initrd, cmdline, size, name):
             time.sleep(0.02)
         dt = time.monotonic() - t0
         layout = snapshot(vm)
+        if kind == "floor":
+            failed = vm.sh("grep -c 'floor-writer: memory' /run/floor-writer.log; true").strip()
+            if failed not in ("", "0"):
+                raise V.VMError("%s: %s floor-writer writes failed" % (name, failed))
     finally:
         vm.stop()
     return dt, layout
@@ -803,7 +850,13 @@ def plug_bench(args):
     kernel = V.get_kernel()
     deb = args.deb or os.environ.get("MEMHOTD_E2E_DEB") or build_deb()
     image, _ = get_image(deb)
-    initrd = make_initrd(image, kernel)
+    modes = args.modes.split(",")
+    fw = None
+    if "floor" in modes:
+        fw = args.floor_writer
+        if not os.access(fw, os.X_OK):
+            raise V.VMError("%s not built (make %s)" % (fw, os.path.relpath(fw, V.REPO)))
+    initrd = make_initrd(image, kernel, fw)
     sizes = [int(x) for x in str(args.size).split(",")]
     ok = True
     for gib in sizes:
@@ -813,27 +866,42 @@ def plug_bench(args):
 
 def plug_bench_size(args, kernel, initrd, gib):
     size = gib * G
-    res = {"memhotd": [], "kernel": []}
+    modes = args.modes.split(",")
+    res = {m: [] for m in modes}
     layouts = {}
     load0 = open("/proc/loadavg").read().split()[:3]
     for i in range(args.runs):
-        order = ("kernel", "memhotd") if i % 2 == 0 else ("memhotd", "kernel")
+        # the order rotates from one run to the next, as in bench/bench.py
+        order = modes[i % len(modes):] + modes[:i % len(modes)]
         for kind in order:
-            cmd = MEMHOTD_CMDLINE if kind == "memhotd" else kernel_cmdline(301, True)
-            dt, lay = plug_once(kernel, initrd, cmd, size, "systemd-bench-%s" % kind)
+            dt, lay = plug_once(kernel, initrd, bench_cmdline(kind), size,
+                                "systemd-bench-%s" % kind, kind)
             res[kind].append(round(dt, 3))
             layouts.setdefault(kind, lay)
-            if lay != layouts[kind]:
+            if diff_layout(lay, layouts[kind]):
                 layouts[kind + " differs between runs"] = True
             print("%d GiB run %d %s: %.2fs" % (gib, i + 1, kind, dt), flush=True)
-    same = not diff_layout(layouts["memhotd"], layouts["kernel"]) and len(layouts) == 2
-    mk, mm = statistics.median(res["kernel"]), statistics.median(res["memhotd"])
+    ref = modes[0]
+    same = len(layouts) == len(modes) and not any(
+        diff_layout(layouts[m], layouts[ref]) for m in modes)
+    for m in modes:
+        zones = [z for st, z in layouts[m].values()]
+        bad = diff_layout(layouts[m], layouts[ref])
+        print("%s layout: %d Movable / %d other online / %d offline blocks%s%s"
+              % (m, zones.count("Movable"), sum(1 for st, z in layouts[m].values()
+                                                 if st == "online" and z != "Movable"),
+                 sum(1 for st, z in layouts[m].values() if st != "online"),
+                 "; differs between its runs" if m + " differs between runs" in layouts else "",
+                 "; %d blocks differ from %s (first: %s)" % (len(bad), ref, bad[0])
+                 if bad else ""))
+    med = {m: statistics.median(res[m]) for m in modes}
     load = open("/proc/loadavg").read().split()[:3]
     print("systemd guest, %d GiB virtio-mem plug, medians of %d (host load %s at start, %s at "
-          "end): kernel %.2fs, memhotd %.2fs, ratio %.2f; layouts identical: %s"
-          % (gib, args.runs, " ".join(load0), " ".join(load), mk, mm, mm / mk,
+          "end): %s; layouts identical: %s"
+          % (gib, args.runs, " ".join(load0), " ".join(load),
+             ", ".join("%s %.2fs (%.2f)" % (m, med[m], med[m] / med[ref]) for m in modes),
              "yes" if same else "NO"))
-    print(json.dumps({"size_gib": gib, "runs": res, "layouts_identical": same,
+    print(json.dumps({"size_gib": gib, "runs": res, "medians": med, "layouts_identical": same,
                       "load_start": load0, "load_end": load}))
     return same
 
@@ -848,6 +916,11 @@ def main():
     ap.add_argument("--plug-bench", action="store_true",
                     help="time a virtio-mem plug, memhotd vs kernel auto-online")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--modes", default="kernel,memhotd",
+                    help="--plug-bench: which of kernel, memhotd, udev (the classic "
+                         "ATTR{state}=\"online\" rule), floor (bench/floor-writer) to time; "
+                         "the first is the reference of the ratios")
+    ap.add_argument("--floor-writer", default=os.path.join(V.REPO, "build", "bench", "floor-writer"))
     ap.add_argument("--size", default="16",
                     help="GiB to plug in --plug-bench; a comma-separated list (16,32,64) runs each")
     args = ap.parse_args()

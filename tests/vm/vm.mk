@@ -32,7 +32,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) tests/vm/demo.py --memhotd $(B)/memhotd --memhotctl $(B)/memhotctl
 
-bench: $(B)/memhotd $(B)/memhotctl
-	$(PYTHON) bench/bench.py --memhotd $(B)/memhotd --memhotctl $(B)/memhotctl $(BENCH_ARGS)
+bench: $(B)/memhotd $(B)/memhotctl $(B)/bench/floor-writer
+	$(PYTHON) bench/bench.py --memhotd $(B)/memhotd --memhotctl $(B)/memhotctl \
+		--floor-writer $(B)/bench/floor-writer $(BENCH_ARGS)
 
 CHECK_TARGETS += vm-check
