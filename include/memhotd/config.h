@@ -48,7 +48,8 @@ void mh_config_defaults(struct mh_config *c);
 
 /*
  * Loads path into *c (defaults first).  A missing file is not an error when
- * missing_ok (the defaults apply).  On error returns -1 and writes one line
+ * missing_ok (the defaults apply).  On error returns -errno (-EINVAL for
+ * bad content, -ENOENT, -ENOMEM, ...) and writes one line
  * "FILE:LINE: key 'K': what is wrong" to err.
  */
 int mh_config_load(const char *path, bool missing_ok, struct mh_config *c,
@@ -63,7 +64,8 @@ int mh_config_load(const char *path, bool missing_ok, struct mh_config *c,
 
 /*
  * Parses INI text on top of *c (no defaults, no drop-ins); name is used in
- * messages as the file name.  0, or -1 with err filled (*c then unchanged).
+ * messages as the file name.  0, or -EINVAL/-ENOMEM with err filled (*c
+ * then unchanged).
  */
 int mh_config_parse_string(const char *text, const char *name,
 			   struct mh_config *c, char *err, size_t err_len);

@@ -117,7 +117,9 @@ int mh_kernel_valid_zones_first(const struct mh_root *r, uint64_t id,
 
 /*
  * Delegate mode is possible: the kernel has the policy and p is
- * expressible.  0, or -1 with a configuration error message in err.
+ * expressible.  0, or with a configuration error message in err
+ * -EOPNOTSUPP (the kernel has no online_policy) or -EINVAL (p is not
+ * expressible).
  */
 int mh_kernel_check_delegate(const struct mh_kernel *k,
 			     const struct mh_policy_config *p, char *err,
@@ -167,7 +169,8 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id);
 /*
  * Reload with configuration c (before it replaces d->config): re-mirrors
  * [policy].  A change of [policy] mode, or a delegate configuration the
- * kernel cannot express, is refused: -1 with err filled.
+ * kernel cannot express, is refused: -EINVAL (or -EOPNOTSUPP: no policy
+ * in this kernel) with err filled.
  */
 int mh_kernel_reload(struct mh_daemon *d, const struct mh_config *c, char *err,
 		     size_t len);

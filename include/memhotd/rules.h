@@ -23,7 +23,7 @@ enum mh_dev_type {
 };
 /* "none", "virtio-mem", "dimm", "dax" */
 const char *mh_dev_type_name(enum mh_dev_type t);
-/* 0 and *out set, or -1 for an unknown name. */
+/* 0 and *out set, or -EINVAL for an unknown name. */
 int mh_dev_type_from_name(const char *s, enum mh_dev_type *out);
 
 /* A rule's action. */
@@ -34,6 +34,7 @@ enum mh_rule_zone {
 };
 /* "auto", "movable", "kernel" */
 const char *mh_rule_zone_name(enum mh_rule_zone z);
+/* 0 and *out set, or -EINVAL for an unknown name. */
 int mh_rule_zone_from_name(const char *s, enum mh_rule_zone *out);
 
 #define MH_RULES_MAX 32

@@ -27,7 +27,7 @@ const char *mh_dev_type_name(enum mh_dev_type t)
 int mh_dev_type_from_name(const char *s, enum mh_dev_type *out)
 {
 	if (!s)
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0;
 	     i < sizeof(dev_type_names) / sizeof(dev_type_names[0]); i++) {
 		if (!strcmp(s, dev_type_names[i])) {
@@ -36,7 +36,7 @@ int mh_dev_type_from_name(const char *s, enum mh_dev_type *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 static const char *const rule_zone_names[] = {
@@ -56,7 +56,7 @@ const char *mh_rule_zone_name(enum mh_rule_zone z)
 int mh_rule_zone_from_name(const char *s, enum mh_rule_zone *out)
 {
 	if (!s)
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0;
 	     i < sizeof(rule_zone_names) / sizeof(rule_zone_names[0]); i++) {
 		if (!strcmp(s, rule_zone_names[i])) {
@@ -65,7 +65,7 @@ int mh_rule_zone_from_name(const char *s, enum mh_rule_zone *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }
 
 bool mh_rule_name_valid(const char *name)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "memhotd/sched.h"
+#include "memhotd/util.h"
 
 #ifndef EHWPOISON
 #define EHWPOISON 133
@@ -122,23 +123,26 @@ static size_t offline_blocks(const struct mh_inventory *inv)
 	return n;
 }
 
-/* *cap grows to hold need (at least hint, if need <= hint), else doubles. */
+/*
+ * *cap grows to hold need: to exactly hint while need <= hint (the size
+ * known in advance, no slack), else doubling (mh_grow).  0 or -ENOMEM with
+ * *arr and *cap unchanged.
+ */
 static int grow(void **arr, size_t *cap, size_t need, size_t hint, size_t elem)
 {
-	size_t n = *cap ? *cap : 16;
 	void *p;
 
 	if (need <= *cap)
 		return 0;
-	while (n < need)
-		n *= 2;
-	if (need <= hint && *cap < hint)
-		n = hint;
-	p = realloc(*arr, n * elem);
+	if (need > hint || *cap >= hint)
+		return mh_grow(arr, cap, need, elem);
+	if (elem && hint > SIZE_MAX / elem)
+		return -ENOMEM;
+	p = realloc(*arr, hint * elem);
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
-	*cap = n;
+	*cap = hint;
 	return 0;
 }
 
@@ -986,21 +990,17 @@ static int build_request(struct mh_sched *s, const struct mh_block *b,
 			 struct mh_block_request *req)
 {
 	for (;;) {
-		size_t cap;
-		void *p;
+		size_t need;
 		int r = mh_inv_block_request(s->inv, b, s->unit_buf,
 					     s->unit_cap, req);
 
 		if (r != -ENOBUFS)
 			return r;
-		cap = s->unit_cap ? s->unit_cap * 2 : 64;
-		if (cap > MH_UNIT_MAX)
+		need = s->unit_cap ? s->unit_cap * 2 : 64;
+		if (need > MH_UNIT_MAX)
 			return -E2BIG;
-		p = realloc(s->unit_buf, cap * sizeof(*s->unit_buf));
-		if (!p)
+		if (MH_GROW(s->unit_buf, s->unit_cap, need) < 0)
 			return -ENOMEM;
-		s->unit_buf = p;
-		s->unit_cap = cap;
 	}
 }
 

@@ -76,7 +76,8 @@ static bool is_assign(const char *op)
 
 /*
  * Splits a logical rule line in place.  Returns the number of tokens, or
- * -1 if the line is not valid udev syntax (udev ignores such lines too).
+ * -EINVAL if the line is not valid udev syntax (udev ignores such lines
+ * too).
  */
 static int tokenize(char *s, struct token *t, int max)
 {
@@ -91,14 +92,14 @@ static int tokenize(char *s, struct token *t, int max)
 		if (!*s)
 			return n;
 		if (n == max)
-			return -1;
+			return -EINVAL;
 		while ((*s >= 'A' && *s <= 'Z') || *s == '_') {
 			if (k + 1 >= sizeof(t[n].key))
-				return -1;
+				return -EINVAL;
 			t[n].key[k++] = *s++;
 		}
 		if (!k)
-			return -1;
+			return -EINVAL;
 		t[n].key[k] = '\0';
 		t[n].attr[0] = '\0';
 		if (*s == '{') {
@@ -106,7 +107,7 @@ static int tokenize(char *s, struct token *t, int max)
 			size_t al;
 
 			if (!close)
-				return -1;
+				return -EINVAL;
 			al = (size_t)(close - s - 1);
 			if (al >= sizeof(t[n].attr))
 				al = sizeof(t[n].attr) - 1;
@@ -125,14 +126,14 @@ static int tokenize(char *s, struct token *t, int max)
 			strcpy(t[n].op, "=");
 			s++;
 		} else {
-			return -1;
+			return -EINVAL;
 		}
 		while (*s == ' ' || *s == '\t')
 			s++;
 		if (*s == 'e')
 			s++; /* e"..." */
 		if (*s != '"')
-			return -1;
+			return -EINVAL;
 		s++;
 		w = s;
 		t[n].value = w;
@@ -142,7 +143,7 @@ static int tokenize(char *s, struct token *t, int max)
 			*w++ = *s++;
 		}
 		if (*s != '"')
-			return -1;
+			return -EINVAL;
 		s++;
 		*w = '\0';
 		n++;

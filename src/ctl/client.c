@@ -79,22 +79,18 @@ static int read_reply(int fd, int64_t deadline, bool eof_ends, char **text)
 	for (;;) {
 		ssize_t n;
 
-		if (len + 65536 > cap) {
-			char *nb;
-
-			if (cap >= MH_CONTROL_MAX_REPLY) {
+		/* Room for 64 KiB more and the NUL; cap counts the NUL. */
+		if (len + 65536 + 1 > cap) {
+			if (len >= MH_CONTROL_MAX_REPLY) {
 				r = -EMSGSIZE;
 				break;
 			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
+			if (MH_GROW(buf, cap, len + 65536 + 1) < 0) {
 				r = -ENOMEM;
 				break;
 			}
-			buf = nb;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = read(fd, buf + len, cap - 1 - len);
 		r = settle(n, fd, POLLIN, deadline);
 		if (r < 0)
 			break;
@@ -142,6 +138,31 @@ static int parse_reply(const char *text, json_object **out, char *error,
 	return r;
 }
 
+/* o[k] = v; -ENOMEM (v dropped) if either is missing or the add failed. */
+static int add_member(json_object *o, const char *k, json_object *v)
+{
+	if (!o || !v || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* {"method": method, "parameters": params or {}}; NULL: out of memory. */
+static json_object *build_request(const char *method, json_object *params)
+{
+	json_object *req = json_object_new_object();
+
+	if (add_member(req, "method", json_object_new_string(method)) < 0 ||
+	    add_member(req, "parameters",
+		       params ? json_object_get(params)
+			      : json_object_new_object()) < 0) {
+		json_object_put(req);
+		return NULL;
+	}
+	return req;
+}
+
 int mh_control_call(const char *path, const char *method, json_object *params,
 		    int timeout_ms, json_object **out, char *error,
 		    size_t error_len)
@@ -173,14 +194,18 @@ int mh_control_call(const char *path, const char *method, json_object *params,
 			goto out;
 	}
 
-	req = json_object_new_object();
-	json_object_object_add(req, "method", json_object_new_string(method));
-	json_object_object_add(req, "parameters",
-			       params ? json_object_get(params)
-				      : json_object_new_object());
-	s = json_object_to_json_string_length(
-		req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&slen);
+	req = build_request(method, params);
+	s = req ? json_object_to_json_string_length(
+			  req,
+			  JSON_C_TO_STRING_PLAIN |
+				  JSON_C_TO_STRING_NOSLASHESCAPE,
+			  &slen)
+		: NULL;
+	if (!s) {
+		json_object_put(req);
+		r = -ENOMEM;
+		goto out;
+	}
 	/* Send the text and its terminating NUL. */
 	while (off < slen + 1) {
 		ssize_t n = send(fd, s + off, slen + 1 - off,

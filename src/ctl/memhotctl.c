@@ -168,8 +168,12 @@ static int show(struct ctl *c, const char *method, json_object *params,
 	if (c->json)
 		print_json(o);
 	else
-		render(stdout, o, &c->ro);
+		r = render(stdout, o, &c->ro);
 	json_object_put(o);
+	if (r < 0) {
+		fprintf(stderr, "memhotctl: %s\n", strerror(-r));
+		return 1;
+	}
 	return 0;
 }
 
@@ -271,9 +275,12 @@ static int cmd_blocks(struct ctl *c)
 	}
 	if (c->json) {
 		print_json(o);
-	} else if (mh_render_blocks(stdout, stderr, o, &c->ro) < 0) {
+	} else if ((r = mh_render_blocks(stdout, stderr, o, &c->ro)) < 0) {
 		json_object_put(o);
-		return EXIT_USAGE;
+		if (r == -EINVAL) /* an unknown column, told on stderr */
+			return EXIT_USAGE;
+		fprintf(stderr, "memhotctl: %s\n", strerror(-r));
+		return 1;
 	}
 	json_object_put(o);
 	return 0;

@@ -14,6 +14,7 @@
 
 #include "memhotd/format.h"
 #include "memhotd/render.h"
+#include "memhotd/util.h"
 
 /* ---- text tables -------------------------------------------------------- */
 
@@ -21,20 +22,31 @@ struct table {
 	size_t ncols;
 	const char *const *heads;
 	const bool *right;
-	char **cells; /* nrows * ncols */
-	size_t nrows, cap;
+	char **cells;	   /* nrows * ncols */
+	size_t nrows, cap; /* cap: cells */
 };
+
+/*
+ * Allocation failures: table_row, cell and table_print note one here; each
+ * public renderer clears it first and then answers -ENOMEM, so a table
+ * with a lost row or cell is never taken for the whole answer.  memhotctl
+ * is single-threaded.
+ */
+static bool render_oom;
+
+static int render_done(int r)
+{
+	if (r == 0 && render_oom)
+		r = -ENOMEM;
+	render_oom = false;
+	return r;
+}
 
 static char **table_row(struct table *t)
 {
-	if (t->nrows == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 64;
-		char **p = realloc(t->cells, ncap * t->ncols * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		t->cells = p;
-		t->cap = ncap;
+	if (MH_GROW(t->cells, t->cap, (t->nrows + 1) * t->ncols) < 0) {
+		render_oom = true;
+		return NULL;
 	}
 	memset(&t->cells[t->nrows * t->ncols], 0, t->ncols * sizeof(char *));
 	return &t->cells[t->nrows++ * t->ncols];
@@ -49,8 +61,10 @@ static void cell(char **row, size_t col, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	free(row[col]);
-	if (vasprintf(&row[col], fmt, ap) < 0)
+	if (vasprintf(&row[col], fmt, ap) < 0) {
 		row[col] = NULL;
+		render_oom = true;
+	}
 	va_end(ap);
 }
 
@@ -59,8 +73,10 @@ static void table_print(FILE *out, const struct table *t,
 {
 	size_t *w = calloc(t->ncols, sizeof(*w));
 
-	if (!w)
+	if (!w) {
+		render_oom = true;
 		return;
+	}
 	for (size_t c = 0; c < t->ncols; c++) {
 		w[c] = o->noheadings ? 0 : strlen(t->heads[c]);
 		for (size_t r = 0; r < t->nrows; r++) {
@@ -297,7 +313,8 @@ static void node_row(struct table *t, const struct mh_render_opts *o,
 	}
 }
 
-int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
+static int render_status(FILE *out, json_object *st,
+			 const struct mh_render_opts *o)
 {
 	/* RESERVE and EFFECTIVE only with [policy] kernel_reserve, RULE
 	 * only when a [rule] matches a device (doc/policy.md 9). */
@@ -587,8 +604,8 @@ static bool is_range_col(enum bcol c)
 	return c == C_RANGE || c == C_SIZE || c == C_BLOCK;
 }
 
-int mh_render_blocks(FILE *out, FILE *err, json_object *bl,
-		     const struct mh_render_opts *o)
+static int render_blocks(FILE *out, FILE *err, json_object *bl,
+			 const struct mh_render_opts *o)
 {
 	enum bcol cols[64];
 	const char *heads[64];
@@ -622,11 +639,19 @@ int mh_render_blocks(FILE *out, FILE *err, json_object *bl,
 
 		if (m) {
 			row = calloc(n, sizeof(char *));
-			if (!row)
+			if (!row) {
+				render_oom = true;
 				break;
+			}
 			for (size_t c = 0; c < n; c++)
 				if (!is_range_col(cols[c]))
 					block_cell(row, c, cols[c], m, known);
+			if (render_oom) { /* a cell is missing: no strcmp */
+				for (size_t c = 0; c < n; c++)
+					free(row[c]);
+				free(row);
+				break;
+			}
 			merge = cur && !o->all && ju64(m, "block") == last + 1;
 			for (size_t c = 0; merge && c < n; c++)
 				if (!is_range_col(cols[c]) &&
@@ -809,22 +834,24 @@ static void print_decision(FILE *out, json_object *dec, uint64_t block_bytes,
 
 		if (mem) {
 			table_print(mem, &t, &to);
-			fclose(mem);
+			if (fclose(mem) != 0)
+				render_oom = true;
 			for (char *p = text; p && *p; p++) {
 				fputc(*p, out);
 				if (*p == '\n' && p[1])
 					fputs("  ", out);
 			}
 			free(text);
-		}
+		} else
+			render_oom = true;
 	}
 	table_free(&t);
 	fprintf(out, "  (LIMIT = ratio x KERNEL / 100; MOVABLE must stay <= "
 		     "LIMIT)\n");
 }
 
-int mh_render_explain(FILE *out, json_object *ex,
-		      const struct mh_render_opts *o)
+static int render_explain(FILE *out, json_object *ex,
+			  const struct mh_render_opts *o)
 {
 	json_object *b = jget(ex, "block"), *dec = jget(ex, "decision");
 	const char *src = jstr(ex, "decision_source");
@@ -928,7 +955,8 @@ static void render_plan_after(FILE *out, json_object *pl,
 	}
 }
 
-int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
+static int render_plan(FILE *out, json_object *pl,
+		       const struct mh_render_opts *o)
 {
 	static const char *const h[] = {"BLOCK", "NODE",   "DEVICE",
 					"TYPE",	 "TARGET", "REASON"};
@@ -979,4 +1007,31 @@ int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
 			ju64(tot, "skipped_memblocks"));
 	render_plan_after(out, pl, o);
 	return 0;
+}
+
+/* The public renderers: the ones above, -ENOMEM if anything failed. */
+int mh_render_status(FILE *out, json_object *st, const struct mh_render_opts *o)
+{
+	render_oom = false;
+	return render_done(render_status(out, st, o));
+}
+
+int mh_render_blocks(FILE *out, FILE *err, json_object *bl,
+		     const struct mh_render_opts *o)
+{
+	render_oom = false;
+	return render_done(render_blocks(out, err, bl, o));
+}
+
+int mh_render_explain(FILE *out, json_object *ex,
+		      const struct mh_render_opts *o)
+{
+	render_oom = false;
+	return render_done(render_explain(out, ex, o));
+}
+
+int mh_render_plan(FILE *out, json_object *pl, const struct mh_render_opts *o)
+{
+	render_oom = false;
+	return render_done(render_plan(out, pl, o));
 }

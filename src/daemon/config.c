@@ -922,7 +922,7 @@ static void cfg_rule_finish(struct cfg_parse *p)
 		}
 }
 
-/* Parses len bytes of text on top of *c. */
+/* Parses len bytes of text on top of *c: 0, -EINVAL or -ENOMEM. */
 static int cfg_parse_buf(const char *text, size_t len, const char *name,
 			 struct mh_config *c, char *err, size_t err_len)
 {
@@ -931,12 +931,12 @@ static int cfg_parse_buf(const char *text, size_t len, const char *name,
 
 	if (memchr(text, '\0', len)) {
 		mh_msgf(err, err_len, "%s: contains a NUL byte", name);
-		return -1;
+		return -EINVAL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		mh_msgf(err, err_len, "%s: out of memory", name);
-		return -1;
+		return -ENOMEM;
 	}
 	p->name = name;
 	p->pos = text;
@@ -954,7 +954,7 @@ static int cfg_parse_buf(const char *text, size_t len, const char *name,
 	if (p->err_line) {
 		mh_msgf(err, err_len, "%s:%d: %s", name, p->err_line, p->msg);
 		free(p);
-		return -1;
+		return -EINVAL;
 	}
 	*c = p->cfg;
 	free(p);
@@ -968,7 +968,7 @@ int mh_config_parse_string(const char *text, const char *name,
 			     err, err_len);
 }
 
-/* 0 parsed, 1 missing (ENOENT), -1 error. */
+/* 0 parsed, -ENOENT missing (err untouched), or -errno with err filled. */
 static int cfg_parse_file(const char *path, struct mh_config *c, char *err,
 			  size_t err_len)
 {
@@ -980,7 +980,7 @@ static int cfg_parse_file(const char *path, struct mh_config *c, char *err,
 	 * device here is an error, never a hang. */
 	r = mh_read_file(NULL, path, CFG_MAX_FILE, &buf, &n);
 	if (r == -ENOENT)
-		return 1;
+		return r;
 	if (r < 0) {
 		if (r == -EISDIR || r == -EINVAL)
 			mh_msgf(err, err_len, "%s: not a regular file", path);
@@ -991,7 +991,7 @@ static int cfg_parse_file(const char *path, struct mh_config *c, char *err,
 		else
 			mh_msgf(err, err_len, "%s: cannot read: %s", path,
 				strerror(-r));
-		return -1;
+		return r;
 	}
 	r = cfg_parse_buf(buf, n, path, c, err, err_len);
 	free(buf);
@@ -1010,7 +1010,7 @@ static bool cfg_is_dropin_name(const char *n)
 	return n[0] != '.' && l > 5 && !strcmp(n + l - 5, ".conf");
 }
 
-/* The *.conf files in <path>.d, in strcmp order. */
+/* The *.conf files in <path>.d, in strcmp order: 0 or -errno. */
 static int cfg_load_dropins(const char *path, struct mh_config *c, char *err,
 			    size_t err_len)
 {
@@ -1024,15 +1024,16 @@ static int cfg_load_dropins(const char *path, struct mh_config *c, char *err,
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", path,
 			     MH_CONFIG_DROPIN_SUFFIX) >= sizeof(dir)) {
 		mh_msgf(err, err_len, "%s: path too long", path);
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	d = opendir(dir);
 	if (!d) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
+		ret = -errno;
 		mh_msgf(err, err_len, "%s: cannot open: %s", dir,
-			strerror(errno));
-		return -1;
+			strerror(-ret));
+		return ret;
 	}
 	while ((de = readdir(d))) {
 		if (!cfg_is_dropin_name(de->d_name))
@@ -1040,13 +1041,13 @@ static int cfg_load_dropins(const char *path, struct mh_config *c, char *err,
 		if (nr == CFG_MAX_DROPINS) {
 			mh_msgf(err, err_len, "%s: more than %d drop-in files",
 				dir, CFG_MAX_DROPINS);
-			ret = -1;
+			ret = -E2BIG;
 			break;
 		}
 		names[nr] = strdup(de->d_name);
 		if (!names[nr]) {
 			mh_msgf(err, err_len, "%s: out of memory", dir);
-			ret = -1;
+			ret = -ENOMEM;
 			break;
 		}
 		nr++;
@@ -1059,12 +1060,13 @@ static int cfg_load_dropins(const char *path, struct mh_config *c, char *err,
 				     names[i]) >= sizeof(file)) {
 			mh_msgf(err, err_len, "%s/%s: path too long", dir,
 				names[i]);
-			ret = -1;
+			ret = -ENAMETOOLONG;
 			break;
 		}
 		/* A drop-in removed since readdir is simply gone. */
-		if (cfg_parse_file(file, c, err, err_len) < 0)
-			ret = -1;
+		ret = cfg_parse_file(file, c, err, err_len);
+		if (ret == -ENOENT)
+			ret = 0;
 	}
 	for (size_t i = 0; i < nr; i++)
 		free(names[i]);
@@ -1096,15 +1098,16 @@ int mh_config_load(const char *path, bool missing_ok, struct mh_config *c,
 		err[0] = '\0';
 	mh_config_defaults(&tmp);
 	r = cfg_parse_file(path, &tmp, err, err_len);
-	if (r < 0)
-		return -1;
-	if (r == 1 && !missing_ok) {
+	if (r == -ENOENT && !missing_ok) {
 		mh_msgf(err, err_len, "%s: cannot open: %s", path,
 			strerror(ENOENT));
-		return -1;
+		return r;
 	}
-	if (cfg_load_dropins(path, &tmp, err, err_len) < 0)
-		return -1;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = cfg_load_dropins(path, &tmp, err, err_len);
+	if (r < 0)
+		return r;
 	*c = tmp;
 	return 0;
 }

@@ -91,19 +91,9 @@ int mh_control_prepare_dir(const struct mh_root *r)
 
 static int buf_reserve(char **buf, size_t *cap, size_t need)
 {
-	size_t ncap = *cap ? *cap : IN_INITIAL;
-	char *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*buf, ncap);
-	if (!n)
-		return -ENOMEM;
-	*buf = n;
-	*cap = ncap;
-	return 0;
+	if (!*cap && need < IN_INITIAL)
+		need = IN_INITIAL;
+	return MH_GROW(*buf, *cap, need);
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -232,16 +222,9 @@ static void read_peer_groups(struct client *c)
 	}
 }
 
-/* Appends one serialized message and its NUL to the output buffer. */
-static int client_queue(struct client *c, json_object *msg)
+/* Appends len bytes of s and a NUL to the output buffer. */
+static int client_queue_str(struct client *c, const char *s, size_t len)
 {
-	size_t len = 0;
-	const char *s = json_object_to_json_string_length(
-		msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-		&len);
-
-	if (!s)
-		return -ENOMEM;
 	if (c->out_off && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	if (buf_reserve(&c->out, &c->out_cap, c->out_len + len + 1) < 0)
@@ -253,25 +236,94 @@ static int client_queue(struct client *c, json_object *msg)
 	return 0;
 }
 
+/* The reply when building a reply failed: a literal, no json-c. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char oom_reply[] =
+	"{\"error\":\"" MH_CONTROL_ERR_INTERNAL "\",\"parameters\":"
+	"{\"version\":" STR(MH_CONTROL_PROTOCOL_VERSION) ",\"message\":"
+							 "\"out of memory\"}}";
+
+/*
+ * Queues msg serialized; msg NULL (its building failed): the literal
+ * "out of memory" error reply.  When even that cannot be queued the
+ * connection is closed after what is already queued, with a log line.
+ */
+static int client_queue(struct client *c, json_object *msg)
+{
+	size_t len = 0;
+	const char *s = NULL;
+	int r;
+
+	if (msg)
+		s = json_object_to_json_string_length(
+			msg,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+			&len);
+	if (s && client_queue_str(c, s, len) == 0)
+		return 0;
+	r = client_queue_str(c, oom_reply, sizeof(oom_reply) - 1);
+	if (r < 0) {
+		mh_warn("control: uid %u pid %ld: out of memory; closing the "
+			"connection",
+			(unsigned)c->peer.uid, (long)c->peer.pid);
+		c->close_after = true;
+	}
+	return r;
+}
+
+/*
+ * Allocation failures while building a reply: the constructors go through
+ * j_new(), which notes a failure in *oom; j_add() drops the value and
+ * notes a failure too.  The builder then returns NULL and client_queue()
+ * answers "out of memory" instead.
+ */
+static json_object *j_new(json_object *v, bool *oom)
+{
+	if (!v)
+		*oom = true;
+	return v;
+}
+
+static void j_add(json_object *o, const char *k, json_object *v, bool *oom)
+{
+	if (!o || !v || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		*oom = true;
+	}
+}
+
+/* {"parameters": params + version, "error": error}, or NULL on a failure. */
 static json_object *reply_message(json_object *params, const char *error)
 {
-	json_object *msg = json_object_new_object();
-	json_object *p = json_object_new_object();
+	bool oom = false;
+	json_object *msg = j_new(json_object_new_object(), &oom);
+	json_object *p = j_new(json_object_new_object(), &oom);
 
-	json_object_object_add(
-		p, "version", json_object_new_int(MH_CONTROL_PROTOCOL_VERSION));
-	if (params) {
+	j_add(p, "version",
+	      j_new(json_object_new_int(MH_CONTROL_PROTOCOL_VERSION), &oom),
+	      &oom);
+	if (params && p) {
 		json_object_object_foreach(params, k, v)
 		{
-			if (strcmp(k, "version") != 0)
-				json_object_object_add(p, k,
-						       json_object_get(v));
+			if (strcmp(k, "version") == 0)
+				continue;
+			/* A null member stays null. */
+			if (json_object_object_add(p, k, json_object_get(v)) <
+			    0) {
+				json_object_put(v);
+				oom = true;
+			}
 		}
 	}
 	if (error)
-		json_object_object_add(msg, "error",
-				       json_object_new_string(error));
-	json_object_object_add(msg, "parameters", p);
+		j_add(msg, "error", j_new(json_object_new_string(error), &oom),
+		      &oom);
+	j_add(msg, "parameters", p, &oom);
+	if (oom) {
+		json_object_put(msg);
+		return NULL;
+	}
 	return msg;
 }
 
@@ -285,18 +337,20 @@ static int queue_error(struct client *c, const char *error,
 		       const char *fmt, ...)
 {
 	char message[512];
-	json_object *p = json_object_new_object(), *msg;
+	bool oom = false;
+	json_object *p = j_new(json_object_new_object(), &oom), *msg = NULL;
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	json_object_object_add(p, "message", json_object_new_string(message));
+	j_add(p, "message", j_new(json_object_new_string(message), &oom), &oom);
 	if (extra_key)
-		json_object_object_add(p, extra_key,
-				       json_object_new_string(extra_val));
-	msg = reply_message(p, error);
+		j_add(p, extra_key,
+		      j_new(json_object_new_string(extra_val), &oom), &oom);
+	if (!oom)
+		msg = reply_message(p, error);
 	json_object_put(p);
 	r = client_queue(c, msg);
 	json_object_put(msg);
@@ -330,21 +384,34 @@ static bool only_space(const char *s, size_t len)
 	return true;
 }
 
-static void varlink_get_info(json_object **out)
+/* org.varlink.service.GetInfo's parameters, or NULL on a failure. */
+static json_object *varlink_get_info(void)
 {
-	json_object *p = json_object_new_object();
-	json_object *ifs = json_object_new_array();
+	bool oom = false;
+	json_object *p = j_new(json_object_new_object(), &oom);
+	json_object *ifs = j_new(json_object_new_array(), &oom);
+	json_object *name =
+		j_new(json_object_new_string(MH_CONTROL_INTERFACE), &oom);
 
-	json_object_object_add(p, "vendor", json_object_new_string("memhotd"));
-	json_object_object_add(p, "product", json_object_new_string("memhotd"));
-	json_object_object_add(p, "version",
-			       json_object_new_string(MEMHOTD_VERSION));
-	json_object_object_add(p, "url",
-			       json_object_new_string("man:memhotctl(8)"));
-	json_object_array_add(ifs,
-			      json_object_new_string(MH_CONTROL_INTERFACE));
-	json_object_object_add(p, "interfaces", ifs);
-	*out = p;
+	j_add(p, "vendor", j_new(json_object_new_string("memhotd"), &oom),
+	      &oom);
+	j_add(p, "product", j_new(json_object_new_string("memhotd"), &oom),
+	      &oom);
+	j_add(p, "version",
+	      j_new(json_object_new_string(MEMHOTD_VERSION), &oom), &oom);
+	j_add(p, "url", j_new(json_object_new_string("man:memhotctl(8)"), &oom),
+	      &oom);
+	if (ifs && name && json_object_array_add(ifs, name) == 0)
+		name = NULL;
+	else
+		oom = true;
+	json_object_put(name);
+	j_add(p, "interfaces", ifs, &oom);
+	if (oom) {
+		json_object_put(p);
+		return NULL;
+	}
+	return p;
 }
 
 /*
@@ -440,7 +507,12 @@ static void handle_message(struct client *c, const char *text, size_t len)
 
 	memset(&reply, 0, sizeof(reply));
 	if (strcmp(method, VARLINK_SERVICE "GetInfo") == 0) {
-		varlink_get_info(&reply.parameters);
+		reply.parameters = varlink_get_info();
+		if (!reply.parameters) {
+			reply.error = MH_CONTROL_ERR_INTERNAL;
+			snprintf(reply.message, sizeof(reply.message),
+				 "out of memory");
+		}
 		goto send;
 	}
 	m = find_method(ctl, method);
@@ -504,26 +576,31 @@ static void handle_message(struct client *c, const char *text, size_t len)
 send:
 	if (!oneway) {
 		if (reply.error) {
-			json_object *p = json_object_new_object();
+			bool oom = false;
+			json_object *p = j_new(json_object_new_object(), &oom);
 
-			json_object_object_add(
-				p, "message",
-				json_object_new_string(reply.message));
-			if (reply.parameters) {
+			j_add(p, "message",
+			      j_new(json_object_new_string(reply.message),
+				    &oom),
+			      &oom);
+			if (reply.parameters && p) {
 				json_object_object_foreach(reply.parameters, ek,
 							   ev)
 				{
-					json_object_object_add(
-						p, ek, json_object_get(ev));
+					if (json_object_object_add(
+						    p, ek,
+						    json_object_get(ev)) < 0) {
+						json_object_put(ev);
+						oom = true;
+					}
 				}
 			}
-			msg = reply_message(p, reply.error);
+			msg = oom ? NULL : reply_message(p, reply.error);
 			json_object_put(p);
 		} else {
 			msg = reply_message(reply.parameters, NULL);
 		}
-		if (client_queue(c, msg) < 0)
-			c->close_after = true;
+		client_queue(c, msg);
 		json_object_put(msg);
 	}
 	json_object_put(reply.parameters);

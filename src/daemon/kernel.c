@@ -231,14 +231,14 @@ int mh_kernel_check_delegate(const struct mh_kernel *k,
 			 "memory_hotplug/parameters/online_policy is missing; "
 			 "it appeared in Linux 5.15); use mode = online",
 			 k->release[0] ? k->release : "unknown release");
-		return -1;
+		return -EOPNOTSUPP;
 	}
 	if (!mh_kernel_expressible(p, why, sizeof(why))) {
 		snprintf(err, len,
 			 "[policy] mode = delegate: the kernel cannot express "
 			 "this configuration: %s; use mode = online",
 			 why);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -378,7 +378,9 @@ int mh_kernel_start(struct mh_daemon *d)
 		k->aob[0] ? k->aob : "(absent)");
 
 	if (c->mode == MH_MODE_DELEGATE) {
-		if (mh_kernel_check_delegate(k, &c->policy, why, sizeof(why))) {
+		/* Either refusal is a configuration error (exit status). */
+		if (mh_kernel_check_delegate(k, &c->policy, why, sizeof(why)) <
+		    0) {
 			mh_err("%s", why);
 			return -EOPNOTSUPP;
 		}
@@ -725,13 +727,14 @@ int mh_kernel_reload(struct mh_daemon *d, const struct mh_config *c, char *err,
 			 d->config.mode == MH_MODE_DELEGATE ? "delegate"
 							    : "online",
 			 c->mode == MH_MODE_DELEGATE ? "delegate" : "online");
-		return -1;
+		return -EINVAL;
 	}
 	can = k->has_policy &&
 	      mh_kernel_expressible(&c->policy, why, sizeof(why));
 	if (c->mode == MH_MODE_DELEGATE && !can) {
-		mh_kernel_check_delegate(k, &c->policy, err, len);
-		return -1;
+		int r = mh_kernel_check_delegate(k, &c->policy, err, len);
+
+		return r < 0 ? r : -EINVAL;
 	}
 	if (d->dry_run)
 		return 0;

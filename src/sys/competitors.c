@@ -61,18 +61,18 @@ static const char *rel(const char *p)
  * Opens path below the root, following symlinks (absolute ones included)
  * inside it, as the guest would see them: rules files are often links.
  * Resolved by hand, component by component, rather than with openat2's
- * RESOLVE_IN_ROOT, which valgrind and older kernels lack.
+ * RESOLVE_IN_ROOT, which valgrind and older kernels lack.  The fd, or
+ * -errno.
  */
 static int open_in_root(const struct mh_root *r, const char *path, int flags)
 {
 	char done[PATH_MAX] = "", todo[PATH_MAX], next[PATH_MAX];
 	char target[PATH_MAX];
 	const char *rest;
-	int hops = 0;
+	int hops = 0, fd;
 
 	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo)) {
-		errno = ENAMETOOLONG;
-		return -1;
+		return -ENAMETOOLONG;
 	}
 	rest = todo;
 	for (;;) {
@@ -99,8 +99,7 @@ static int open_in_root(const struct mh_root *r, const char *path, int flags)
 			continue;
 		}
 		if (dl + 1 + cl + 1 > sizeof(done)) {
-			errno = ENAMETOOLONG;
-			return -1;
+			return -ENAMETOOLONG;
 		}
 		if (dl)
 			done[dl++] = '/';
@@ -112,11 +111,10 @@ static int open_in_root(const struct mh_root *r, const char *path, int flags)
 			    errno == ENOTDIR)
 				continue; /* not a link; open reports the rest
 					   */
-			return -1;
+			return -errno;
 		}
 		if (++hops > 40) {
-			errno = ELOOP;
-			return -1;
+			return -ELOOP;
 		}
 		target[k] = '\0';
 		done[dl ? dl - 1 : 0] = '\0'; /* drop the link itself */
@@ -124,14 +122,14 @@ static int open_in_root(const struct mh_root *r, const char *path, int flags)
 			done[0] = '\0';
 		if (snprintf(next, sizeof(next), "%s/%s", target, rest) >=
 		    (int)sizeof(next)) {
-			errno = ENAMETOOLONG;
-			return -1;
+			return -ENAMETOOLONG;
 		}
 		memcpy(todo, next, sizeof(todo));
 		rest = todo;
 	}
-	return openat(r->dirfd, done[0] ? done : ".",
-		      flags | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(r->dirfd, done[0] ? done : ".",
+		    flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Reads a whole file (at most cap bytes) into a malloc'd string: the

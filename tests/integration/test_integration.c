@@ -331,6 +331,24 @@ static int count_lines(struct env *e, const char *needle)
 	return n;
 }
 
+/*
+ * count_lines once the fake kernel's log has caught up: a write's line is
+ * appended after the block's new state is visible in the tree, so a test
+ * that saw the blocks settle can read the log a moment too early (seen on a
+ * loaded host).  Polls until the count is want, for at most 3 s, and
+ * returns the last count, which the caller asserts.
+ */
+static int count_lines_settled(struct env *e, const char *needle, int want)
+{
+	int n = count_lines(e, needle);
+
+	for (int i = 0; i < 300 && n != want; i++) {
+		sleep_ms(10);
+		n = count_lines(e, needle);
+	}
+	return n;
+}
+
 static bool file_contains(const char *path, const char *needle)
 {
 	static char buf[1 << 20];
@@ -851,7 +869,9 @@ static void fake_selftest(void **state)
 	assert_int_equal(zi.z[0][FK_MOVABLE].start_pfn, 48 * B);
 	assert_int_equal(zi.z[0][FK_MOVABLE].spanned, 8 * B);
 	assert_int_equal(
-		count_lines(ep, "write memory51 online_movable = EPERM"), 1);
+		count_lines_settled(ep, "write memory51 online_movable = EPERM",
+				    1),
+		1);
 	/* the external side: offline and remove an online block */
 	remove_block(ep, 55);
 	assert_int_equal(fk_zoneinfo_load(&ep->k, &zi), 0);
@@ -966,7 +986,7 @@ static void dimm_foreign_first_block(void **state)
 	rep(want, 'N', 32);
 	expect_layout(ep, "TV9", 48, want);
 	/* recorded, not fought: one write to 48, never an offline */
-	assert_int_equal(count_lines(ep, "write memory48 "), 1);
+	assert_int_equal(count_lines_settled(ep, "write memory48 ", 1), 1);
 	assert_int_equal(count_lines(ep, " offline = "), 0);
 	daemon_stop(ep);
 	env_fini(ep, true);
@@ -1133,14 +1153,21 @@ static void errno_injection(void **state)
 		      "."
 		      "MMMMMMMMM");
 	assert_int_equal(
-		count_lines(ep, "write memory50 online_movable = EPERM"), 2);
-	assert_int_equal(count_lines(ep, "write memory50 online_movable = ok"),
+		count_lines_settled(ep, "write memory50 online_movable = EPERM",
+				    2),
+		2);
+	assert_int_equal(count_lines_settled(
+				 ep, "write memory50 online_movable = ok", 1),
 			 1);
 	assert_int_equal(
-		count_lines(ep, "write memory54 online_movable = ENOMEM"), 2);
-	assert_int_equal(count_lines(ep, "write memory54 online_movable = ok"),
+		count_lines_settled(
+			ep, "write memory54 online_movable = ENOMEM", 2),
+		2);
+	assert_int_equal(count_lines_settled(
+				 ep, "write memory54 online_movable = ok", 1),
 			 1);
-	assert_int_equal(count_lines(ep, "write memory55 online_movable = ok"),
+	assert_int_equal(count_lines_settled(
+				 ep, "write memory55 online_movable = ok", 1),
 			 1);
 	/* EHWPOISON: left offline, not hammered, reported */
 	int w52 = count_lines(ep, "write memory52 ");
@@ -1149,13 +1176,13 @@ static void errno_injection(void **state)
 	if (!file_contains(ep->log, "memory52"))
 		fail_msg("EHWPOISON on memory52 not reported in the log");
 	/* races: recorded, not fought (no offline, one write each) */
-	assert_int_equal(count_lines(ep, "write memory56 "), 1);
+	assert_int_equal(count_lines_settled(ep, "write memory56 ", 1), 1);
 	if (!file_contains(ep->log, "memory56"))
 		fail_msg("the lost race on memory56 is not in the log");
-	assert_int_equal(count_lines(ep, "write memory60 "), 1);
+	assert_int_equal(count_lines_settled(ep, "write memory60 ", 1), 1);
 	assert_int_equal(count_lines(ep, " offline = "), 0);
 	/* the vanished block: forgotten, never opened again */
-	assert_int_equal(count_lines(ep, "write memory58 "), 1);
+	assert_int_equal(count_lines_settled(ep, "write memory58 ", 1), 1);
 	assert_int_equal(count_lines(ep, "open memory58/state"), 0);
 	/* and the daemon goes on with new blocks */
 	virtio_plug(ep, 48, 72, 4, 0, NULL);
@@ -1253,7 +1280,7 @@ static void offline_not_reonlined(void **state)
 	assert_true(wait_settled(ep, 148, 1, NULL, 10000));
 	sleep_ms(200);
 	assert_int_equal(block_char(ep, 60), '.');
-	assert_int_equal(count_lines(ep, "write memory60 "), 1);
+	assert_int_equal(count_lines_settled(ep, "write memory60 ", 1), 1);
 	daemon_stop(ep);
 	env_fini(ep, true);
 }
@@ -1938,8 +1965,8 @@ static void auto_online_takeover(void **state)
 					    "auto_online_blocks"));
 	virtio_plug(ep, 48, 52, 8, 0, NULL);
 	assert_true(wait_settled(ep, 52, 8, NULL, 10000));
-	assert_int_equal(count_lines(ep, "kernel auto-online"), 4);
-	assert_int_equal(count_lines(ep, "write memory"), 8);
+	assert_int_equal(count_lines_settled(ep, "kernel auto-online", 4), 4);
+	assert_int_equal(count_lines_settled(ep, "write memory", 8), 8);
 	status_get(ep, st, sizeof(st));
 	if (!strstr(st, "\"auto_online_blocks_at_start\":\"online\"") ||
 	    !strstr(st, "\"auto_online_blocks\":\"offline\""))
@@ -2016,7 +2043,8 @@ static void mirror_cross_check(void **state)
 		fail_msg("cross-check not active: %s", st);
 	assert_int_equal(status_num(st, "agreements"), 8);
 	assert_int_equal(status_num(st, "disagreements"), 3);
-	assert_int_equal(count_lines(ep, "read valid_zones of offline"), 11);
+	assert_int_equal(
+		count_lines_settled(ep, "read valid_zones of offline", 11), 11);
 	/* each disagreement logged with both sides */
 	int n = 0;
 	static char log[1 << 20];
@@ -2119,8 +2147,8 @@ static void delegate_mode(void **state)
 	assert_true(wait_log(ep, "memory59: online_movable ok", 3000));
 	/* memhotd wrote only the leftovers: no write for a block the
 	 * kernel onlined, so no lost race (EINVAL) */
-	assert_int_equal(count_lines(ep, " = ok"), 2);
-	assert_int_equal(count_lines(ep, "write memory"), 2);
+	assert_int_equal(count_lines_settled(ep, " = ok", 2), 2);
+	assert_int_equal(count_lines_settled(ep, "write memory", 2), 2);
 	assert_int_equal(count_lines(ep, " = EINVAL"), 0);
 	assert_true(file_contains(ep->log, "memory58: the kernel did not "
 					   "online it inside its add"));
@@ -2293,7 +2321,7 @@ static void crash_run(enum crash_kind kind, const char *name, int k_step)
 		unsetenv("FAKEKERNEL_KILL_AFTER");
 		crash_plug(ep, kind);
 		wait_killed(ep);
-		assert_int_equal(count_lines(ep, "killed after"), 1);
+		assert_int_equal(count_lines_settled(ep, "killed after", 1), 1);
 		daemon_start(ep);
 		if (!wait_settled(ep, CRASH_FIRST, CRASH_N, NULL, 10000))
 			fail_msg("%s: blocks left offline", what);

@@ -40,7 +40,7 @@ static void expect_error(const char *text, const char *prefix)
 	c.policy.ratio = 12345; /* must survive a failed parse */
 	before = c;
 	r = mh_config_parse_string(text, "t.conf", &c, err, sizeof(err));
-	if (r != -1 || strncmp(err, prefix, strlen(prefix)) != 0) {
+	if (r != -EINVAL || strncmp(err, prefix, strlen(prefix)) != 0) {
 		print_error("text:\n%s\nwant error starting '%s'\ngot r=%d "
 			    "'%s'\n",
 			    text, prefix, r, err);
@@ -501,11 +501,13 @@ static void test_load_missing(void **state)
 	assert_int_equal(mh_config_load(path, true, &c, err, sizeof(err)), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
 
-	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "none.conf: cannot open"));
 
 	/* a directory is not a configuration file */
-	assert_int_equal(mh_config_load(dir, true, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(dir, true, &c, err, sizeof(err)),
+			 -EISDIR);
 	assert_non_null(strstr(err, "not a regular file"));
 }
 
@@ -550,7 +552,8 @@ static void test_load_file_and_dropins(void **state)
 	write_file(p, "\n[policy]\nauto_movable_numa_aware = perhaps\n");
 	mh_config_defaults(&c);
 	c.policy.ratio = 7;
-	assert_int_equal(mh_config_load(path, true, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(path, true, &c, err, sizeof(err)),
+			 -EINVAL);
 	assert_int_equal(c.policy.ratio, 7);
 	snprintf(p, sizeof(p),
 		 "%s.d/15-bad.conf:3: [policy] key "
@@ -570,7 +573,8 @@ static void test_load_error_in_main(void **state)
 
 	snprintf(path, sizeof(path), "%s/m.conf", dir);
 	write_file(path, "[policy]\n\nauto_movable_ratio = -5\n");
-	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)),
+			 -EINVAL);
 	snprintf(want, sizeof(want),
 		 "%s:3: [policy] key 'auto_movable_ratio': '-5' negative",
 		 path);
@@ -583,12 +587,13 @@ static void test_load_error_in_main(void **state)
 		assert_int_equal(write(fd, "[policy]\n\0\n", 11), 11);
 		close(fd);
 	}
-	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "NUL byte"));
 	/* small error buffers are fine */
-	assert_int_equal(mh_config_load(path, false, &c, err, 8), -1);
+	assert_int_equal(mh_config_load(path, false, &c, err, 8), -EINVAL);
 	assert_int_equal(strlen(err), 7);
-	assert_int_equal(mh_config_load(path, false, &c, NULL, 0), -1);
+	assert_int_equal(mh_config_load(path, false, &c, NULL, 0), -EINVAL);
 }
 
 /* ---------- printing ---------- */
@@ -1076,7 +1081,8 @@ static void test_rules_dropins(void **state)
 	/* a new rule in a drop-in still needs its zone */
 	snprintf(f, sizeof(f), "%s/30-bad.conf", d);
 	write_file(f, "[rule e]\nmatch_type = dax\n");
-	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(path, false, &c, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "30-bad.conf:1: [rule e]: no 'zone' key"));
 }
 

@@ -5,6 +5,7 @@
  * valgrind), driven by sd_event_run(); every client is a forked child that
  * reports through its exit status.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
 #include <setjmp.h>
@@ -1066,6 +1067,128 @@ static void test_refusals_counted(void **state)
 		mh_control_refusals(f->ctl, MH_CONTROL_REFUSED_TOO_LARGE), 1);
 }
 
+/*
+ * Allocation failures: this program's json-c constructors take the place
+ * of json-c's (the executable's symbols come first) and fail at their
+ * oom_fail_at'th call together, in the server (the parent) only; 0 never
+ * fails.
+ */
+static unsigned int oom_fail_at, oom_calls;
+
+static bool oom_now(void)
+{
+	return oom_fail_at && ++oom_calls == oom_fail_at;
+}
+
+#define OOM_WRAP(name, params, args)                                           \
+	json_object *name params                                               \
+	{                                                                      \
+		static json_object *(*real)params;                             \
+                                                                               \
+		if (!real)                                                     \
+			*(void **)&real = dlsym(RTLD_NEXT, #name);             \
+		return oom_now() ? NULL : real args;                           \
+	}
+
+OOM_WRAP(json_object_new_object, (void), ())
+OOM_WRAP(json_object_new_array, (void), ())
+OOM_WRAP(json_object_new_string, (const char *s), (s))
+OOM_WRAP(json_object_new_int, (int32_t v), (v))
+
+/* The child: one request; the reply is the expected one or "out of
+ * memory" (InternalError), never a crash, a hole or silence. */
+static void oom_client(const char *path, const char *req, const char *want)
+{
+	int fd = raw_connect(path);
+	json_object *r, *m;
+
+	CHECK(fd >= 0);
+	raw_send(fd, req, strlen(req) + 1);
+	r = raw_reply(fd);
+	CHECK(r != NULL);
+	CHECK(json_object_get_int(reply_param(r, "version")) ==
+	      MH_CONTROL_PROTOCOL_VERSION);
+	m = reply_param(r, "message");
+	if (reply_error(r) &&
+	    strcmp(reply_error(r), MH_CONTROL_ERR_INTERNAL) == 0) {
+		CHECK(m &&
+		      strcmp(json_object_get_string(m), "out of memory") == 0);
+	} else if (want) {
+		CHECK(reply_error(r) && strcmp(reply_error(r), want) == 0);
+		CHECK(m != NULL && json_object_is_type(m, json_type_string));
+	} else {
+		CHECK(reply_error(r) == NULL);
+		CHECK(json_object_is_type(reply_param(r, "interfaces"),
+					  json_type_array));
+		CHECK(json_object_is_type(reply_param(r, "vendor"),
+					  json_type_string));
+	}
+	json_object_put(r);
+	close(fd);
+	_exit(0);
+}
+
+static void test_out_of_memory(void **state)
+{
+	static const struct {
+		const char *req, *want;
+	} cases[] = {
+		{"{\"method\":\"io.memhotd.Fail\"}",
+		 MH_CONTROL_ERR_NO_SUCH_BLOCK},
+		{"{\"method\":\"org.varlink.service.GetInfo\"}", NULL},
+		{"{\"method\":\"io.memhotd.Nope\"}",
+		 MH_CONTROL_ERR_METHOD_NOT_FOUND},
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int k;
+
+		for (k = 1;; k++) {
+			pid_t pid = fork();
+
+			if (pid == 0)
+				oom_client(f->path, cases[i].req,
+					   cases[i].want);
+			oom_calls = 0;
+			oom_fail_at = k;
+			assert_int_equal(serve_until(f, pid), 0);
+			oom_fail_at = 0;
+			if (oom_calls < k)
+				break;
+		}
+		/* Every case made at least one failure. */
+		assert_true(k > 1);
+	}
+}
+
+/* The client's request: each of its three constructors failing is
+ * -ENOMEM, nothing sent; the fourth call on is past the request. */
+static void test_request_out_of_memory(void **state)
+{
+	struct fixture *f = *state;
+
+	for (unsigned int k = 1; k <= 3; k++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			json_object *out = NULL;
+			char err[128];
+			int r;
+
+			oom_calls = 0;
+			oom_fail_at = k;
+			r = mh_control_call(f->path, "io.memhotd.Echo", NULL,
+					    3000, &out, err, sizeof(err));
+			oom_fail_at = 0;
+			CHECK(r == -ENOMEM && out == NULL);
+			echo_ok(f->path);
+			_exit(0);
+		}
+		assert_int_equal(serve_until(f, pid), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1104,6 +1227,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_counted, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_memory, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_request_out_of_memory,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -495,7 +495,7 @@ static void test_reload(void **state)
 	expect_file(&t, PARAMS "/auto_movable_ratio", "150\n");
 	assert_true(d->kernel.cross_check);
 	c.mode = MH_MODE_DELEGATE;
-	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "cannot change on reload"));
 	c.mode = MH_MODE_ONLINE;
 	c.policy.policy = MH_POLICY_MOVABLE;
@@ -508,7 +508,7 @@ static void test_reload(void **state)
 	assert_int_equal(start(&t, d, "[policy]\nmode = delegate\n"), 0);
 	c = d->config;
 	c.policy.policy = MH_POLICY_KERNEL;
-	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_kernel_reload(d, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "cannot express"));
 	stop(d);
 	free(d);
@@ -718,18 +718,18 @@ static void test_config_keys(void **state)
 	free(text);
 	assert_int_equal(mh_config_parse_string("[policy]\nmode = kernel\n",
 						"t.conf", &c, err, sizeof(err)),
-			 -1);
+			 -EINVAL);
 	assert_string_equal(err, "t.conf:2: [policy] key 'mode': 'kernel' is "
 				 "not a mode; allowed: online (default), "
 				 "delegate");
 	assert_int_equal(mh_config_parse_string(
 				 "[kernel]\nauto_online_blocks = online\n",
 				 "t.conf", &c, err, sizeof(err)),
-			 -1);
+			 -EINVAL);
 	assert_non_null(strstr(err, "allowed: offline (default), leave"));
 	assert_int_equal(mh_config_parse_string("[kernel]\nmirror = 1\n",
 						"t.conf", &c, err, sizeof(err)),
-			 -1);
+			 -EINVAL);
 	assert_non_null(strstr(err, "allowed: auto_online_blocks, "
 				    "mirror_policy, cross_check"));
 }

@@ -670,16 +670,16 @@ static void test_config_textfile(void **state)
 	assert_int_equal(
 		mh_config_parse_string("[metrics]\ntextfile = m.prom\n",
 				       "t.conf", &c, err, sizeof(err)),
-		-1);
+		-EINVAL);
 	assert_non_null(strstr(err, "t.conf:2: [metrics] key 'textfile': "
 				    "'m.prom' is not an absolute path"));
 	assert_int_equal(mh_config_parse_string("[metrics]\ntextfile = /var/\n",
 						"t.conf", &c, err, sizeof(err)),
-			 -1);
+			 -EINVAL);
 	assert_non_null(strstr(err, "names a directory"));
 	assert_int_equal(mh_config_parse_string("[metrics]\ntext = /a\n",
 						"t.conf", &c, err, sizeof(err)),
-			 -1);
+			 -EINVAL);
 	assert_non_null(strstr(err, "allowed: textfile"));
 }
 

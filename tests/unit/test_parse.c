@@ -1094,7 +1094,8 @@ static void test_fifo_never_blocks(void **state)
 	st_mkdirs(&t, "etc/memhotd.conf.d");
 	assert_int_equal(mkfifo(p, 0600), 0);
 	mh_config_defaults(&c);
-	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
 	unlink(p);
 	st_put(&t, "etc/memhotd.conf", "# empty\n");
@@ -1105,7 +1106,8 @@ static void test_fifo_never_blocks(void **state)
 		assert_int_equal(mkfifo(d, 0600), 0);
 	}
 	mh_config_defaults(&c);
-	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)), -1);
+	assert_int_equal(mh_config_load(p, false, &c, err, sizeof(err)),
+			 -EINVAL);
 	assert_non_null(strstr(err, "not a regular file"));
 	alarm(0);
 	mh_root_close(&r);

@@ -7,6 +7,7 @@
  * util-linux's lsmem tests compare whole outputs over sysfs dumps.
  * UPDATE_GOLDEN=1 rewrites the .txt files.  Links only the renderers.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,12 +176,68 @@ static void test_columns_help(void **state)
 	free(text);
 }
 
+/*
+ * Allocation failures: this program's vasprintf takes the place of libc's
+ * for render.c's cells, counts its calls and fails the oom_fail_at'th
+ * (0: never).
+ */
+static unsigned int oom_fail_at, oom_calls;
+
+int vasprintf(char **strp, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *s;
+	int n;
+
+	*strp = NULL;
+	if (++oom_calls == oom_fail_at)
+		return -1;
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !(s = malloc((size_t)n + 1)))
+		return -1;
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	*strp = s;
+	return n;
+}
+
+/* Each cell of each golden case failing in turn: -ENOMEM (memhotctl then
+ * says "Cannot allocate memory" and exits 1), no crash, no leak. */
+static void test_out_of_memory(void **state)
+{
+	unsigned int tried = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct golden_case c = cases[i];
+		unsigned int total;
+
+		if (c.ret != 0)
+			continue;
+		oom_calls = 0;
+		oom_fail_at = 0;
+		free(render_case(&c));
+		total = oom_calls;
+		c.ret = -ENOMEM;
+		for (unsigned int k = 1; k <= total; k++) {
+			oom_calls = 0;
+			oom_fail_at = k;
+			free(render_case(&c));
+			tried++;
+		}
+		oom_fail_at = 0;
+	}
+	assert_true(tried > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_explain_page_size),
 		cmocka_unit_test(test_columns_help),
+		cmocka_unit_test(test_out_of_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

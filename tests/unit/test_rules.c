@@ -40,17 +40,17 @@ static void test_names(void **state)
 			0);
 		assert_int_equal(t, i);
 	}
-	assert_int_equal(mh_dev_type_from_name("DIMM", &t), -1);
-	assert_int_equal(mh_dev_type_from_name("virtio_mem", &t), -1);
-	assert_int_equal(mh_dev_type_from_name(NULL, &t), -1);
+	assert_int_equal(mh_dev_type_from_name("DIMM", &t), -EINVAL);
+	assert_int_equal(mh_dev_type_from_name("virtio_mem", &t), -EINVAL);
+	assert_int_equal(mh_dev_type_from_name(NULL, &t), -EINVAL);
 
 	assert_string_equal(mh_rule_zone_name(MH_RULE_AUTO), "auto");
 	assert_string_equal(mh_rule_zone_name(MH_RULE_MOVABLE), "movable");
 	assert_string_equal(mh_rule_zone_name(MH_RULE_KERNEL), "kernel");
 	assert_int_equal(mh_rule_zone_from_name("kernel", &z), 0);
 	assert_int_equal(z, MH_RULE_KERNEL);
-	assert_int_equal(mh_rule_zone_from_name("normal", &z), -1);
-	assert_int_equal(mh_rule_zone_from_name(NULL, &z), -1);
+	assert_int_equal(mh_rule_zone_from_name("normal", &z), -EINVAL);
+	assert_int_equal(mh_rule_zone_from_name(NULL, &z), -EINVAL);
 }
 
 static void test_table(void **state)
