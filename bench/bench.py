@@ -66,12 +66,17 @@ def start_daemon(vm, mode, args=""):
     """Starts memhotd in the guest (config of mode, extra arguments args, log on tmpfs)
     and waits until it has finished its start-up scan."""
     vm.sh("cat > /etc/memhotd.conf <<'EOF'\n%sEOF" % DAEMON_CONF[mode])
-    vm.sh("setsid /usr/sbin/memhotd --root / %s >/var/log/memhotd.log 2>&1 3>&- </dev/null &"
-          "\necho $! > /run/memhotd.pid" % args)
-    # wait until it has finished its start-up scan (it logs a line per phase; with a
-    # quiet log level there is none, so also accept the status socket)
+    # ready once it has finished its start-up scan (its "coldplug" log line)
+    start_bg(vm, "/usr/sbin/memhotd --root / %s" % args, "coldplug",
+             "\necho $! > /run/memhotd.pid")
+
+
+def start_bg(vm, cmd, ready, tail=""):
+    """Runs cmd in the guest in the background, its output in /var/log/memhotd.log, and
+    waits (at most 10 s) until that log says ready, then 0.5 s more."""
+    vm.sh("setsid %s >/var/log/memhotd.log 2>&1 3>&- </dev/null &%s" % (cmd, tail))
     for _ in range(100):
-        if "coldplug" in vm.sh("cat /var/log/memhotd.log", check=False):
+        if ready in vm.sh("cat /var/log/memhotd.log", check=False):
             break
         time.sleep(0.1)
     time.sleep(0.5)
@@ -95,13 +100,8 @@ def start_floor(vm, mode):
                "/sys/devices/system/memory/auto_online_blocks").split()
     if st != ["auto-movable", "offline"]:
         raise V.VMError("floor guest: online_policy/auto_online_blocks are %s" % st)
-    vm.sh("setsid /usr/sbin/floor-writer %s --pidfile /run/memhotd.pid "
-          ">/var/log/memhotd.log 2>&1 3>&- </dev/null &" % FLOOR_ARGS[mode])
-    for _ in range(100):
-        if "ready" in vm.sh("cat /var/log/memhotd.log", check=False):
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
+    start_bg(vm, "/usr/sbin/floor-writer %s --pidfile /run/memhotd.pid" % FLOOR_ARGS[mode],
+             "ready")
 
 
 def has_pid(mode):
