@@ -14,24 +14,31 @@ for n in 0 1 32; do mkdir -p "$root/sys/devices/system/memory/memory$n"; done
 mkdir -p "$root/sys/devices/system/memory/power"
 
 fails=0
-# expect "WANT" WORD...: completes the last word
-expect()
+# complete FUNC PROG "WANT" WORD...: completes the last word of PROG WORD...
+# with the completion function FUNC and compares the sorted replies with WANT.
+complete_as()
 {
-    local want=$1
-    shift
-    COMP_WORDS=("$ctl" "$@")
+    local func=$1 prog=$2 want=$3
+    shift 3
+    COMP_WORDS=("$prog" "$@")
     COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
     COMP_LINE="${COMP_WORDS[*]}"
     COMP_POINT=${#COMP_LINE}
     COMPREPLY=()
-    _memhotctl "$ctl" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    "$func" "$prog" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
     local got
     got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
     got=${got% }
     if [[ $got != "$want" ]]; then
-        echo "completion: FAIL memhotctl $*: want '$want' got '$got'"
+        echo "completion: FAIL ${prog##*/} $*: want '$want' got '$got'"
         fails=$((fails + 1))
     fi
+}
+
+# expect "WANT" WORD...: memhotctl
+expect()
+{
+    complete_as _memhotctl "$ctl" "$@"
 }
 
 expect "blocks explain plan reload status" ""
@@ -54,21 +61,7 @@ expect "" --root "$root" status ""
 # memhotd: its options, directories after --root.
 expectd()
 {
-    local want=$1
-    shift
-    COMP_WORDS=(memhotd "$@")
-    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-    COMP_LINE="${COMP_WORDS[*]}"
-    COMP_POINT=${#COMP_LINE}
-    COMPREPLY=()
-    _memhotd memhotd "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-    local got
-    got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ')
-    got=${got% }
-    if [[ $got != "$want" ]]; then
-        echo "completion: FAIL memhotd $*: want '$want' got '$got'"
-        fails=$((fails + 1))
-    fi
+    complete_as _memhotd memhotd "$@"
 }
 expectd "--list-blocks" --li
 expectd "--check-config --config" --c
