@@ -18,7 +18,8 @@ debian/ directory or an image that cannot be built are errors, never skips.
 
     tests/vm/systemd_guest.py [--deb PATH] [--quiesce-timeout S] [--no-hold]
     tests/vm/systemd_guest.py --plug-bench [--runs N] [--size GiB[,GiB...]]
-                              [--modes kernel,memhotd,udev,floor] [--floor-writer PATH]
+                              [--modes kernel,memhotd,udev,floor,memhotd@NAME]
+                              [--floor-writer PATH] [--variant NAME=PATH]
 """
 
 import argparse
@@ -174,9 +175,10 @@ def get_image(deb):
     return img, took
 
 
-def build_overlay(kernel, dest, floor_writer=None):
+def build_overlay(kernel, dest, floor_writer=None, variants=None):
     """Second cpio: modules for this kernel (depmod'ed at boot), the agent and memdump
-    (and for the plug benchmark's floor mode bench/floor-writer, static)."""
+    (and for the plug benchmark's floor mode bench/floor-writer, static; its memhotd@NAME
+    modes' binaries as /usr/local/sbin/memhotd-NAME)."""
     stage = dest + ".d"
     shutil.rmtree(stage, ignore_errors=True)
     ver = kernel["version"]
@@ -200,6 +202,11 @@ def build_overlay(kernel, dest, floor_writer=None):
     if floor_writer:
         shutil.copyfile(floor_writer, os.path.join(stage, "usr/local/sbin/floor-writer"))
         os.chmod(os.path.join(stage, "usr/local/sbin/floor-writer"), 0o755)
+    for name, path in (variants or {}).items():
+        dst = os.path.join(stage, "usr/local/sbin", "memhotd-" + name)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(path, dst)
+        os.chmod(dst, 0o755)
     os.makedirs(os.path.join(stage, "etc/systemd/system/sysinit.target.wants"), exist_ok=True)
     for u in ("e2e-agent.service", "e2e-depmod.service"):
         os.symlink("../" + u, os.path.join(stage, "etc/systemd/system/sysinit.target.wants", u))
@@ -211,11 +218,11 @@ def build_overlay(kernel, dest, floor_writer=None):
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def make_initrd(image, kernel, floor_writer=None):
+def make_initrd(image, kernel, floor_writer=None, variants=None):
     """image + overlay, concatenated (the kernel unpacks both, in order)."""
     os.makedirs(V.OUT, exist_ok=True)
     ov = os.path.join(V.OUT, "systemd-overlay.cpio")
-    build_overlay(kernel, ov, floor_writer)
+    build_overlay(kernel, ov, floor_writer, variants)
     dest = os.path.join(V.OUT, "systemd-initrd.cpio")
     with open(dest + ".tmp", "wb") as out:
         for part in (image, ov):
@@ -544,6 +551,35 @@ def crash_check(vm, ck, args, steps, layouts, boot_blocks):
     classification_check(vm, ck, boot_blocks, "after the kill -9 and restart")
 
 
+def udev_tag_check(vm, ck, boot_blocks):
+    """80-memhotd.rules tags no block while memhotd runs: each tag would make PID 1
+    create a device unit and queue a start job for it (BENCHMARKS.md)."""
+    hot = sorted(set(vm.blocks()) - set(boot_blocks))
+    out = vm.sh("for b in %s; do udevadm info -q property -p /devices/system/memory/memory$b "
+                "| grep -q '^TAGS=.*:systemd:' && echo $b; done; true"
+                % " ".join(str(b) for b in hot))
+    tagged = out.split()
+    ck.check("udev rule: no hot-added block tagged for systemd while memhotd runs",
+             hot and not tagged, "%d hot-added blocks, tagged: %s" % (len(hot), tagged[:5]))
+
+
+def on_demand_check(vm, ck):
+    """With memhotd stopped, the udev rule starts it for a new offline block."""
+    vm.sh("systemctl stop memhotd")
+    gone = vm.sh("test -e /run/memhotd/control && echo present || echo gone").strip()
+    do_step(vm, ("dimm", "dimm-ondemand", 2 * G))
+    act, off = "", -1
+    for _ in range(300):
+        act = vm.sh("systemctl is-active memhotd; true").strip()
+        off = vm.offline_count()
+        if act == "active" and off == 0:
+            break
+        time.sleep(0.3)
+    ck.check("memhotd stopped: a hot-added DIMM starts it through the udev rule and is onlined",
+             gone == "gone" and act == "active" and off == 0,
+             "control socket after stop: %s; unit %s, %d blocks offline" % (gone, act, off))
+
+
 def parse_ranges(text):
     ids = set()
     for tok in re.split(r"[\s,]+", text.strip()):
@@ -672,6 +708,7 @@ def memhotd_run(kernel, initrd, ck, args):
                 steps.append(step)
                 vm.wait_quiescent(timeout=args.quiesce_timeout)
                 layouts.append(snapshot(vm))
+            udev_tag_check(vm, ck, boot_blocks)
             restart_check(vm, ck, args, steps, layouts)
             crash_check(vm, ck, args, steps, layouts, boot_blocks)
             check_journal_fields(vm, ck)
@@ -708,6 +745,8 @@ def memhotd_run(kernel, initrd, ck, args):
                      rc not in (0, 124) and act == "active" and rcs == 0,
                      "second instance rc %d (124: still running after 15 s), unit %s, "
                      "memhotctl status rc %d afterwards: %s" % (rc, act, rcs, out.strip()[-300:]))
+
+            on_demand_check(vm, ck)
 
             # -- the system as a whole --
             out = vm.sh("systemctl --failed --no-legend --plain --no-pager; true").strip()
@@ -789,10 +828,19 @@ UDEV_RULE = ('SUBSYSTEM=="memory", ACTION=="add", ATTR{state}=="offline", '
 def bench_cmdline(kind):
     if kind == "kernel":
         return kernel_cmdline(301, True)
-    if kind in ("memhotd", "memhotd-quiet"):
+    if kind in ("memhotd", "memhotd-quiet") or kind.startswith("memhotd@"):
         return MEMHOTD_CMDLINE
     return kernel_cmdline(301, True).replace("memhp_default_state=online",
                                              "memhp_default_state=offline")
+
+
+def without_memhotd_rule(vm):
+    """The kernel, floor and udev runs stand for a guest without memhotd: its udev rule
+    (installed with the package, memhotd.service masked) would tag every block still
+    offline at its add uevent (in kernel mode, those udev reads before the kernel onlines
+    them: a race) and make PID 1 create a device unit and a start job for each, about a
+    second of guest CPU per 16 GiB."""
+    vm.sh("ln -sf /dev/null /etc/udev/rules.d/80-memhotd.rules && udevadm control --reload")
 
 
 def start_writer(vm, kind, name):
@@ -819,6 +867,8 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
     like bench/bench.py."""
     vm, st = boot(name, kernel, initrd, cmdline, boot_mem=4 * G, vmem_size=max(32 * G, size))
     try:
+        if kind in ("kernel", "udev", "floor"):
+            without_memhotd_rule(vm)
         if kind in ("udev", "floor"):
             start_writer(vm, kind, name)
         elif "memhotd.service" not in cmdline:
@@ -834,6 +884,14 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
                       "/run/systemd/system/memhotd.service.d/quiet.conf && "
                       "systemctl daemon-reload && systemctl restart memhotd && "
                       "systemctl is-active memhotd")
+            elif kind.startswith("memhotd@"):
+                # the unit as shipped, only its binary replaced (bench variants)
+                vm.sh("mkdir -p /run/systemd/system/memhotd.service.d && printf "
+                      "'[Service]\\nExecStart=\\nExecStart=/usr/local/sbin/memhotd-%s\\n' > "
+                      "/run/systemd/system/memhotd.service.d/variant.conf && "
+                      "systemctl daemon-reload && systemctl restart memhotd && "
+                      "systemctl is-active memhotd" % kind.split("@", 1)[1])
+        cpu0 = guest_cpu(vm)
         t0 = time.monotonic()
         vm.set_vmem("vmem0", size)
         # timed until QEMU reports the size plugged and no block is offline
@@ -844,6 +902,11 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
                 raise V.VMError("%s: plug of %d GiB not done in 300 s" % (name, size // G))
             time.sleep(0.02)
         dt = time.monotonic() - t0
+        cpu1 = guest_cpu(vm)
+        time.sleep(2)
+        cpu2 = guest_cpu(vm)
+        cpu = {k: (round((cpu1[k] - cpu0[k]) / 100, 2), round((cpu2[k] - cpu0[k]) / 100, 2))
+               for k in cpu0 if k in cpu1 and k in cpu2}
         layout = snapshot(vm)
         if kind == "floor":
             failed = vm.sh("grep -c 'floor-writer: memory' /run/floor-writer.log; true").strip()
@@ -851,7 +914,28 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
                 raise V.VMError("%s: %s floor-writer writes failed" % (name, failed))
     finally:
         vm.stop()
-    return dt, layout
+    return dt, layout, cpu
+
+
+# Guest processes whose CPU time (utime + stime, clock ticks) each plug reports.
+CPU_UNITS = ("memhotd", "systemd-journald", "systemd-udevd")
+
+
+def guest_cpu(vm):
+    """{unit: ticks} of the units' main processes, "init" for PID 1 and "floor" for the
+    floor writer."""
+    script = "; ".join(
+        "p=$(systemctl show -P MainPID %s); [ \"$p\" != 0 ] && echo %s $(cut -d' ' -f14,15 "
+        "/proc/$p/stat)" % (u, u) for u in CPU_UNITS)
+    script += "; echo init $(cut -d' ' -f14,15 /proc/1/stat)"
+    script += ("; [ -s /run/floor-writer.pid ] && echo floor $(cut -d' ' -f14,15 "
+               "/proc/$(cat /run/floor-writer.pid)/stat); true")
+    out = {}
+    for line in vm.sh(script, check=False).splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1].isdigit() and f[2].isdigit():
+            out[f[0]] = int(f[1]) + int(f[2])
+    return out
 
 
 def plug_bench(args):
@@ -865,7 +949,11 @@ def plug_bench(args):
         fw = args.floor_writer
         if not os.access(fw, os.X_OK):
             raise V.VMError("%s not built (make %s)" % (fw, os.path.relpath(fw, V.REPO)))
-    initrd = make_initrd(image, kernel, fw)
+    variants = dict(v.split("=", 1) for v in args.variant)
+    for m in modes:
+        if m.startswith("memhotd@") and m.split("@", 1)[1] not in variants:
+            raise V.VMError("mode %s needs --variant %s=PATH" % (m, m.split("@", 1)[1]))
+    initrd = make_initrd(image, kernel, fw, variants)
     sizes = [int(x) for x in str(args.size).split(",")]
     ok = True
     for gib in sizes:
@@ -877,19 +965,24 @@ def plug_bench_size(args, kernel, initrd, gib):
     size = gib * G
     modes = args.modes.split(",")
     res = {m: [] for m in modes}
+    cpus = {m: [] for m in modes}
     layouts = {}
     load0 = open("/proc/loadavg").read().split()[:3]
     for i in range(args.runs):
         # the order rotates from one run to the next, as in bench/bench.py
         order = modes[i % len(modes):] + modes[:i % len(modes)]
         for kind in order:
-            dt, lay = plug_once(kernel, initrd, bench_cmdline(kind), size,
-                                "systemd-bench-%s" % kind, kind)
+            dt, lay, cpu = plug_once(kernel, initrd, bench_cmdline(kind), size,
+                                     "systemd-bench-%s" % kind, kind)
             res[kind].append(round(dt, 3))
+            cpus[kind].append(cpu)
             layouts.setdefault(kind, lay)
             if diff_layout(lay, layouts[kind]):
                 layouts[kind + " differs between runs"] = True
-            print("%d GiB run %d %s: %.2fs" % (gib, i + 1, kind, dt), flush=True)
+            print("%d GiB run %d %s: %.2fs; guest CPU s in the plug (and 2 s after): %s"
+                  % (gib, i + 1, kind, dt,
+                     ", ".join("%s %.2f (%.2f)" % (k, a, b) for k, (a, b) in sorted(cpu.items()))),
+                  flush=True)
     ref = modes[0]
     same = len(layouts) == len(modes) and not any(
         diff_layout(layouts[m], layouts[ref]) for m in modes)
@@ -911,6 +1004,7 @@ def plug_bench_size(args, kernel, initrd, gib):
              ", ".join("%s %.2fs (%.2f)" % (m, med[m], med[m] / med[ref]) for m in modes),
              "yes" if same else "NO"))
     print(json.dumps({"size_gib": gib, "runs": res, "medians": med, "layouts_identical": same,
+                      "guest_cpu_s": cpus,
                       "load_start": load0, "load_end": load}))
     return same
 
@@ -929,6 +1023,9 @@ def main():
                     help="--plug-bench: which of kernel, memhotd, udev (the classic "
                          "ATTR{state}=\"online\" rule), floor (bench/floor-writer) to time, or memhotd-quiet (memhotd with stderr to /dev/null, no journal); "
                          "the first is the reference of the ratios")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
+                    help="--plug-bench: mode memhotd@NAME runs the unit as shipped with "
+                         "ExecStart= this memhotd binary")
     ap.add_argument("--floor-writer", default=os.path.join(V.REPO, "build", "bench", "floor-writer"))
     ap.add_argument("--size", default="16",
                     help="GiB to plug in --plug-bench; a comma-separated list (16,32,64) runs each")
