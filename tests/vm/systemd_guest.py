@@ -20,6 +20,7 @@ debian/ directory or an image that cannot be built are errors, never skips.
     tests/vm/systemd_guest.py --plug-bench [--runs N] [--size GiB[,GiB...]]
                               [--modes kernel,memhotd,udev,floor,memhotd@NAME]
                               [--floor-writer PATH] [--variant NAME=PATH]
+    tests/vm/systemd_guest.py --plug-profile memhotd|floor [--size GiB]
 """
 
 import argparse
@@ -938,6 +939,47 @@ def guest_cpu(vm):
     return out
 
 
+def plug_profile(args):
+    """perf (cpu-clock sampling, call graphs) of one writer's process during a 16 GiB plug:
+    where its time goes, kernel and user space.  The image gets Debian's linux-perf (for
+    the guest's 6.1 kernel) besides the usual packages."""
+    global PACKAGES
+    kind = args.plug_profile
+    if kind not in ("memhotd", "floor"):
+        raise V.VMError("--plug-profile takes memhotd or floor, not %r" % kind)
+    PACKAGES += ",linux-perf"
+    kernel = V.get_kernel()
+    deb = args.deb or os.environ.get("MEMHOTD_E2E_DEB") or build_deb()
+    image, _ = get_image(deb)
+    initrd = make_initrd(image, kernel, args.floor_writer if kind == "floor" else None)
+    size = int(str(args.size).split(",")[0]) * G
+    vm, st = boot("systemd-profile-" + kind, kernel, initrd, bench_cmdline(kind),
+                  boot_mem=4 * G, vmem_size=max(32 * G, size))
+    try:
+        if kind == "floor":
+            without_memhotd_rule(vm)
+            start_writer(vm, kind, vm.name)
+            pid = vm.sh("cat /run/floor-writer.pid").strip()
+        else:
+            pid = vm.sh("systemctl show -P MainPID memhotd").strip()
+        vm.sh("setsid perf record -e cpu-clock -F 2000 -g -p %s -o /run/perf.data "
+              "</dev/null >/run/perf.log 2>&1 & sleep 2" % pid)
+        t0 = time.monotonic()
+        vm.set_vmem("vmem0", size)
+        while vm.vmem_pending() or vm.offline_count():
+            if time.monotonic() - t0 > 300:
+                raise V.VMError("plug not done in 300 s")
+            time.sleep(0.02)
+        print("%s: %d GiB plugged in %.2fs under perf" % (kind, size // G, time.monotonic() - t0))
+        vm.sh("kill -INT $(pidof perf); sleep 3")
+        rep = "perf report -i /run/perf.data --stdio --percent-limit 0.5 "
+        print(vm.sh("cat /run/perf.log; %s --sort dso -g none; %s --children --sort sym -g none"
+                    % (rep, rep), timeout=300))
+    finally:
+        vm.stop()
+    return 0
+
+
 def plug_bench(args):
     """Alternating order, a fresh guest per run, medians; the layouts must agree."""
     kernel = V.get_kernel()
@@ -1018,6 +1060,9 @@ def main():
                          "(shows PID 1 running the job only after the plug)")
     ap.add_argument("--plug-bench", action="store_true",
                     help="time a virtio-mem plug, memhotd vs kernel auto-online")
+    ap.add_argument("--plug-profile", metavar="MODE",
+                    help="perf profile of memhotd (or the floor writer: floor) during one "
+                         "plug of --size GiB")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--modes", default="kernel,memhotd",
                     help="--plug-bench: which of kernel, memhotd, udev (the classic "
@@ -1031,6 +1076,8 @@ def main():
                     help="GiB to plug in --plug-bench; a comma-separated list (16,32,64) runs each")
     args = ap.parse_args()
     try:
+        if args.plug_profile:
+            return plug_profile(args)
         return plug_bench(args) if args.plug_bench else run_checks(args)
     except V.VMError as e:
         print("FAIL: systemd guest: %s" % e, flush=True)
