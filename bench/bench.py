@@ -83,7 +83,8 @@ def start_bg(vm, cmd, ready, tail=""):
 
 
 def conf_mode(mode):
-    """memhotd@NAME (a --variant build) runs with memhotd's configuration."""
+    """MODE@NAME (a --variant build) runs with MODE's configuration: memhotd@NAME,
+    delegate@NAME."""
     return mode.split("@")[0]
 
 
@@ -161,7 +162,7 @@ def main():
     ap.add_argument("--json", default=os.path.join(V.OUT, "bench.json"))
     ap.add_argument("--args", default="", help="extra memhotd arguments in the guest")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=PATH",
-                    help="another memhotd build, timed as mode memhotd@NAME (add it to --modes), "
+                    help="another memhotd build, timed as mode memhotd@NAME or delegate@NAME (add it to --modes), "
                          "e.g. the commit before a change, in the same alternating session")
     a = ap.parse_args()
     need = [a.memhotd, a.memhotctl]
@@ -181,7 +182,7 @@ def main():
     initrds = {}
     for v in a.variant:
         name, path = v.split("=", 1)
-        initrds["memhotd@" + name] = V.build_initramfs(
+        initrds[name] = V.build_initramfs(
             kernel, os.path.join(V.CACHE, "initrd-bench-%s.cpio" % name),
             {"/usr/sbin/memhotd": path, "/usr/bin/memhotctl": a.memhotctl})
     sizes = [int(x) * V.GIB for x in a.sizes.split(",")]
@@ -197,7 +198,9 @@ def main():
             # rotate the order from one repetition to the next
             order = modes[rep % len(modes):] + modes[:rep % len(modes)]
             for mode in order:
-                r = one(mode, size, kernel, initrds.get(mode, initrd), rep, a.args)
+                r = one(mode, size, kernel,
+                        initrds.get(mode.split("@")[1] if "@" in mode else None, initrd),
+                        rep, a.args)
                 results.append(r)
                 extra = ""
                 if has_pid(mode):

@@ -11,6 +11,7 @@
 
 #include "memhotd/daemon.h"
 #include "memhotd/inventory.h"
+#include "memhotd/journal.h"
 #include "memhotd/kernel.h"
 #include "memhotd/log.h"
 #include "memhotd/onliner.h"
@@ -674,7 +675,6 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 	e->expected = dec.target == MH_TARGET_MOVABLE ? MH_ZONE_MOVABLE
 						      : MH_ZONE_NORMAL;
 	e->agrees = mh_onliner_zone_matches(dec.target, b->zone);
-	mh_decision_explain(&dec, MH_PAGE_SIZE, expl, sizeof(expl));
 	if (k->last_checked_result && k->last_checked == id) {
 		/* counted by the cross-check before our (lost) write */
 		if (k->last_checked_result > 0)
@@ -700,11 +700,20 @@ void mh_kernel_block_onlined(struct mh_daemon *d, uint64_t id)
 		return;
 	}
 	if (v == AGREES) {
+		/* One short line per block, as for memhotd's own writes; the
+		 * numbers at debug (issue 10, BENCHMARKS.md). */
+		mh_decision_summary(&dec, MH_PAGE_SIZE, expl, sizeof(expl));
 		mh_info("memory%" PRIu64 ": onlined to %s by the kernel; "
-			"memhotd's model agrees: %s",
+			"memhotd's model agrees (%s)",
 			id, mh_zone_name(b->zone), expl);
+		if (mh_log_enabled(LOG_DEBUG)) {
+			mh_decision_explain(&dec, MH_PAGE_SIZE, expl,
+					    sizeof(expl));
+			mh_debug("memory%" PRIu64 ": %s", id, expl);
+		}
 		return;
 	}
+	mh_decision_explain(&dec, MH_PAGE_SIZE, expl, sizeof(expl));
 	kernel_policy_text(&d->config.policy, pol, sizeof(pol));
 	mh_warn("memory%" PRIu64 ": onlined to %s by the kernel (%s%s); "
 		"memhotd's model DISAGREES, it would write %s: %s",
