@@ -863,6 +863,18 @@ def start_writer(vm, kind, name):
             time.sleep(0.1)
 
 
+def timed_plug(vm, name, size):
+    """Seconds from the QMP resize of vmem0 to size until QEMU reports it plugged and no
+    block is offline."""
+    t0 = time.monotonic()
+    vm.set_vmem("vmem0", size)
+    while vm.vmem_pending() or vm.offline_count():
+        if time.monotonic() - t0 > 300:
+            raise V.VMError("%s: plug of %d GiB not done in 300 s" % (name, size // G))
+        time.sleep(0.02)
+    return time.monotonic() - t0
+
+
 def plug_once(kernel, initrd, cmdline, size, name, kind=None):
     """(seconds, layout) of one virtio-mem plug in a fresh guest; 4 GiB boot memory
     like bench/bench.py."""
@@ -893,16 +905,7 @@ def plug_once(kernel, initrd, cmdline, size, name, kind=None):
                       "systemctl daemon-reload && systemctl restart memhotd && "
                       "systemctl is-active memhotd" % kind.split("@", 1)[1])
         cpu0 = guest_cpu(vm)
-        t0 = time.monotonic()
-        vm.set_vmem("vmem0", size)
-        # timed until QEMU reports the size plugged and no block is offline
-        while True:
-            if not vm.vmem_pending() and vm.offline_count() == 0:
-                break
-            if time.monotonic() - t0 > 300:
-                raise V.VMError("%s: plug of %d GiB not done in 300 s" % (name, size // G))
-            time.sleep(0.02)
-        dt = time.monotonic() - t0
+        dt = timed_plug(vm, name, size)
         cpu1 = guest_cpu(vm)
         time.sleep(2)
         cpu2 = guest_cpu(vm)
@@ -964,13 +967,8 @@ def plug_profile(args):
             pid = vm.sh("systemctl show -P MainPID memhotd").strip()
         vm.sh("setsid perf record -e cpu-clock -F 2000 -g -p %s -o /run/perf.data "
               "</dev/null >/run/perf.log 2>&1 & sleep 2" % pid)
-        t0 = time.monotonic()
-        vm.set_vmem("vmem0", size)
-        while vm.vmem_pending() or vm.offline_count():
-            if time.monotonic() - t0 > 300:
-                raise V.VMError("plug not done in 300 s")
-            time.sleep(0.02)
-        print("%s: %d GiB plugged in %.2fs under perf" % (kind, size // G, time.monotonic() - t0))
+        dt = timed_plug(vm, vm.name, size)
+        print("%s: %d GiB plugged in %.2fs under perf" % (kind, size // G, dt))
         vm.sh("kill -INT $(pidof perf); sleep 3")
         rep = "perf report -i /run/perf.data --stdio --percent-limit 0.5 "
         print(vm.sh("cat /run/perf.log; %s --sort dso -g none; %s --children --sort sym -g none"
